@@ -1,0 +1,44 @@
+# Quick start:  make demo   |   make test
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+XJR    := $(VENV)/bin/xjr
+OUT    ?= out
+MASTER := workbook/xjr-master.xlsm
+
+.PHONY: venv install workbook samples demo test bench clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+install: $(PY)
+	$(PY) -m pip install -q -e '.[test]'
+
+workbook: install
+	$(XJR) template -o $(MASTER)
+
+samples: install
+	$(PY) samples/generate.py
+
+demo: install
+	@mkdir -p $(OUT)
+	$(XJR) template -o $(OUT)/xjr-master.xlsm --city 南京市 --batch 3 --year 2026
+	-$(XJR) validate samples/南京市.xlsx --annotate $(OUT)/南京市-校验.xlsx
+	-$(XJR) validate samples/苏州市.xlsx --annotate $(OUT)/苏州市-校验.xlsx
+	-$(XJR) consolidate samples -o $(OUT)/江苏省汇总.xlsx --province 江苏省
+	@echo
+	@echo "输出 / outputs:"
+	@echo "  空白模板 master workbook : $(OUT)/xjr-master.xlsm"
+	@echo "  校验标记 annotated files : $(OUT)/南京市-校验.xlsx  $(OUT)/苏州市-校验.xlsx"
+	@echo "  全省汇总 provincial file : $(OUT)/江苏省汇总.xlsx"
+
+test: install
+	$(PY) -m pytest -q
+
+bench: install
+	$(PY) bench/validate.py
+	$(PY) bench/consolidate.py
+
+clean:
+	rm -rf $(VENV) $(OUT) build *.egg-info

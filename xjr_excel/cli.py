@@ -1,0 +1,79 @@
+"""The ``xjr`` command line: everything the ribbon does, for people without Excel.
+
+Each sub-command is parsed here and handed to the ``cli_main(args) -> int``
+of the module that owns it, so this file stays a table of contents.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from . import errors
+
+COMMANDS = {
+    # name: (module, help)
+    "spec": ("xjr_excel.spec_cmd", "打印表格规格（字段、规则、政策参数） / print the spec"),
+    "template": ("xjr_excel.template", "生成填报模板工作簿 / build the master workbook"),
+    "validate": ("xjr_excel.validate_cmd", "校验城市工作簿 / validate a city workbook"),
+    "clear": ("xjr_excel.validate_cmd", "清除校验标记 / clear validation marks"),
+    "consolidate": ("xjr_excel.consolidate", "合并各市工作簿为全省汇总 / merge city workbooks"),
+}
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--debug", action="store_true", help="出错时显示完整的Python错误信息 / show tracebacks")
+    p.add_argument("--policy", help="政策参数文件（默认使用内置policy.toml） / policy.toml to use")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="xjr", description="重点专精特新“小巨人”申报工作簿工具 / Little Giant submission workbook toolkit")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("spec", help=COMMANDS["spec"][1])
+    p.add_argument("--json", action="store_true", help="以JSON输出 / print JSON")
+    _add_common(p)
+
+    p = sub.add_parser("template", help=COMMANDS["template"][1])
+    p.add_argument("-o", "--output", required=True, help="输出文件（.xlsx 或 .xlsm）")
+    p.add_argument("--city", help="城市，如：南京市")
+    p.add_argument("--batch", type=int, help="本市第几批，如：3")
+    p.add_argument("--year", type=int, help="申报年度，如：2026")
+    p.add_argument("--department", help="市级中小企业主管部门")
+    _add_common(p)
+
+    p = sub.add_parser("validate", help=COMMANDS["validate"][1])
+    p.add_argument("file", help="要校验的工作簿（.xlsx/.xlsm/.xls）")
+    p.add_argument("--names", help="工业和信息化部公布名单（.xlsx 或 .csv）")
+    p.add_argument("--json", action="store_true", help="以JSON输出结果")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--annotate", metavar="OUT", help="将标记写入新文件 OUT")
+    g.add_argument("--in-place", action="store_true", help="直接标记原文件（先备份）")
+    _add_common(p)
+
+    p = sub.add_parser("clear", help=COMMANDS["clear"][1])
+    p.add_argument("file", help="要清除标记的工作簿")
+    p.add_argument("-o", "--output", help="写入新文件（默认改写原文件并备份）")
+    _add_common(p)
+
+    p = sub.add_parser("consolidate", help=COMMANDS["consolidate"][1])
+    p.add_argument("inputs", nargs="+", help="城市工作簿文件或文件夹")
+    p.add_argument("-o", "--output", required=True, help="全省汇总工作簿（.xlsx）")
+    p.add_argument("--province", default="××省", help="省份，如：江苏省")
+    p.add_argument("--names", help="工业和信息化部公布名单（.xlsx 或 .csv）")
+    p.add_argument("--json", action="store_true", help="以JSON输出汇总")
+    p.add_argument("--strict", action="store_true", help="有错误的城市不进入名单（仍在统计中报告）")
+    p.add_argument("--jobs", type=int, default=0, help="并行进程数（默认按CPU数）")
+    _add_common(p)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    module = importlib.import_module(COMMANDS[args.command][0])
+    return errors.run_guarded(lambda: module.cli_main(args), debug=args.debug)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
