@@ -52,6 +52,8 @@ def run_guarded(fn, *, debug: bool = False) -> int:
         if debug:
             traceback.print_exc()
         return e.exit_code
+    except BrokenPipeError:     # output piped into `head` and closed: not an error
+        return EXIT_OK
     except KeyboardInterrupt:
         print("已中断。输出文件未被改动。", file=sys.stderr)
         return 130
