@@ -1,0 +1,626 @@
+"""One guarded door for every file we open: find out what it really is before parsing.
+
+City files arrive by email from many hands.  ``check_file`` looks at the bytes (not
+the extension) and refuses, with one Chinese sentence that says what the file is and
+what to do, anything we should not parse: empty, truncated or damaged files, CSV /
+HTML / PDF renamed to .xlsx, Word or ODS files, encrypted workbooks (detected with
+msoffcrypto-tool, never cracked), zip bombs, XML with a DTD (entity expansion) and
+sheets far larger than any submission.  Every check is bounded: the file is at most
+``max_file_bytes``, members are inflated in small chunks with a byte budget, and only
+the XML prolog is parsed here.  Nothing is executed and the file is opened read-only.
+
+The writers' side lives here too: ``set_text`` / ``safe_text`` keep city text that
+starts with = + - @ tab or CR from ever becoming a formula in what we write.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import posixpath
+import re
+import stat
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+from xml.parsers import expat
+
+from .errors import InputRejected
+
+ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
+OLE_MAGIC = b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1"
+CHUNK = 64 * 1024
+PROLOG_BYTES = 4 * 1024 * 1024     # a DTD can only come before the root element; stop looking after this
+
+# Defaults used only when policy.toml lacks a key (older policy files).
+_DEFAULT_LIMITS = {
+    "max_zip_members": 10000,          # a workbook has tens of parts; many thousands is not a submission
+    "ratio_check_from_bytes": 1048576, # small XML parts compress very well; judge the ratio of big ones
+}
+
+SAVE_AS_XLSX = "请在Excel中另存为.xlsx后重新提交"
+REMOVE_PASSWORD = "文件已加密，请去除密码后重新提交"
+
+OOXML_MAIN_TYPES = {
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml": "xlsx",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.template.main+xml": "xlsx",
+    "application/vnd.ms-excel.sheet.macroEnabled.main+xml": "xlsm",
+    "application/vnd.ms-excel.template.macroEnabled.main+xml": "xlsm",
+    "application/vnd.ms-excel.addin.macroEnabled.main+xml": "xlsm",
+}
+
+
+@dataclass
+class FileInfo:
+    """What a file really is, as found by ``check_file``."""
+    path: Path
+    kind: str                    # "xlsx" | "xlsm" | "xls"
+    size: int
+    has_macros: bool = False     # VBA project or Excel 4 macro sheets present (never run)
+    sha256: str = ""
+    has_external_links: bool = False   # links to other workbooks (never followed)
+    sheets: tuple[str, ...] = ()       # sheet names in workbook order (xlsx/xlsm only)
+    notes: list[str] = field(default_factory=list)  # harmless oddities worth a warning
+
+
+def input_limits() -> dict:
+    from .spec import get_spec
+    return {**_DEFAULT_LIMITS, **get_spec().policy.input_limits}
+
+
+def _mib(n: int) -> str:
+    return f"{n / 1048576:.0f} MB" if n >= 1048576 else f"{n / 1024:.0f} KB"
+
+
+def _reject(message: str, path: Path, kind: str) -> InputRejected:
+    return InputRejected(message, file=str(path), kind=kind)
+
+
+# --------------------------------------------------------------------------
+# Entry point
+# --------------------------------------------------------------------------
+
+def check_file(path: str | os.PathLike, limits: dict | None = None) -> FileInfo:
+    """Find out what ``path`` really is; raise ``InputRejected`` for anything we must not parse."""
+    path = Path(path)
+    lim = limits or input_limits()
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise _reject("找不到该文件。请检查文件名和路径是否正确。", path, "missing") from None
+    except OSError as e:
+        raise _reject(f"无法访问该文件（{e.strerror}）。请检查文件权限后重试。", path, "unreadable") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise _reject("这是一个文件夹，不是工作簿。请指定要校验的.xlsx文件（合并时可以给出文件夹）。", path, "directory")
+    if not stat.S_ISREG(st.st_mode):   # a FIFO or device would block or never end
+        raise _reject("这不是普通文件（可能是管道或设备）。请指定保存在磁盘上的.xlsx文件。", path, "not_regular")
+    size = st.st_size
+    if size == 0:
+        raise _reject("文件是空的（0字节），可能是附件下载不完整或保存失败。请重新保存后提交。", path, "empty")
+    if size > lim["max_file_bytes"]:
+        raise _reject(f"文件有{_mib(size)}，超过上限{_mib(lim['max_file_bytes'])}。正常的填报工作簿远小于此，"
+                      f"可能含有大量图片或不是填报文件。请删除多余内容、另存为.xlsx后重新提交。", path, "too_large")
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(CHUNK)
+    except OSError as e:
+        raise _reject(f"无法读取该文件（{e.strerror}）。请检查文件权限后重试。", path, "unreadable") from None
+
+    if head.startswith(ZIP_MAGIC):
+        info = _check_zip(path, size, lim)
+    elif head.startswith(OLE_MAGIC):
+        info = _check_ole(path, size)
+    else:
+        if path.name.startswith("~$") and size < 4096:
+            raise _reject("这是Excel打开工作簿时生成的临时锁定文件（以“~$”开头），不是工作簿。"
+                          "请忽略或删除它，提交原工作簿。", path, "lock_file")
+        what, advice = describe_bytes(head, size)
+        ext = path.suffix or "（无扩展名）"
+        raise _reject(f"该文件不是Excel工作簿，而是{what}（扩展名是“{ext}”，可能只是改了名字）。{advice}", path, "not_workbook")
+    info.sha256 = _sha256(path)
+    return info
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+# --------------------------------------------------------------------------
+# Neither zip nor OLE: say what it is
+# --------------------------------------------------------------------------
+
+_BINARY_SIGNATURES = (
+    (b"%PDF", "PDF文件", "请提交原始的Excel工作簿（.xlsx），不要提交PDF或扫描件。"),
+    (b"\x89PNG", "图片（PNG）", "请提交原始的Excel工作簿（.xlsx），不要提交截图或照片。"),
+    (b"\xff\xd8\xff", "图片（JPEG）", "请提交原始的Excel工作簿（.xlsx），不要提交截图或照片。"),
+    (b"GIF8", "图片（GIF）", "请提交原始的Excel工作簿（.xlsx），不要提交截图或照片。"),
+    (b"BM", "图片（BMP）", "请提交原始的Excel工作簿（.xlsx），不要提交截图或照片。"),
+    (b"Rar!\x1a\x07", "RAR压缩包", "请先解压，提交其中的.xlsx工作簿。"),
+    (b"7z\xbc\xaf\x27\x1c", "7-Zip压缩包", "请先解压，提交其中的.xlsx工作簿。"),
+    (b"\x1f\x8b", "gzip压缩文件", "请先解压，提交其中的.xlsx工作簿。"),
+    (b"{\\rtf", "RTF文档（写字板/Word）", "请提交原始的Excel工作簿（.xlsx）。"),
+    (b"MZ", "Windows程序（可执行文件）", "请勿打开，请向报送单位核实并索取原始的.xlsx工作簿。"),
+    (b"\x7fELF", "可执行程序", "请勿打开，请向报送单位核实并索取原始的.xlsx工作簿。"),
+)
+
+
+def _decode_text(head: bytes) -> str | None:
+    """The head as text if it looks like text in a usual encoding, else None."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return head[: len(head) // 2 * 2].decode("utf-16")
+        except UnicodeDecodeError:
+            return None
+    if b"\x00" in head:
+        return None
+    for enc in ("utf-8-sig", "gb18030"):
+        try:
+            text = head.decode(enc)
+        except UnicodeDecodeError as e:
+            if e.start < len(head) - 4:     # only a character cut at the end of the sample is fine
+                continue
+            text = head[: e.start].decode(enc)
+        controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\r\n\t\f")
+        if controls <= len(text) // 100:
+            return text
+    return None
+
+
+def describe_bytes(head: bytes, size: int = 0) -> tuple[str, str]:
+    """(what the file is, what to do) for a file that is neither zip nor OLE."""
+    for magic, what, advice in _BINARY_SIGNATURES:
+        if head.startswith(magic):
+            return what, advice
+    text = _decode_text(head)
+    if text is None:
+        return "无法识别格式的文件", "可能已损坏或不是工作簿。请在Excel中打开原表格，另存为.xlsx后重新提交。"
+    low = text.lstrip("\ufeff \r\n\t").lower()
+    if "urn:schemas-microsoft-com:office:spreadsheet" in low:
+        return "Excel 2003 XML表格", SAVE_AS_XLSX + "（文件类型选“Excel工作簿(*.xlsx)”）。"
+    if low.startswith(("<!doctype html", "<html", "<head", "<meta", "<table")) or "<table" in low[:4096] \
+            or "<html" in low[:4096]:
+        return "网页文件（HTML，常见于从业务系统导出的“.xls”）", SAVE_AS_XLSX + "（文件类型选“Excel工作簿(*.xlsx)”）。"
+    if low.startswith("<?xml") or low.startswith("<"):
+        return "XML文本文件", SAVE_AS_XLSX + "。"
+    lines = [ln for ln in text.splitlines()[:20] if ln.strip()]
+    for sep, name in ((",", "逗号分隔的文本文件（CSV）"), ("\t", "制表符分隔的文本文件"), ("，", "逗号分隔的文本文件（CSV）")):
+        if lines and sum(1 for ln in lines if sep in ln) >= max(1, len(lines) * 2 // 3):
+            return name, SAVE_AS_XLSX + "（最好把数据复制到最新模板的对应工作表中）。"
+    return "纯文本文件", "请提交Excel工作簿：" + SAVE_AS_XLSX + "。"
+
+
+# --------------------------------------------------------------------------
+# OLE compound files: legacy .xls, encrypted OOXML, Word 97 …
+# --------------------------------------------------------------------------
+
+def _check_ole(path: Path, size: int) -> FileInfo:
+    import olefile
+    try:
+        ole = olefile.OleFileIO(str(path))
+    except Exception:  # noqa: BLE001 - olefile raises many kinds on damaged files
+        raise _reject("文件已损坏（旧版Office复合文档结构不完整），无法读取。可能是附件下载不完整。"
+                      "请在Excel中打开并另存为.xlsx后重新提交。", path, "damaged") from None
+    try:
+        streams = {"/".join(p) for p in ole.listdir(streams=True, storages=True)}
+        names = {s.split("/")[0] for s in streams}
+    finally:
+        ole.close()
+    if "EncryptionInfo" in names and "EncryptedPackage" in names:
+        if _msoffcrypto_encrypted(path) is not False:
+            raise _reject(f"{REMOVE_PASSWORD}（Excel：文件→信息→保护工作簿→用密码进行加密，清空密码后保存）。"
+                          "本工具不会尝试破解密码。", path, "encrypted")
+    if "Workbook" in names or "Book" in names:
+        if "Workbook" in names and _msoffcrypto_encrypted(path):
+            raise _reject(f"{REMOVE_PASSWORD}（这是设置了打开密码的旧版.xls文件：在Excel中去除密码后，"
+                          "另存为.xlsx提交）。本工具不会尝试破解密码。", path, "encrypted")
+        info = FileInfo(path, "xls", size, has_macros="_VBA_PROJECT_CUR" in names)
+        if "Book" in names and "Workbook" not in names:
+            info.notes.append("Excel 5.0/95 格式")
+        return info
+    if "WordDocument" in names:
+        what = "Word文档（.doc）"
+    elif "PowerPoint Document" in names:
+        what = "PowerPoint演示文稿（.ppt）"
+    else:
+        what = "旧版Office复合文档，但不是Excel工作簿"
+    raise _reject(f"该文件不是Excel工作簿，而是{what}。请提交填报模板的Excel工作簿（.xlsx）。", path, "not_workbook")
+
+
+def _msoffcrypto_encrypted(path: Path) -> bool | None:
+    """msoffcrypto-tool's verdict (True/False), None if it cannot tell. Never tries a password."""
+    import msoffcrypto
+    try:
+        with open(path, "rb") as fh:
+            return bool(msoffcrypto.OfficeFile(fh).is_encrypted())
+    except Exception:  # noqa: BLE001 - a damaged stream: no verdict
+        return None
+
+
+# --------------------------------------------------------------------------
+# Zip (OOXML) packages
+# --------------------------------------------------------------------------
+
+class _Bomb(Exception):
+    pass
+
+
+def _damaged(path: Path, detail: str) -> InputRejected:
+    return _reject(f"文件已损坏（{detail}），无法读取。可能是邮件附件下载不完整或保存时中断。"
+                   f"请在Excel中打开并重新保存（另存为.xlsx）后提交；如无法打开，请向报送单位索取原文件。", path, "damaged")
+
+
+def _bomb(path: Path, detail: str) -> InputRejected:
+    return _reject(f"文件解压后大小异常（{detail}），疑似“压缩炸弹”或被篡改的文件，已拒绝读取。"
+                   f"{SAVE_AS_XLSX}；如不是本单位制作的文件，请勿打开。", path, "zip_bomb")
+
+
+def _check_zip(path: Path, size: int, lim: dict) -> FileInfo:
+    with open(path, "rb") as fp:
+        try:
+            endrec = zipfile._EndRecData(fp)   # read before ZipFile builds one object per entry
+        except OSError:
+            endrec = None
+        if not endrec:
+            raise _damaged(path, "压缩结构不完整，文件可能被截断")
+        if endrec[zipfile._ECD_ENTRIES_TOTAL] > lim["max_zip_members"]:
+            raise _bomb(path, f"包含{endrec[zipfile._ECD_ENTRIES_TOTAL]}个部件，正常工作簿只有几十个")
+        try:
+            zf = zipfile.ZipFile(fp)
+        except (zipfile.BadZipFile, ValueError, OSError, EOFError):
+            raise _damaged(path, "压缩结构不完整，文件可能被截断") from None
+        with zf:
+            return _check_package(path, size, zf, lim)
+
+
+def _check_package(path: Path, size: int, zf: zipfile.ZipFile, lim: dict) -> FileInfo:
+    infos = [i for i in zf.infolist() if not i.is_dir()]
+    names = {i.filename for i in infos}
+    # 1. declared sizes (free to check; a crafted file may lie, so step 3 counts real bytes)
+    total = sum(i.file_size for i in infos)
+    if total > lim["max_unzipped_bytes"]:
+        raise _bomb(path, f"声明解压后共{_mib(total)}，上限{_mib(lim['max_unzipped_bytes'])}")
+    for i in infos:
+        if i.file_size >= lim["ratio_check_from_bytes"] and \
+                i.file_size > lim["max_member_ratio"] * max(i.compress_size, 1):
+            raise _bomb(path, f"部件“{i.filename}”压缩比为{i.file_size // max(i.compress_size, 1)}:1，"
+                              f"上限{lim['max_member_ratio']}:1")
+        if i.flag_bits & 0x1:
+            raise _reject(f"{REMOVE_PASSWORD}（压缩包设置了密码）。本工具不会尝试破解密码。", path, "encrypted")
+
+    # 2. is it a spreadsheet package at all?
+    main = _main_part(zf, names, path)
+    if main.endswith(".bin"):
+        raise _reject(f"该文件是Excel二进制工作簿（.xlsb），本工具不读取该格式。{SAVE_AS_XLSX}。", path, "not_workbook")
+    content_types = _small_xml(zf, "[Content_Types].xml", path)
+    kind = "xlsx"
+    if content_types is not None:
+        for el in content_types:
+            if el.get("PartName", "").lstrip("/") == main:
+                kind = OOXML_MAIN_TYPES.get(el.get("ContentType", ""), "xlsx")
+    has_macros = any(n.lower().endswith("vbaproject.bin") or n.startswith("xl/macrosheets/") for n in names)
+    if has_macros:
+        kind = "xlsm"
+    sheets, sheet_parts = _sheet_parts(zf, main, names, path)
+
+    # 3. real sizes and XML safety, streaming with a byte budget
+    budget = lim["max_unzipped_bytes"]
+    for i in infos:
+        sheet = sheet_parts.get(i.filename)
+        budget -= _scan_member(zf, i, budget, path, lim, sheet, xml=_is_xml(i.filename))
+    return FileInfo(path, kind, size, has_macros=has_macros, sheets=tuple(sheets),
+                    has_external_links=any(n.startswith("xl/externalLinks/") for n in names))
+
+
+def _is_xml(name: str) -> bool:
+    return name.lower().endswith((".xml", ".rels", ".vml"))
+
+
+def _main_part(zf: zipfile.ZipFile, names: set[str], path: Path) -> str:
+    """The officeDocument part named by _rels/.rels, or a refusal saying what the zip is."""
+    rels = _small_xml(zf, "_rels/.rels", path) if "_rels/.rels" in names else None
+    if rels is not None:
+        for rel in rels:
+            if rel.get("Type", "").endswith("/officeDocument"):
+                target = rel.get("Target", "").lstrip("/")
+                target = posixpath.normpath(target)
+                if target in names and target.startswith("xl/"):
+                    return target
+    if "xl/workbook.xml" in names:
+        return "xl/workbook.xml"
+    if "word/document.xml" in names:
+        what, advice = "Word文档（.docx）", "请提交填报模板的Excel工作簿（.xlsx）。"
+    elif "ppt/presentation.xml" in names:
+        what, advice = "PowerPoint演示文稿（.pptx）", "请提交填报模板的Excel工作簿（.xlsx）。"
+    elif "mimetype" in names:
+        mime = zf.read("mimetype")[:100] if zf.getinfo("mimetype").file_size <= 100 else b""
+        if b"spreadsheet" in mime:
+            what, advice = "OpenDocument电子表格（.ods，WPS/LibreOffice格式）", \
+                "请在WPS或LibreOffice中另存为Excel工作簿（.xlsx）后重新提交。"
+        else:
+            what, advice = "OpenDocument文档（.odt/.odp）", "请提交填报模板的Excel工作簿（.xlsx）。"
+    elif any(n.lower().endswith((".xlsx", ".xlsm", ".xls")) for n in names):
+        what, advice = "装有工作簿的ZIP压缩包", "请先解压，单独提交其中的.xlsx工作簿。"
+    else:
+        what, advice = "ZIP压缩包或其他文件", "请提交填报模板的Excel工作簿（.xlsx）。"
+    raise _reject(f"该文件不是Excel工作簿，而是{what}（可能只是改了扩展名）。{advice}", path, "not_workbook")
+
+
+def _small_xml(zf: zipfile.ZipFile, name: str, path: Path, cap: int = 16 * 1048576):
+    """Parse a small package part safely (no DTDs, bounded size); None if absent."""
+    import defusedxml.ElementTree as DET
+    from defusedxml import DefusedXmlException
+    try:
+        info = zf.getinfo(name)
+    except KeyError:
+        return None
+    data = guarded_zip_read(zf, info, cap, path)
+    try:
+        return DET.fromstring(data)
+    except DefusedXmlException:
+        raise _dtd(path, name) from None
+    except Exception:  # noqa: BLE001 - ParseError and friends
+        raise _damaged(path, f"内部部件“{name}”不是有效的XML") from None
+
+
+def guarded_zip_read(zf: zipfile.ZipFile, member: str | zipfile.ZipInfo, limit: int, path: Path | str = "") -> bytes:
+    """Read one zip member fully, but never more than ``limit`` inflated bytes (sizes may lie)."""
+    info = member if isinstance(member, zipfile.ZipInfo) else zf.getinfo(member)
+    path = Path(path or zf.filename or "")
+    if info.file_size > limit:
+        raise _bomb(path, f"部件“{info.filename}”声明解压后{_mib(info.file_size)}，上限{_mib(limit)}")
+    out = bytearray()
+    try:
+        with zf.open(info) as fh:
+            while chunk := fh.read(CHUNK):
+                out += chunk
+                if len(out) > limit:
+                    raise _bomb(path, f"部件“{info.filename}”解压后超过{_mib(limit)}")
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError) as e:
+        raise _damaged(path, f"内部部件“{info.filename}”无法解压：{_zip_error(e)}") from None
+    return bytes(out)
+
+
+def _zip_error(e: Exception) -> str:
+    text = str(e)
+    if "CRC" in text:
+        return "内容校验失败"
+    if isinstance(e, NotImplementedError):
+        return "使用了不支持的压缩方式"
+    return "数据不完整"
+
+
+def _sheet_parts(zf, main: str, names: set[str], path: Path) -> tuple[list[str], dict[str, str]]:
+    """Sheet names in order and {part name: sheet name} for the worksheets."""
+    wb = _small_xml(zf, main, path)
+    rels_name = posixpath.join(posixpath.dirname(main), "_rels", posixpath.basename(main) + ".rels")
+    rels = _small_xml(zf, rels_name, path) if rels_name in names else None
+    targets = {}
+    for rel in (rels if rels is not None else []):
+        t = rel.get("Target", "")
+        t = t.lstrip("/") if t.startswith("/") else posixpath.normpath(posixpath.join(posixpath.dirname(main), t))
+        targets[rel.get("Id")] = t
+    sheets, parts = [], {}
+    if wb is not None:
+        for el in wb.iter():
+            if el.tag.rsplit("}", 1)[-1] == "sheet":
+                name = el.get("name", "")
+                sheets.append(name)
+                rid = next((v for k, v in el.attrib.items() if k.rsplit("}", 1)[-1] == "id"), None)
+                if rid in targets:
+                    parts[targets[rid]] = name
+    for n in names:   # worksheets the rels do not name still get the size checks
+        if n.startswith("xl/worksheets/") and n.endswith(".xml") and n not in parts:
+            parts[n] = posixpath.basename(n)
+    return sheets, parts
+
+
+# --------------------------------------------------------------------------
+# Streaming scan of one member: real size, DTD, sheet size
+# --------------------------------------------------------------------------
+
+class _Stop(Exception):
+    pass
+
+
+class _Doctype(Exception):
+    pass
+
+
+def _dtd(path: Path, part: str) -> InputRejected:
+    return _reject(f"文件内部的XML部件“{part}”含有文档类型定义（DTD/实体声明）。Excel保存的文件不会有这种内容，"
+                   f"可能是恶意构造的文件（如“实体膨胀”攻击），已拒绝读取。{SAVE_AS_XLSX}。", path, "xml_dtd")
+
+
+_ROW_OR_CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]{0,15}:)?(row|c)[\s/>]")
+
+
+def _scan_member(zf, info, budget: int, path: Path, lim: dict, sheet: str | None, xml: bool) -> int:
+    """Inflate one member in chunks; returns its real size. Refuses on budget, DTD or sheet size."""
+    prolog = _Prolog(sheet is not None) if xml else None
+    rows = cells = 0
+    tail = b""
+    n = 0
+    try:
+        with zf.open(info) as fh:
+            while chunk := fh.read(CHUNK):
+                n += len(chunk)
+                if n > budget:
+                    raise _bomb(path, f"实际解压后超过{_mib(lim['max_unzipped_bytes'])}")
+                if prolog is not None and not prolog.done:
+                    try:
+                        prolog.feed(chunk, n)
+                    except _Doctype:
+                        raise _dtd(path, info.filename) from None
+                    if prolog.dimension:
+                        _check_dimension(prolog.dimension, sheet, path, lim)
+                if sheet is not None:
+                    data = tail + chunk
+                    for m in _ROW_OR_CELL.finditer(data):
+                        if m.end() > len(tail):
+                            if m.group(1) == b"row":
+                                rows += 1
+                            else:
+                                cells += 1
+                    tail = data[-32:]
+                    if rows > lim["max_rows_per_sheet"] or cells > lim["max_rows_per_sheet"] * lim["max_columns_per_sheet"]:
+                        raise _too_big(path, sheet, f"实际超过{rows}行、{cells}个单元格", lim)
+    except InputRejected:
+        raise
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError) as e:
+        raise _damaged(path, f"内部部件“{info.filename}”无法解压：{_zip_error(e)}") from None
+    return n
+
+
+class _Prolog:
+    """Feeds the start of an XML part to expat: a DOCTYPE raises, the root (or sheetData) ends it."""
+
+    def __init__(self, worksheet: bool):
+        self.worksheet = worksheet
+        self.done = False
+        self.dimension: str | None = None
+        p = expat.ParserCreate()
+        p.StartDoctypeDeclHandler = self._doctype
+        p.EntityDeclHandler = self._doctype
+        p.StartElementHandler = self._start
+        self.parser = p
+
+    def _doctype(self, *args):
+        raise _Doctype()
+
+    def _start(self, name, attrs):
+        local = name.rsplit(":", 1)[-1]
+        if not self.worksheet or local == "sheetData":
+            raise _Stop()
+        if local == "dimension":
+            self.dimension = attrs.get("ref")
+            raise _Stop()
+
+    def feed(self, chunk: bytes, seen: int) -> None:
+        try:
+            self.parser.Parse(chunk, False)
+        except _Stop:
+            self.done = True
+        except expat.ExpatError:
+            # Not well-formed (or an encoding expat lacks): the reader will report it;
+            # still refuse a DTD by its bytes.
+            self.done = True
+            if re.search(rb"<!(DOCTYPE|ENTITY)", chunk[:PROLOG_BYTES], re.I):
+                raise _Doctype() from None
+        if seen >= PROLOG_BYTES:
+            self.done = True
+
+
+_REF = re.compile(r"^\$?([A-Z]{1,3})\$?(\d{1,7})$")
+
+
+def _col_number(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def _check_dimension(ref: str, sheet: str, path: Path, lim: dict) -> None:
+    end = ref.upper().split(":")[-1]
+    m = _REF.match(end)
+    if not m:
+        return
+    cols, rows = _col_number(m.group(1)), int(m.group(2))
+    if rows > lim["max_rows_per_sheet"] or cols > lim["max_columns_per_sheet"]:
+        raise _too_big(path, sheet, f"已用区域为{rows}行×{cols}列（{ref}）", lim)
+
+
+def _too_big(path: Path, sheet: str, detail: str, lim: dict) -> InputRejected:
+    return _reject(f"工作表“{sheet}”{detail}，超过填报表格可能用到的{lim['max_rows_per_sheet']}行×"
+                   f"{lim['max_columns_per_sheet']}列，已拒绝读取。可能是整行/整列设置了格式或粘贴了大量空白单元格。"
+                   f"请删除多余的行和列（或把数据复制到最新模板）后重新提交。", path, "too_big_sheet")
+
+
+# --------------------------------------------------------------------------
+# Not our template
+# --------------------------------------------------------------------------
+
+def describe_missing(spec, found_sheets: Iterable[str], missing_tables: Iterable = ()) -> str:
+    """Chinese sentence for a workbook with none (or not all) of the template's tables.
+
+    ``found_sheets``: the workbook's sheet names; ``missing_tables``: spec Tables not found.
+    """
+    found = [s for s in found_sheets]
+    missing = list(missing_tables)
+    sheet_names = []
+    for t in missing:
+        name = spec.sheet(t.sheet).name
+        if name not in sheet_names:
+            sheet_names.append(name)
+    have = "、".join(f"“{s}”" for s in found[:12]) + ("等" if len(found) > 12 else "") or "（没有工作表）"
+    lacking = "、".join(f"“{s}”" for s in sheet_names)
+    tables = "、".join(t.name for t in missing)
+    return (f"该工作簿不是本填报模板：缺少工作表{lacking}（表格 {tables}）。工作簿中的工作表为：{have}。"
+            f"请下载最新模板（xjr template），将数据复制到对应工作表后重新提交。")
+
+
+def reject_not_template(spec, path, found_sheets: Iterable[str]) -> InputRejected:
+    """The InputRejected to raise when NONE of the spec's tables is found."""
+    from .spec import attachment_tables
+    tables = [t for t in spec.tables if t.sheet == "plan"] + list(attachment_tables(spec))
+    return InputRejected(describe_missing(spec, found_sheets, tables), file=str(path), kind="not_template")
+
+
+# --------------------------------------------------------------------------
+# Writers: city text is never a formula
+# --------------------------------------------------------------------------
+
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def is_formula_like(value) -> bool:
+    """True for text that a spreadsheet could take as a formula (or DDE) when typed or exported."""
+    return isinstance(value, str) and value.startswith(FORMULA_TRIGGERS)
+
+
+def set_text(cell, value):
+    """Put ``value`` into an openpyxl cell so that text always stays text.
+
+    openpyxl turns any str starting with "=" into a formula; we force the string
+    type and set the quote-prefix style (Excel shows the text, and re-typing the
+    cell in Excel or LibreOffice does not turn it into a formula either).
+    """
+    cell.value = value
+    if isinstance(value, str):
+        cell.data_type = "s"
+        if is_formula_like(value):
+            cell.quotePrefix = True
+    return cell
+
+
+def safe_text(value, ws=None):
+    """``value`` ready for openpyxl's ``ws.append(row)``: formula-like text comes back as a
+    string cell (type "s", quote prefix) that can never become a formula; anything else as is.
+
+    For a single cell use ``set_text(cell, value)``.  ``ws`` is only needed in write-only
+    mode (a ``WriteOnlyCell`` is returned then).
+    """
+    if not is_formula_like(value):
+        return value
+    if type(ws).__name__ == "WriteOnlyWorksheet":
+        from openpyxl.cell import WriteOnlyCell
+        cell = WriteOnlyCell(ws, value=value)
+    else:
+        from openpyxl.cell.cell import Cell
+        cell = Cell(ws, value=value)
+    return set_text(cell, value)
+
+
+def write_row(ws, row: int, col: int, values: Iterable) -> None:
+    """Write values left to right from (row, col); str values always stay text."""
+    for j, v in enumerate(values):
+        c = ws.cell(row=row, column=col + j)
+        if isinstance(v, str):
+            set_text(c, str(v))
+        else:
+            c.value = v
