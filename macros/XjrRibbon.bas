@@ -1,0 +1,115 @@
+Attribute VB_Name = "XjrRibbon"
+' Little Giant (xjr-excel) ribbon callbacks.
+'
+' Thin on purpose: each button hands over to one function of the Python module
+' xjr_excel.ribbon through xlwings' RunPython. All user-visible text comes from
+' Python (messages, results sheet) or from the ribbon XML (labels, tips); the
+' few texts shown when Python itself cannot start are read from the hidden
+' xlwings.conf sheet, where the Python template builder wrote them.
+' This file is ASCII only.
+Option Explicit
+
+Private Const CONF_SHEET As String = "xlwings.conf"
+Private Const RESULTS_SHEET_KEY As String = "XJR_RESULTS_SHEET"
+Private pythonChecked As Boolean
+
+' ---- ribbon callbacks (onAction) ----------------------------------------
+
+Public Sub XjrValidate(control As Object)
+    XjrRun "validate()"
+End Sub
+
+Public Sub XjrClear(control As Object)
+    XjrRun "clear()"
+End Sub
+
+Public Sub XjrConsolidate(control As Object)
+    ' Excel's own file dialog; the chosen paths go to Python as an argument.
+    Dim picked As Variant, i As Long, arg As String
+    picked = Application.GetOpenFilename("Excel (*.xlsx;*.xlsm;*.xls),*.xlsx;*.xlsm;*.xls", , _
+                                         XjrText("XJR_PICK_TITLE"), , True)
+    If Not IsArray(picked) Then Exit Sub
+    For i = LBound(picked) To UBound(picked)
+        If Len(arg) > 0 Then arg = arg & ","
+        arg = arg & PyString(CStr(picked(i)))
+    Next i
+    XjrRun "consolidate(paths=[" & arg & "])"
+End Sub
+
+Public Sub XjrOpenResults(control As Object)
+    Dim name As String
+    name = XjrText(RESULTS_SHEET_KEY)
+    On Error GoTo missing
+    ThisWorkbook.Worksheets(name).Activate
+    Exit Sub
+missing:
+    MsgBox XjrText("XJR_NO_RESULTS"), vbInformation, XjrText("XJR_TITLE")
+End Sub
+
+Public Sub XjrHelp(control As Object)
+    MsgBox XjrText("XJR_HELP"), vbInformation, XjrText("XJR_TITLE")
+End Sub
+
+' ---- helpers --------------------------------------------------------------
+
+Private Sub XjrRun(pyCall As String)
+    If Not PythonReady() Then Exit Sub
+    RunPython "import xjr_excel.ribbon as xjr_ribbon; xjr_ribbon." & pyCall
+End Sub
+
+Private Function XjrText(key As String) As String
+    ' Texts written by Python into the hidden config sheet: key in column D, text in E.
+    Dim found As Range
+    On Error GoTo fallback
+    Set found = ThisWorkbook.Worksheets(CONF_SHEET).Columns(4).Find(What:=key, LookIn:=xlValues, LookAt:=xlWhole)
+    If found Is Nothing Then GoTo fallback
+    XjrText = CStr(found.Offset(0, 1).Value)
+    Exit Function
+fallback:
+    XjrText = key
+End Function
+
+Private Function PyString(s As String) As String
+    ' A Python string literal that survives cmd.exe: everything but letters and
+    ' digits is written as a \uXXXX escape (paths with Chinese, spaces, %, &, quotes).
+    Dim i As Long, c As String, code As Long, out As String
+    For i = 1 To Len(s)
+        c = Mid$(s, i, 1)
+        code = AscW(c) And &HFFFF&
+        If (c >= "A" And c <= "Z") Or (c >= "a" And c <= "z") Or (c >= "0" And c <= "9") Then
+            out = out & c
+        Else
+            out = out & "\u" & Right$("000" & Hex$(code), 4)
+        End If
+    Next i
+    PyString = "'" & out & "'"
+End Function
+
+Private Function PythonReady() As Boolean
+    ' Checks once per session that Python starts and xjr_excel imports, so the
+    ' user gets a readable message instead of xlwings' error popup.
+    #If Mac Then
+        PythonReady = True
+    #Else
+        Dim interpreter As String, rc As Long
+        If pythonChecked Then
+            PythonReady = True
+            Exit Function
+        End If
+        interpreter = GetConfig("INTERPRETER_WIN", "")
+        If interpreter = "" Then interpreter = "python"
+        If interpreter <> "python" And interpreter <> "pythonw" And Dir(interpreter) = "" Then
+            MsgBox XjrText("XJR_NO_PYTHON"), vbExclamation, XjrText("XJR_TITLE")
+            Exit Function
+        End If
+        rc = CreateObject("WScript.Shell").Run("cmd /c """"" & interpreter & """ -c ""import xjr_excel.ribbon""""", 0, True)
+        If rc = 9009 Then
+            MsgBox XjrText("XJR_NO_PYTHON"), vbExclamation, XjrText("XJR_TITLE")
+        ElseIf rc <> 0 Then
+            MsgBox XjrText("XJR_NO_PACKAGE"), vbExclamation, XjrText("XJR_TITLE")
+        Else
+            pythonChecked = True
+            PythonReady = True
+        End If
+    #End If
+End Function

@@ -1,0 +1,177 @@
+"""Turn a saved workbook into the macro-enabled master: VBA project, ribbon, xlwings settings.
+
+Two steps, called by the template builder:
+
+* :func:`prepare_workbook` (openpyxl level, before saving) adds the hidden
+  ``xlwings.conf`` sheet — the interpreter settings xlwings' VBA reads — and
+  the Chinese texts the VBA shows when Python itself cannot be reached (VBA is
+  ASCII-only; every message a user reads comes from Python or the ribbon XML).
+* :func:`package_macros` (zip level, after saving) adds ``xl/vbaProject.bin``
+  built from ``macros/`` plus xlwings' own standalone module, the ribbon part
+  ``customUI/customUI14.xml`` and the relationships and content types that make
+  the file a real ``.xlsm``.
+"""
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+from .atomic import atomic_path
+
+CONF_SHEET = "xlwings.conf"
+RESULTS_SHEET = "校验结果"     # the sheet the annotator writes; 打开校验结果 activates it
+
+# Settings xlwings' VBA (GetConfigFromSheet) reads from column A/B, top down,
+# until the first empty cell. Keys are case-insensitive.
+XLWINGS_SETTINGS: tuple[tuple[str, object], ...] = (
+    # "python" = the python.exe on PATH (python.org installer: tick "Add python.exe to PATH").
+    # Otherwise put the full path here, e.g. %LOCALAPPDATA%\Programs\Python\Python312\python.exe
+    ("Interpreter_Win", "python"),
+    ("Interpreter_Mac", ""),
+    ("PYTHONPATH", ""),
+    ("Conda Path", ""),
+    ("Conda Env", ""),
+    ("UDF Modules", ""),
+    ("Debug UDFs", False),
+    ("Use UDF Server", False),
+    ("Show Console", False),
+    # Never import .py files that happen to lie next to a city workbook.
+    ("ADD_WORKBOOK_TO_PYTHONPATH", "false"),
+)
+
+# Texts the VBA shows itself (column D key, column E text): only for the cases
+# where Python cannot run, so Python cannot say it.
+MESSAGE_COLUMN_KEY, MESSAGE_COLUMN_TEXT = 4, 5
+VBA_MESSAGES: tuple[tuple[str, str], ...] = (
+    ("XJR_TITLE", "小巨人工作簿工具"),
+    ("XJR_NO_PYTHON",
+     "找不到Python，无法运行校验。\n\n"
+     "请先安装Python 3.10或更高版本（python.org，安装时勾选“Add python.exe to PATH”），"
+     "然后在命令提示符中运行：pip install xjr-excel\n"
+     "若Python已安装在其他位置：右键任一工作表标签→取消隐藏→“xlwings.conf”，"
+     "在B1单元格（Interpreter_Win）填写python.exe的完整路径。\n\n"
+     "No Python found: install Python 3.10+ (tick \"Add python.exe to PATH\"), then run: pip install xjr-excel"),
+    ("XJR_NO_PACKAGE",
+     "已找到Python，但未安装本工具（xjr_excel）。\n\n"
+     "请在命令提示符中运行：pip install xjr-excel\n然后关闭Excel重新打开本工作簿。\n\n"
+     "Python found, but the xjr-excel package is missing: pip install xjr-excel"),
+    ("XJR_RESULTS_SHEET", RESULTS_SHEET),
+    ("XJR_PICK_TITLE", "选择各市上报的工作簿（按住Ctrl可多选）"),
+    ("XJR_NO_RESULTS", "还没有“校验结果”工作表。请先点击“校验”。\n\nNo results sheet yet: click 校验 first."),
+    ("XJR_HELP",
+     "小巨人工具栏用法：\n"
+     "1. 在各附表中填写数据；\n"
+     "2. 点击“校验”：有问题的单元格标红（错误）或标黄（提醒），鼠标悬停可看批注，"
+     "全部问题列在“校验结果”工作表；\n"
+     "3. 按提示修改后再次点击“校验”，直到没有错误；\n"
+     "4. 点击“清除标记”去掉颜色和批注后保存、上报；\n"
+     "5. 省级用户点击“合并汇总”，选择各市上报的工作簿，生成全省汇总表。\n\n"
+     "没有Excel（WPS、LibreOffice）时，可在命令行使用 xjr validate / xjr consolidate。"),
+)
+
+MACRO_CONTENT_TYPE = "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
+VBA_CONTENT_TYPE = "application/vnd.ms-office.vbaProject"
+REL_VBA = "http://schemas.microsoft.com/office/2006/relationships/vbaProject"
+REL_UI14 = "http://schemas.microsoft.com/office/2007/relationships/ui/extensibility"
+UI_PART = "customUI/customUI14.xml"
+VBA_PART = "xl/vbaProject.bin"
+
+NS_CT = "http://schemas.openxmlformats.org/package/2006/content-types"
+NS_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+
+
+def macros_dir() -> Path:
+    """Where the VBA sources and ribbon XML live (package copy first, then the repo)."""
+    here = Path(__file__).resolve().parent
+    for cand in (here / "macros", here.parent / "macros"):
+        if (cand / "customUI14.xml").exists():
+            return cand
+    raise FileNotFoundError("macros/ (VBA sources and customUI14.xml) not found next to xjr_excel")
+
+
+def prepare_workbook(wb, spec=None) -> None:
+    """Add the hidden ``xlwings.conf`` sheet and give the workbook its VBA code name."""
+    if CONF_SHEET in wb.sheetnames:
+        del wb[CONF_SHEET]
+    ws = wb.create_sheet(CONF_SHEET)
+    for row, (key, value) in enumerate(XLWINGS_SETTINGS, start=1):
+        ws.cell(row, 1, key)
+        ws.cell(row, 2, value if value != "" else None)
+    for row, (key, text) in enumerate(VBA_MESSAGES, start=1):
+        ws.cell(row, MESSAGE_COLUMN_KEY, key)
+        ws.cell(row, MESSAGE_COLUMN_TEXT, text)
+    ws.column_dimensions["A"].width = 28
+    ws.column_dimensions["B"].width = 40
+    ws.sheet_state = "hidden"
+    # The VBA project's document module is "ThisWorkbook"; the part must say so.
+    wb.code_name = "ThisWorkbook"
+
+
+def _xml(data: bytes) -> ET.Element:
+    return ET.fromstring(data)
+
+
+def _dump(root: ET.Element, default_ns: str) -> bytes:
+    ET.register_namespace("", default_ns)
+    return b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n' + ET.tostring(root, encoding="utf-8")
+
+
+def _content_types(data: bytes) -> bytes:
+    root = _xml(data)
+    q = lambda tag: f"{{{NS_CT}}}{tag}"  # noqa: E731
+    for o in root.findall(q("Override")):
+        if o.get("PartName") == "/xl/workbook.xml":
+            o.set("ContentType", MACRO_CONTENT_TYPE)
+    if not any(d.get("Extension") == "bin" for d in root.findall(q("Default"))):
+        ET.SubElement(root, q("Default"), Extension="bin", ContentType=VBA_CONTENT_TYPE)
+    # Override for the exact part too: robust if another .bin default exists.
+    if not any(o.get("PartName") == "/" + VBA_PART for o in root.findall(q("Override"))):
+        ET.SubElement(root, q("Override"), PartName="/" + VBA_PART, ContentType=VBA_CONTENT_TYPE)
+    # Defaults must precede Overrides for strict readers.
+    kids = sorted(list(root), key=lambda e: 0 if e.tag == q("Default") else 1)
+    root[:] = kids
+    return _dump(root, NS_CT)
+
+
+def _add_rel(data: bytes, rel_type: str, target: str) -> bytes:
+    root = _xml(data)
+    q = f"{{{NS_REL}}}Relationship"
+    rels = root.findall(q)
+    if not any(r.get("Type") == rel_type for r in rels):
+        ids = {r.get("Id") for r in rels}
+        n = 1
+        while f"rId{n}" in ids:
+            n += 1
+        ET.SubElement(root, q, Id=f"rId{n}", Type=rel_type, Target=target)
+    return _dump(root, NS_REL)
+
+
+def vba_project_bytes() -> bytes:
+    """The ``vbaProject.bin`` for the master: our modules + xlwings' standalone module."""
+    from . import vba
+    return vba.build_project(vba.master_modules())
+
+
+def package_macros(path, spec=None) -> Path:
+    """Make the saved workbook at ``path`` a macro-enabled master (atomically, in place)."""
+    path = Path(path)
+    ui = (macros_dir() / "customUI14.xml").read_bytes()
+    vba_bin = vba_project_bytes()
+    with zipfile.ZipFile(path) as zin, atomic_path(path) as tmp:
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
+            for item in zin.infolist():
+                if item.filename in (VBA_PART, UI_PART):
+                    continue
+                data = zin.read(item.filename)
+                if item.filename == "[Content_Types].xml":
+                    data = _content_types(data)
+                elif item.filename == "_rels/.rels":
+                    data = _add_rel(data, REL_UI14, UI_PART)
+                elif item.filename == "xl/_rels/workbook.xml.rels":
+                    data = _add_rel(data, REL_VBA, "vbaProject.bin")
+                zout.writestr(item, data)
+            zout.writestr(VBA_PART, vba_bin)
+            zout.writestr(UI_PART, ui)
+    return path
+
