@@ -1,0 +1,235 @@
+"""Small layout helpers for the master workbook: styles, titles, tables,
+validations, page setup.  :mod:`xjr_excel.template` decides *what* goes where;
+this module only knows *how* to put it there with openpyxl.
+"""
+from __future__ import annotations
+
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.pagebreak import Break
+from openpyxl.worksheet.table import Table as XLTable, TableStyleInfo
+
+from . import spec as S
+
+FONT = "宋体"
+TITLE_FONT = Font(name=FONT, size=16, bold=True)
+LABEL_FONT = Font(name=FONT, size=11, bold=True)
+NOTE_FONT = Font(name=FONT, size=10, italic=False, color="555555")
+HEADER_FONT = Font(name=FONT, size=10, bold=True)
+BODY_FONT = Font(name=FONT, size=10)
+LINK_FONT = Font(name=FONT, size=10, color="0563C1", underline="single")
+HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+GROUP_FILL = PatternFill("solid", fgColor="BDD7EE")
+INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
+THIN = Side(style="thin", color="808080")
+BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+CENTER_WRAP = Alignment(horizontal="center", vertical="center", wrap_text=True)
+LEFT_WRAP = Alignment(horizontal="left", vertical="center", wrap_text=True)
+TOP_WRAP = Alignment(horizontal="left", vertical="top", wrap_text=True)
+
+PROMPT_TITLE_MAX = 32     # Excel's limits for a validation's input message
+PROMPT_MAX = 255
+INLINE_LIST_MAX = 200     # longer choice lists go to the hidden 选项 sheet (Excel caps inline lists at 255)
+
+
+def col(n: int) -> str:
+    return get_column_letter(n)
+
+
+def ref(first_col: int, first_row: int, last_col: int, last_row: int) -> str:
+    return f"{col(first_col)}{first_row}:{col(last_col)}{last_row}"
+
+
+def abs_ref(sheet: str, first_col: int, first_row: int, last_col: int, last_row: int) -> str:
+    return (f"{quote_sheetname(sheet)}!${col(first_col)}${first_row}"
+            + (f":${col(last_col)}${last_row}" if (first_col, first_row) != (last_col, last_row) else ""))
+
+
+def excel_string(text: str) -> str:
+    """A string literal inside an Excel formula."""
+    return '"' + text.replace('"', '""') + '"'
+
+
+def clip(text: str, limit: int) -> str:
+    """Cut ``text`` to ``limit`` characters, ending with … when cut (never mid-surrogate: Python str is code points,
+    and every CJK character we use is in the BMP, so one code point is one UTF-16 unit Excel counts)."""
+    text = text.strip()
+    return text if len(text) <= limit else text[: limit - 1].rstrip("，、；：,; ") + "…"
+
+
+def first_line(header: str) -> str:
+    return header.split("\n")[0].strip()
+
+
+def title_block(ws, *, label: str, title_formula: str, third_line: str | None, last_col: int,
+                guide_sheet: str | None) -> None:
+    """Rows 1–3: label (附1…), the title (a formula over the cover names), stamp or note line."""
+    ws.cell(1, 1, label).font = LABEL_FONT
+    if guide_sheet:
+        link = ws.cell(1, max(last_col, 2), "填报说明 ›")
+        link.hyperlink = f"#{quote_sheetname(guide_sheet)}!A1"
+        link.font = LINK_FONT
+        link.alignment = Alignment(horizontal="right")
+    c = ws.cell(2, 1, title_formula)
+    c.font = TITLE_FONT
+    c.alignment = CENTER_WRAP
+    ws.merge_cells(ref(1, 2, last_col, 2))
+    ws.row_dimensions[2].height = 36
+    if third_line is not None:
+        c = ws.cell(3, 1, third_line)
+        c.font = BODY_FONT
+        c.alignment = LEFT_WRAP
+        ws.merge_cells(ref(1, 3, last_col, 3))
+        ws.row_dimensions[3].height = 22
+
+
+def header_cell(ws, row: int, column: int, text: str, fill=HEADER_FILL):
+    c = ws.cell(row, column, text)
+    c.font = HEADER_FONT
+    c.fill = fill
+    c.alignment = CENTER_WRAP
+    c.border = BOX
+    return c
+
+
+def header_height(fields, base: float = 15.0) -> float:
+    """Row height for wrapped headers: enough lines for the longest header in its column width."""
+    lines = 1
+    for f in fields:
+        per_line = max(int(f.width / 2) - 1, 2)     # ~2 width units per CJK character
+        n = sum(max(1, -(-len(part) // per_line)) for part in f.header.split("\n"))
+        lines = max(lines, n)
+    return base * lines + 6
+
+
+def place_table(ws, table: S.Table, rows: int, *, style: str = "TableStyleLight9") -> XLTable:
+    """Header row + ``rows`` blank formatted rows, registered as an Excel Table named ``table.name``."""
+    hr, c0 = table.header_row, table.first_col
+    for i, f in enumerate(table.fields):
+        header_cell(ws, hr, c0 + i, f.header)
+        ws.column_dimensions[col(c0 + i)].width = f.width
+    ws.row_dimensions[hr].height = header_height(table.fields)
+    last_row = hr + max(rows, 1)
+    for i, f in enumerate(table.fields):
+        align = LEFT_WRAP if f.type in (S.TEXT,) else Alignment(horizontal="center", vertical="center", wrap_text=True)
+        for r in range(hr + 1, last_row + 1):
+            c = ws.cell(r, c0 + i)
+            c.number_format = f.number_format
+            c.font = BODY_FONT
+            c.alignment = align
+            c.border = BOX
+    t = XLTable(displayName=table.name, ref=ref(c0, hr, table.last_col, last_row))
+    t.tableStyleInfo = TableStyleInfo(name=style, showRowStripes=True, showColumnStripes=False)
+    ws.add_table(t)
+    return t
+
+
+def validation_for(f: S.Field, sqref: str, *, list_source: str | None) -> DataValidation:
+    """The Excel data validation of one field: dropdown, number bounds or text length, always with a prompt."""
+    dv: DataValidation
+    if list_source is not None:
+        strict = f.strict_choices
+        dv = DataValidation(type="list", formula1=list_source, allow_blank=True,
+                            errorStyle="stop" if strict else "warning")
+        dv.error = (f"请从下拉列表选择：{'、'.join(f.choices)}" if strict
+                    else "不在下拉列表中。可以保留自填内容，确认无误后点“是”。")
+    elif f.type in (S.INT, S.YEAR, S.NUMBER, S.PERCENT):
+        kind = "whole" if f.type in (S.INT, S.YEAR) else "decimal"
+        lo, hi = f.min, f.max
+        if lo is not None and hi is not None:
+            dv = DataValidation(type=kind, operator="between", formula1=_num(lo), formula2=_num(hi))
+        elif lo is not None:
+            dv = DataValidation(type=kind, operator="greaterThan" if f.min_exclusive else "greaterThanOrEqual",
+                                formula1=_num(lo))
+        elif hi is not None:
+            dv = DataValidation(type=kind, operator="lessThanOrEqual", formula1=_num(hi))
+        else:
+            dv = DataValidation(type="decimal", operator="between", formula1="-1E+15", formula2="1E+15")
+        dv.errorStyle = "stop"
+        dv.error = clip(f"“{first_line(f.header)}”应为{'整数' if kind == 'whole' else '数值'}"
+                        + _range_text(f) + "。", PROMPT_MAX)
+    elif f.type == S.DATE:
+        dv = DataValidation(type="date", operator="greaterThan", formula1="1", errorStyle="warning")
+        dv.error = "应为日期，如：2015-03-02。可以保留文字日期（如2015年3月2日），校验时会识别。"
+    elif f.max_len:
+        # Excel counts every character; the rule counts non-whitespace ones, so only warn here.
+        dv = DataValidation(type="textLength", operator="lessThanOrEqual", formula1=str(f.max_len),
+                            errorStyle="warning")
+        dv.error = f"限{f.max_len}字以内（不计空白）。"
+    else:
+        dv = DataValidation(allow_blank=True)      # no check, only the input hint
+    dv.allow_blank = True
+    dv.showErrorMessage = dv.type is not None
+    dv.errorTitle = clip(first_line(f.header), PROMPT_TITLE_MAX)
+    dv.promptTitle = clip(first_line(f.header), PROMPT_TITLE_MAX)
+    dv.prompt = clip(prompt_text(f), PROMPT_MAX)
+    dv.showInputMessage = True
+    dv.sqref = sqref
+    return dv
+
+
+def prompt_text(f: S.Field) -> str:
+    parts = ["必填。" if f.required else "选填。"]
+    if f.hint:
+        parts.append(f.hint)
+    elif f.choices:
+        parts.append("从下拉列表选择：" + "、".join(f.choices[:8]) + ("…" if len(f.choices) > 8 else ""))
+    elif f.max_len:
+        parts.append(f"限{f.max_len}字以内。")
+    return "".join(parts)
+
+
+def _num(v: float) -> str:
+    return str(int(v)) if float(v).is_integer() else repr(float(v))
+
+
+def _range_text(f: S.Field) -> str:
+    lo, hi = f.min, f.max
+    if lo is not None and hi is not None:
+        return f"，范围{_num(lo)}～{_num(hi)}"
+    if lo is not None:
+        return f"，{'>' if f.min_exclusive else '≥'}{_num(lo)}"
+    if hi is not None:
+        return f"，≤{_num(hi)}"
+    return ""
+
+
+def page_setup(ws, *, landscape: bool, print_rows: int, last_col: int, last_row: int,
+               col_breaks: tuple[int, ...] = (), repeat_first_col: bool = False) -> None:
+    """A4, header rows repeated on every page; fit to one page width, or one page width per block
+    between manual ``col_breaks`` (Excel and LibreOffice ignore manual breaks under fit-to-page, so
+    those sheets get a fixed scale that fits their widest block)."""
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    if col_breaks:
+        for c in col_breaks:
+            ws.col_breaks.append(Break(id=c))
+        edges = [0, *col_breaks, last_col]
+        widest = max(_width_cm(ws, range(a + 1, b + 1)) for a, b in zip(edges, edges[1:]))
+        if repeat_first_col:
+            widest += _width_cm(ws, [1])
+        printable = (29.7 if landscape else 21.0) - 2 * 0.4 * 2.54
+        # 0.8: renderers size a width unit larger than 7 px with CJK default fonts; err on the small side
+        ws.page_setup.scale = max(10, min(100, int(printable / widest * 100 * 0.8)))
+    else:
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+    if repeat_first_col:
+        ws.print_title_cols = "A:A"
+    ws.print_options.horizontalCentered = True
+    if print_rows:
+        ws.print_title_rows = f"1:{print_rows}"
+    ws.print_area = ref(1, 1, last_col, last_row)
+
+
+def _width_cm(ws, columns) -> float:
+    """Printed width of columns: Excel's width unit is one '0' of the default font, ~7 px + 5 px padding."""
+    total_px = 0.0
+    for c in columns:
+        w = ws.column_dimensions[col(c)].width or 8.43
+        total_px += w * 7 + 5
+    return total_px / 96 * 2.54
