@@ -70,7 +70,7 @@ def input_limits() -> dict:
 
 
 def _mib(n: int) -> str:
-    return f"{n / 1048576:.0f} MB" if n >= 1048576 else f"{n / 1024:.0f} KB"
+    return f"{n / 1048576:.1f} MB".replace(".0 ", " ") if n >= 1048576 else f"{n / 1024:.0f} KB"
 
 
 def _reject(message: str, path: Path, kind: str) -> InputRejected:
@@ -468,7 +468,9 @@ def _scan_member(zf, info, budget: int, path: Path, lim: dict, sheet: str | None
                                 cells += 1
                     tail = data[-32:]
                     if rows > lim["max_rows_per_sheet"] or cells > lim["max_rows_per_sheet"] * lim["max_columns_per_sheet"]:
-                        raise _too_big(path, sheet, f"实际超过{rows}行、{cells}个单元格", lim)
+                        what = f"{lim['max_rows_per_sheet']}行" if rows > lim["max_rows_per_sheet"] else \
+                            f"{lim['max_rows_per_sheet'] * lim['max_columns_per_sheet']}个单元格"
+                        raise _too_big(path, sheet, f"实际有超过{what}的数据", lim)
     except InputRejected:
         raise
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError) as e:

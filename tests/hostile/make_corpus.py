@@ -1,0 +1,351 @@
+"""Generate the hostile-input corpus at test time (nothing large is committed).
+
+Each ``make_<kind>(outdir)`` writes one file (or folder) and returns its path.
+``python tests/hostile/make_corpus.py OUTDIR`` writes them all, to look at by hand.
+"""
+from __future__ import annotations
+
+import io
+import os
+import re
+import shutil
+import struct
+import sys
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+SHEET_HEAD = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+              b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+              b'<dimension ref="A1"/><sheetData>')
+
+
+# --------------------------------------------------------------------------
+# Base workbooks
+# --------------------------------------------------------------------------
+
+def plain_xlsx(path: Path, sheets=("Sheet1",), rows=(("企业名称", "数量"), ("南京某某科技有限公司", 3))) -> Path:
+    """A normal, small openpyxl workbook (not our template)."""
+    import openpyxl
+    wb = openpyxl.Workbook()
+    wb.active.title = sheets[0]
+    for name in sheets[1:]:
+        wb.create_sheet(name)
+    for r in rows:
+        wb.active.append(list(r))
+    wb.save(path)
+    return path
+
+
+def template_xlsx(path: Path, **kw) -> Path:
+    """Our master template (empty tables), built by the TEMPLATE helper's code."""
+    from xjr_excel import template
+    return Path(template.build_workbook(path, city=kw.get("city", "南京市"), batch=kw.get("batch", 1),
+                                        year=kw.get("year", 2026)))
+
+
+def rewrite_zip(src: Path, dst: Path, change: dict[str, bytes | None], *, compress=zipfile.ZIP_DEFLATED) -> Path:
+    """Copy a zip, replacing (bytes) or dropping (None) some members, adding new ones."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", compress) as zout:
+        for info in zin.infolist():
+            if info.filename in change:
+                data = change[info.filename]
+                if data is not None:
+                    zout.writestr(info.filename, data)
+            else:
+                zout.writestr(info, zin.read(info))
+        for name, data in change.items():
+            if data is not None and name not in zin.namelist():
+                zout.writestr(name, data)
+    return dst
+
+
+# --------------------------------------------------------------------------
+# Not a workbook at all
+# --------------------------------------------------------------------------
+
+def make_empty(d: Path) -> Path:
+    p = d / "空文件.xlsx"
+    p.write_bytes(b"")
+    return p
+
+
+def make_truncated(d: Path) -> Path:
+    full = plain_xlsx(d / "_full.xlsx")
+    data = full.read_bytes()
+    full.unlink()
+    p = d / "下载中断.xlsx"
+    p.write_bytes(data[: len(data) // 2])
+    return p
+
+
+def make_renamed_csv(d: Path) -> Path:
+    p = d / "南京市_改名的CSV.xlsx"
+    p.write_bytes("序号,企业名称,国家级专精特新“小巨人”企业批次\n1,南京某某科技有限公司,第三批\n2,南京某某材料有限公司,第五批\n"
+                  .encode("gb18030"))
+    return p
+
+
+def make_html_xls(d: Path) -> Path:
+    p = d / "系统导出.xls"
+    p.write_text('<html xmlns:x="urn:schemas-microsoft-com:office:excel"><head><meta charset="utf-8"></head>'
+                 "<body><table><tr><td>企业名称</td></tr><tr><td>南京某某科技有限公司</td></tr></table></body></html>",
+                 encoding="utf-8")
+    return p
+
+
+def make_pdf(d: Path) -> Path:
+    p = d / "扫描件.xlsx"
+    p.write_bytes(b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n")
+    return p
+
+
+def make_png(d: Path) -> Path:
+    p = d / "截图.xlsx"
+    p.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + os.urandom(64))
+    return p
+
+
+def make_docx(d: Path) -> Path:
+    p = d / "实施方案_其实是Word.xlsx"
+    with zipfile.ZipFile(p, "w") as z:
+        z.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>')
+        z.writestr("_rels/.rels", '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                   '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>')
+        z.writestr("word/document.xml", '<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"/>')
+    return p
+
+
+def make_ods(d: Path) -> Path:
+    p = d / "WPS表格.xlsx"
+    with zipfile.ZipFile(p, "w") as z:
+        z.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
+        z.writestr("content.xml", '<?xml version="1.0"?><office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"/>')
+    return p
+
+
+def make_lock_file(d: Path) -> Path:
+    p = d / "~$南京市.xlsx"
+    p.write_bytes(b"\x05zhang" + b"\x00" * 48 + b" " * 50 + b"\x05\x00z\x00h\x00a\x00n\x00g\x00" + b"\x00" * 40)
+    return p
+
+
+def make_too_large(d: Path, size: int | None = None) -> Path:
+    """A sparse file just over max_file_bytes (no real disk used)."""
+    from xjr_excel.guard import input_limits
+    p = d / "超大.xlsx"
+    with open(p, "wb") as fh:
+        fh.write(b"PK\x03\x04")
+        fh.truncate(size or input_limits()["max_file_bytes"] + 1)
+    return p
+
+
+# --------------------------------------------------------------------------
+# Hostile packages
+# --------------------------------------------------------------------------
+
+def _bomb_member(z: zipfile.ZipFile, name: str, inflated: int) -> None:
+    """Stream ``inflated`` bytes of a valid-looking sheet (whitespace) into ``z``."""
+    info = zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_DEFLATED
+    block = b" " * (1 << 20)
+    with z.open(info, "w", force_zip64=True) as fh:
+        fh.write(SHEET_HEAD)
+        left = inflated - len(SHEET_HEAD)
+        while left > 0:
+            fh.write(block[: min(left, len(block))])
+            left -= len(block)
+
+
+def make_zip_bomb(d: Path, inflated: int = 1 << 30) -> Path:
+    """A real workbook whose first sheet inflates to 1 GiB (about 1 MB on disk)."""
+    base = plain_xlsx(d / "_base.xlsx")
+    p = d / "压缩炸弹.xlsx"
+    with zipfile.ZipFile(base) as zin, zipfile.ZipFile(p, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            if info.filename == "xl/worksheets/sheet1.xml":
+                _bomb_member(zout, info.filename, inflated)
+            else:
+                zout.writestr(info, zin.read(info))
+    base.unlink()
+    return p
+
+
+def make_zip_bomb_ratio(d: Path) -> Path:
+    """Under the total limit (150 MiB) but a 1000:1 member: refused on the ratio."""
+    p = make_zip_bomb(d, inflated=150 << 20)
+    return p.rename(d / "压缩比异常.xlsx")
+
+
+def make_zip_bomb_lying(d: Path) -> Path:
+    """A 300 MiB member whose headers claim 4 KB: zip bombs that lie about their size."""
+    p = make_zip_bomb(d, inflated=300 << 20)
+    data = bytearray(p.read_bytes())
+    p.unlink()
+    fake = 4096
+    # central directory entry of the sheet: patch uncompressed size (zip64 extra field holds it)
+    name = b"xl/worksheets/sheet1.xml"
+    for m in re.finditer(re.escape(name), bytes(data)):
+        start = m.start()
+        if data[start - 46:start - 42] == b"PK\x01\x02":          # central header
+            hdr = start - 46
+            extra_len = struct.unpack_from("<H", data, hdr + 30)[0]
+            _patch_zip64(data, start + len(name), extra_len, fake, central=True, hdr=hdr)
+        elif data[start - 30:start - 26] == b"PK\x03\x04":        # local header
+            hdr = start - 30
+            extra_len = struct.unpack_from("<H", data, hdr + 28)[0]
+            _patch_zip64(data, start + len(name), extra_len, fake, central=False, hdr=hdr)
+    out = d / "谎报大小.xlsx"
+    out.write_bytes(bytes(data))
+    return out
+
+
+def _patch_zip64(data: bytearray, extra_at: int, extra_len: int, fake: int, *, central: bool, hdr: int) -> None:
+    size_off = hdr + (24 if central else 22)    # 32-bit uncompressed size field
+    if struct.unpack_from("<I", data, size_off)[0] != 0xFFFFFFFF:
+        struct.pack_into("<I", data, size_off, fake)
+        return
+    pos = extra_at
+    while pos < extra_at + extra_len:
+        tag, ln = struct.unpack_from("<HH", data, pos)
+        if tag == 1:
+            struct.pack_into("<Q", data, pos + 4, fake)   # first zip64 field: uncompressed size
+            return
+        pos += 4 + ln
+
+
+def make_many_members(d: Path, n: int = 20000) -> Path:
+    base = plain_xlsx(d / "_base.xlsx")
+    p = d / "部件过多.xlsx"
+    shutil.copy(base, p)
+    base.unlink()
+    with zipfile.ZipFile(p, "a", zipfile.ZIP_STORED) as z:
+        for i in range(n):
+            z.writestr(f"xl/media/x{i}.bin", b"")
+    return p
+
+
+BILLION_LAUGHS = (b'<?xml version="1.0"?>\n<!DOCTYPE lolz [\n <!ENTITY lol "lol">\n'
+                  + b"".join(b' <!ENTITY lol%d "%s">\n' % (i, (b"&lol%d;" % (i - 1) if i > 1 else b"&lol;") * 10)
+                             for i in range(1, 10))
+                  + b']>\n')
+
+
+def make_entity_expansion(d: Path) -> Path:
+    """Billion laughs in the first sheet of a normal workbook (in a text cell)."""
+    base = plain_xlsx(d / "_base.xlsx")
+    with zipfile.ZipFile(base) as z:
+        sheet = z.read("xl/worksheets/sheet1.xml")
+    sheet = re.sub(rb"^<\?xml[^>]*\?>\s*", b"", sheet)
+    sheet = sheet.replace(b"<t>", b"<t>&lol9;", 1)
+    assert b"&lol9;" in sheet
+    p = rewrite_zip(base, d / "实体膨胀.xlsx", {"xl/worksheets/sheet1.xml": BILLION_LAUGHS + sheet})
+    base.unlink()
+    return p
+
+
+def make_external_entity(d: Path) -> Path:
+    """XXE: an external entity in the workbook part."""
+    base = plain_xlsx(d / "_base.xlsx")
+    with zipfile.ZipFile(base) as z:
+        wb = z.read("xl/workbook.xml")
+    wb = re.sub(rb"^<\?xml[^>]*\?>\s*", b"", wb)
+    xxe = b'<?xml version="1.0"?>\n<!DOCTYPE workbook [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>\n'
+    p = rewrite_zip(base, d / "外部实体.xlsx", {"xl/workbook.xml": xxe + wb})
+    base.unlink()
+    return p
+
+
+def make_huge_dimension(d: Path) -> Path:
+    """A sheet that declares the whole grid (A1:XFD1048576) as used."""
+    base = plain_xlsx(d / "_base.xlsx")
+    with zipfile.ZipFile(base) as z:
+        sheet = z.read("xl/worksheets/sheet1.xml")
+    sheet = re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:XFD1048576"', sheet)
+    p = rewrite_zip(base, d / "整表格式.xlsx", {"xl/worksheets/sheet1.xml": sheet})
+    base.unlink()
+    return p
+
+
+def make_many_rows(d: Path, rows: int = 25000) -> Path:
+    """More rows than any submission, with a dimension that claims one cell."""
+    base = plain_xlsx(d / "_base.xlsx")
+    body = b"".join(b'<row r="%d"><c r="A%d"><v>%d</v></c></row>' % (i, i, i) for i in range(1, rows + 1))
+    sheet = SHEET_HEAD + body + b"</sheetData></worksheet>"
+    p = rewrite_zip(base, d / "行数过多.xlsx", {"xl/worksheets/sheet1.xml": sheet})
+    base.unlink()
+    return p
+
+
+def make_encrypted(d: Path) -> Path:
+    """A real workbook with an open password (ECMA-376 agile encryption, as Excel writes)."""
+    from msoffcrypto.format.ooxml import OOXMLFile
+    base = template_xlsx(d / "_base.xlsx")
+    p = d / "加密.xlsx"
+    with open(base, "rb") as fin, open(p, "wb") as fout:
+        OOXMLFile(fin).encrypt("1234", fout)
+    base.unlink()
+    return p
+
+
+def make_xls(d: Path) -> Path:
+    """Our template saved as legacy .xls by LibreOffice (as a city might)."""
+    from xjr_excel import render
+    src = template_xlsx(d / "南京市_旧版.xlsx")
+    out = render.convert(src, d, "xls")
+    src.unlink()
+    return out
+
+
+def make_encrypted_xls(d: Path, xls: Path | None = None) -> Path:
+    """A legacy .xls with a FILEPASS (RC4) record in its globals, as Excel writes for an open password.
+
+    Crafted: the WRITEACCESS record (same length) becomes FILEPASS, so the OLE stream size stays.
+    """
+    import olefile
+    xls = xls or make_xls(d)
+    p = d / "加密旧版.xls"
+    shutil.copy(xls, p)
+    with olefile.OleFileIO(str(p), write_mode=True) as ole:
+        wb = bytearray(ole.openstream("Workbook").read())
+        pos = 0
+        while pos + 4 <= len(wb):
+            rtype, ln = struct.unpack_from("<HH", wb, pos)
+            if rtype == 0x005C and ln >= 2:                # WRITEACCESS
+                struct.pack_into("<HH", wb, pos, 0x002F, ln)
+                struct.pack_into("<H", wb, pos + 4, 0x0001)   # wEncryptionType: RC4
+                break
+            if rtype == 0x000A:                            # EOF of the globals
+                raise RuntimeError("no WRITEACCESS record to turn into FILEPASS")
+            pos += 4 + ln
+        ole.write_stream("Workbook", bytes(wb))
+    return p
+
+
+def make_wrong_template(d: Path) -> Path:
+    """A normal workbook with unrelated sheets (a city's own statistics table)."""
+    return plain_xlsx(d / "统计表.xlsx", sheets=("企业统计", "汇总"))
+
+
+KINDS = {
+    "empty": make_empty, "truncated": make_truncated, "renamed_csv": make_renamed_csv,
+    "html_xls": make_html_xls, "pdf": make_pdf, "png": make_png, "docx": make_docx, "ods": make_ods,
+    "lock_file": make_lock_file, "too_large": make_too_large,
+    "zip_bomb": make_zip_bomb, "zip_bomb_ratio": make_zip_bomb_ratio, "zip_bomb_lying": make_zip_bomb_lying,
+    "many_members": make_many_members, "entity_expansion": make_entity_expansion,
+    "external_entity": make_external_entity, "huge_dimension": make_huge_dimension, "many_rows": make_many_rows,
+    "encrypted": make_encrypted, "xls": make_xls, "encrypted_xls": make_encrypted_xls,
+    "wrong_template": make_wrong_template,
+}
+
+
+if __name__ == "__main__":
+    out = Path(sys.argv[1] if len(sys.argv) > 1 else "hostile-corpus")
+    out.mkdir(parents=True, exist_ok=True)
+    for kind, make in KINDS.items():
+        sub = out / kind
+        sub.mkdir(exist_ok=True)
+        print(kind, make(sub))
