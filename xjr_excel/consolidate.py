@@ -1,0 +1,428 @@
+"""``xjr consolidate``: merge the cities' workbooks into the provincial workbook (省汇总).
+
+Steps: find the input files (files or folders) → read and validate each one in a
+worker process (a broken file never stops the merge) → keep the newest file of
+each city → count, order, find duplicates → write the provincial workbook
+atomically → return the ``--json`` payload.
+
+Exit codes of the command: 0 every city 合格 and nothing skipped; 1 some city
+has errors, or some file was skipped (unreadable, lock file, not a workbook,
+older copy of a city); 2 no city workbook could be read at all.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import sys
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+
+from . import errors
+from .atomic import atomic_path
+from .province_model import (STATUS_ERRORS, STATUS_OK, STATUS_UNREADABLE, CityFile, Rows, city_from_filename,
+                             norm_city, plain)
+from .province_stats import IndustryIndex, CityStats, city_stats, find_duplicates, province_total
+from .spec import Spec, attachment_tables, get_spec
+
+WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xltx", ".xltm"}
+LOCK_REASON = "Excel打开工作簿时生成的临时锁定文件（以“~$”开头），不是工作簿，已忽略。"
+PROGRESS_MIN_FILES = 20
+
+
+def collate(city: str) -> tuple:
+    """The fixed order of cities in every list: by the name's code points (same on every machine)."""
+    return (city,)
+
+
+# ----------------------------------------------------------------------------- finding the files
+
+def discover(inputs, output=None) -> tuple[list[Path], list[dict]]:
+    """Workbook candidates (sorted, unique) and the files skipped without reading them.
+
+    A folder contributes the files directly inside it.  Given files are always
+    tried (the reader sniffs what they really are); inside folders only Excel
+    extensions are, the rest is listed as not a workbook.  The output file is
+    never an input.
+    """
+    out = Path(output).resolve() if output else None
+    seen: set[Path] = set()
+    files: list[Path] = []
+    skipped: list[dict] = []
+
+    def consider(p: Path, explicit: bool):
+        rp = p.resolve()
+        if rp in seen or (out is not None and rp == out):
+            return
+        seen.add(rp)
+        if p.name.startswith("~$"):
+            skipped.append({"file": str(p), "reason": LOCK_REASON})
+        elif p.name.startswith(".") and p.name.endswith(".tmp"):
+            return                   # our own atomic-write temporaries
+        elif not explicit and p.suffix.lower() not in WORKBOOK_SUFFIXES:
+            skipped.append({"file": str(p), "reason": f"不是Excel工作簿（扩展名为“{p.suffix or '无'}”），已跳过。"})
+        else:
+            files.append(p)
+
+    for item in inputs:
+        p = Path(item)
+        if p.is_dir():
+            for child in sorted(p.iterdir(), key=lambda c: c.name):
+                if child.is_file():
+                    consider(child, explicit=False)
+        elif p.exists():
+            consider(p, explicit=True)
+        else:
+            skipped.append({"file": str(p), "reason": "找不到该文件或文件夹，请检查路径。"})
+    return files, skipped
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+# ----------------------------------------------------------------------------- one file (worker process)
+
+_NAMES_CACHE: dict = {}
+
+
+def _names(names_path):
+    """The MIIT reference list, loaded once per worker process."""
+    if not names_path:
+        return None
+    if names_path not in _NAMES_CACHE:
+        from . import names as names_mod
+        loader = getattr(names_mod, "load_names", None) or getattr(names_mod, "load")
+        _NAMES_CACHE[names_path] = loader(names_path)
+    return _NAMES_CACHE[names_path]
+
+
+def read_city_file(path: str, names_path: str | None = None, policy_path: str | None = None) -> CityFile:
+    """Read and validate one city workbook; never raises (the reason is kept instead)."""
+    p = Path(path)
+    try:
+        st = p.stat()
+        cf = CityFile(path=str(p), name=p.name, sha256=sha256_of(p), mtime=st.st_mtime)
+    except OSError as e:
+        return CityFile(path=str(p), name=p.name, sha256="", mtime=0.0,
+                        reason=f"无法读取该文件（{e.strerror}）。请检查文件权限后重试。", kind="unreadable")
+    spec = get_spec(policy_path)
+    try:
+        from . import reader, validate
+        data = reader.read_workbook(p, spec=spec)
+        findings = list(validate.validate(data, names=_names(names_path)))
+    except errors.UserError as e:
+        cf.reason, cf.kind = e.message, e.kind
+        return cf
+    except Exception as e:  # noqa: BLE001 - one broken file must not stop the merge
+        cf.reason = (f"读取或校验时程序内部出错（{type(e).__name__}：{e}）。该文件未合并；"
+                     f"请单独运行 xjr validate 查看，或将文件发给技术支持。")
+        cf.kind = "internal"
+        return cf
+    _fill_from_data(cf, data, findings, spec)
+    return cf
+
+
+def _fill_from_data(cf: CityFile, data, findings, spec: Spec) -> None:
+    seen = {(f.sheet, f.cell, f.rule, f.value) for f in findings}
+    findings += [f for f in data.findings if (f.sheet, f.cell, f.rule, f.value) not in seen]
+    cf.errors = sum(1 for f in findings if f.severity == "error")
+    cf.warnings = sum(1 for f in findings if f.severity == "warning")
+    cf.findings_by_rule = dict(sorted(Counter(f.rule for f in findings).items()))
+    cf.status = STATUS_ERRORS if cf.errors else STATUS_OK
+
+    found_any = False
+    for t in attachment_tables(spec):
+        td = data.tables.get(t.key)
+        if td is None or td.sheet is None:
+            continue
+        found_any = True
+        cols = [f.key for f in t.fields if f.key in td.frame.columns]
+        content = [i for i, k in enumerate(cols) if k != "seq"]
+        rows, values = [], []
+        if cols and len(td.frame):
+            matrix = td.frame[cols].to_numpy(dtype=object)
+            for r, vals in zip(td.frame.index, matrix):
+                vals = tuple(plain(v) for v in vals)
+                if any(vals[i] is not None and vals[i] != "" for i in content):
+                    rows.append(int(r))
+                    values.append(vals)
+        cf.tables[t.key] = Rows(sheet=td.sheet, columns=cols, rows=rows, values=values)
+    if not found_any:
+        from .guard import reject_not_template
+        e = reject_not_template(spec, cf.path, data.sheet_names)
+        cf.status, cf.reason, cf.kind, cf.tables = STATUS_UNREADABLE, e.message, e.kind, {}
+        return
+
+    cover = data.cover or {}
+    city = norm_city(plain(cover.get("city")))
+    if city and "×" not in city:
+        cf.city, cf.city_from = city, "封面"
+    else:
+        cf.city = city_from_filename(Path(cf.name).stem) or Path(cf.name).stem
+        cf.city_from = "文件名"
+    cf.batch = _int_or_none(cover.get("batch"))
+    cf.year = _int_or_none(cover.get("year"))
+    filled = plain(cover.get("filled_on"))
+    cf.filled_on = filled.date() if isinstance(filled, dt.datetime) else filled if isinstance(filled, dt.date) else None
+    cf.department = str(plain(cover.get("department")) or "")
+
+
+def _int_or_none(v):
+    v = plain(v)
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, int):
+        return v
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    return None
+
+
+# ----------------------------------------------------------------------------- all files
+
+def read_all(files: list[Path], *, names_path=None, policy_path=None, jobs: int = 0, progress: bool | None = None
+             ) -> list[CityFile]:
+    """Read and validate every file, in parallel processes; results in the order of ``files``."""
+    jobs = jobs or os.cpu_count() or 1
+    jobs = max(1, min(jobs, len(files) or 1))
+    show = progress if progress is not None else (sys.stderr.isatty() or len(files) >= PROGRESS_MIN_FILES)
+    results: list[CityFile | None] = [None] * len(files)
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    with Progress(TextColumn("读取并校验"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TextColumn("{task.description}"), console=Console(stderr=True), transient=True,
+                  disable=not show) as bar:
+        task = bar.add_task("", total=len(files))
+        if jobs == 1:
+            for i, f in enumerate(files):
+                results[i] = read_city_file(str(f), names_path, policy_path)
+                bar.update(task, advance=1, description=f.name)
+        else:
+            with ProcessPoolExecutor(max_workers=jobs) as pool:
+                futs = {pool.submit(read_city_file, str(f), names_path, policy_path): i for i, f in enumerate(files)}
+                for fut in as_completed(futs):
+                    i = futs[fut]
+                    try:
+                        results[i] = fut.result()
+                    except Exception as e:  # noqa: BLE001 - a crashed worker costs one file, not the merge
+                        results[i] = CityFile(path=str(files[i]), name=files[i].name, sha256="", mtime=0.0,
+                                              reason=f"读取进程异常退出（{type(e).__name__}）。该文件未合并，请单独运行 xjr validate 查看。",
+                                              kind="internal")
+                    bar.update(task, advance=1, description=files[i].name)
+    return [r for r in results if r is not None]
+
+
+def choose_per_city(read: list[CityFile]) -> tuple[list[CityFile], list[tuple[CityFile, CityFile]]]:
+    """The newest readable file of each city (填报日期, then modification time, then name),
+    and the (older, newer) pairs that were set aside."""
+    groups: dict[str, list[CityFile]] = {}
+    for cf in read:
+        if cf.readable:
+            groups.setdefault(cf.city, []).append(cf)
+    chosen, superseded = [], []
+    for city in sorted(groups, key=collate):
+        files = sorted(groups[city], key=lambda c: (c.filled_on or dt.date.min, c.mtime, c.name, c.sha256))
+        newest = files[-1]
+        chosen.append(newest)
+        superseded += [(old, newest) for old in files[:-1]]
+    return chosen, superseded
+
+
+def _superseded_reason(old: CityFile, new: CityFile) -> str:
+    if (old.filled_on or dt.date.min) != (new.filled_on or dt.date.min):
+        why = f"填报日期{new.filled_on}较新" if new.filled_on else "填报日期较新"
+    elif old.mtime != new.mtime:
+        why = "填报日期相同，文件修改时间较新"
+    else:
+        why = "填报日期和修改时间相同，按文件名取后者"
+    return f"同一城市“{new.city}”收到多个文件，已采用“{new.name}”（{why}）；本文件未合并。"
+
+
+def _consensus(values: dict[str, int | None], what: str) -> tuple[int | None, str | None]:
+    """The value most cities gave (ties: the smaller), and a notice when cities disagree."""
+    counts = Counter(v for v in values.values() if v is not None)
+    if not counts:
+        return None, None
+    best = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
+    if len(counts) == 1:
+        return best, None
+    detail = "、".join(f"{c}{v}" for c, v in sorted(values.items(), key=lambda kv: collate(kv[0])) if v is not None)
+    return best, f"各市封面的{what}不一致（{detail}），标题按多数城市的{best}；请与相关城市核实。"
+
+
+# ----------------------------------------------------------------------------- the command
+
+def consolidate(inputs, output, *, province: str, names_path=None, strict: bool = False, jobs: int = 0,
+                policy_path=None, progress: bool | None = None, run_time: dt.datetime | None = None) -> dict:
+    """Merge the city workbooks in ``inputs`` into ``output``; return the ``--json`` payload."""
+    spec = get_spec(policy_path)
+    inputs = [inputs] if isinstance(inputs, (str, os.PathLike)) else list(inputs)
+    files, skipped = discover(inputs, output)
+    read = read_all(files, names_path=names_path, policy_path=policy_path, jobs=jobs, progress=progress)
+    chosen, superseded = choose_per_city(read)
+    included = [cf for cf in chosen if not strict or cf.status == STATUS_OK]
+    inc_ids = {id(cf) for cf in included}
+
+    for cf in read:
+        if not cf.readable:
+            skipped.append({"file": cf.path, "reason": cf.reason})
+    for old, new in superseded:
+        skipped.append({"file": old.path, "reason": _superseded_reason(old, new)})
+
+    industries = IndustryIndex(spec)
+    stats: list[CityStats] = [city_stats(cf, spec, industries, included=id(cf) in inc_ids) for cf in chosen]
+    # A broken file whose name says which city it is, with no readable file of that city: the official must ask again.
+    known = {cf.city for cf in chosen}
+    for cf in read:
+        guess = city_from_filename(Path(cf.name).stem)
+        if not cf.readable and guess and guess not in known:
+            known.add(guess)
+            stats.append(CityStats(guess, cf.name, STATUS_UNREADABLE, False))
+    stats.sort(key=lambda s: collate(s.city))
+    total = province_total(stats, spec)
+    duplicates = find_duplicates(chosen, collate)
+
+    batch, batch_note = _consensus({cf.city: cf.batch for cf in included}, "批次")
+    year, year_note = _consensus({cf.city: cf.year for cf in included}, "申报年度")
+    notices = [n for n in (batch_note, year_note) if n]
+    if strict:
+        left_out = [cf.city for cf in chosen if id(cf) not in inc_ids]
+        if left_out:
+            notices.append(f"按 --strict，有错误的城市未纳入名单：{'、'.join(left_out)}。")
+
+    record_rows = _record_rows(read, skipped, chosen, included, superseded, strict)
+    payload = {
+        "cities": [{"city": s.city, "file": s.file, "status": s.status, "enterprises": s.enterprises,
+                    "platforms": s.platforms, "star": s.star, "errors": s.errors, "warnings": s.warnings}
+                   for s in stats],
+        "province": _province_json(spec, province, batch, year, total, stats, included, read, notices, strict),
+        "duplicates": duplicates,
+        "skipped": skipped,
+    }
+    if not chosen:
+        payload["province"]["output"] = None
+        return payload
+
+    from .province_book import BookInput, write_book
+    now = (run_time or dt.datetime.now()).replace(microsecond=0)
+    book = BookInput(spec=spec, province=province, batch=batch, year=year, cities=included, stats=stats, total=total,
+                     duplicates=duplicates, files=record_rows, notices=notices,
+                     run_time=now.strftime("%Y-%m-%d %H:%M:%S"), collate=collate)
+    all_inputs = tuple(files) + tuple(Path(s["file"]) for s in skipped)
+    with atomic_path(output, inputs=all_inputs) as tmp:
+        write_book(tmp, book)
+    payload["province"]["output"] = str(output)
+    return payload
+
+
+def _record_rows(read, skipped, chosen, included, superseded, strict) -> list[dict]:
+    """One 合并记录 row per input file (read or not), in a fixed order."""
+    older = {id(old) for old, _ in superseded}
+    inc_ids, chosen_ids = {id(cf) for cf in included}, {id(cf) for cf in chosen}
+    by_path = {cf.path: cf for cf in read}
+    rows = []
+    for cf in read:
+        if id(cf) in inc_ids:
+            action = "已合并"
+        elif id(cf) in chosen_ids:
+            action = "未纳入名单（--strict：有错误）" if strict else "已合并"
+        elif id(cf) in older:
+            action = "未合并（同城市有较新文件）"
+        else:
+            action = "未合并（无法读取）"
+        reason = next((s["reason"] for s in skipped if s["file"] == cf.path), "")
+        rows.append({"file": cf.name, "sha256": cf.sha256, "city": cf.city or city_from_filename(Path(cf.name).stem),
+                     "city_from": cf.city_from, "filled_on": cf.filled_on, "batch": cf.batch, "year": cf.year,
+                     "rows": cf.rows_read if cf.readable else 0, "status": cf.status, "errors": cf.errors,
+                     "warnings": cf.warnings, "action": action, "reason": reason})
+    for s in skipped:
+        if s["file"] in by_path:
+            continue
+        p = Path(s["file"])
+        sha = sha256_of(p) if p.is_file() else ""
+        rows.append({"file": p.name, "sha256": sha, "city": "", "city_from": "", "filled_on": None, "batch": None,
+                     "year": None, "rows": 0, "status": STATUS_UNREADABLE, "errors": 0, "warnings": 0,
+                     "action": "已跳过", "reason": s["reason"]})
+    rows.sort(key=lambda r: (0 if r["city"] else 1, collate(r["city"]), r["file"], r["sha256"]))
+    return rows
+
+
+def _province_json(spec, province, batch, year, total: CityStats, stats, included, read, notices, strict) -> dict:
+    periods = dict(spec.periods)
+    ind_by_key = {i.key: i for i in spec.indicators}
+    a4 = spec.table("a4")
+    sums, means = {}, {}
+    for f in a4.fields:
+        if f.key in total.int_sums:
+            sums.setdefault(f.indicator, {"indicator": ind_by_key[f.indicator].short})[f.period] = total.int_sums[f.key]
+        if f.key in total.pct_sums:
+            means.setdefault(f.indicator, {"indicator": ind_by_key[f.indicator].short})[f.period] = total.pct_mean(f.key)
+    return {
+        "province": province, "batch": batch, "year": year, "strict": strict,
+        "files": len(read), "cities": len(included),
+        "cities_ok": sum(1 for s in stats if s.status == STATUS_OK),
+        "cities_with_errors": sum(1 for s in stats if s.status == STATUS_ERRORS),
+        "cities_unreadable": sum(1 for s in stats if s.status == STATUS_UNREADABLE),
+        "enterprises": total.enterprises, "platforms": total.platforms, "star": total.star,
+        "errors": total.errors, "warnings": total.warnings,
+        "by_four_base": dict(total.four_base), "by_size": dict(total.size),
+        "by_section": dict(total.section), "by_division": dict(total.division),
+        "indicator_sums": sums, "percent_means": means,
+        "periods": periods, "notices": notices,
+    }
+
+
+def exit_code(payload: dict) -> int:
+    cities = payload["cities"]
+    if not any(c["status"] != STATUS_UNREADABLE for c in cities):
+        return errors.EXIT_UNREADABLE
+    if payload["skipped"] or any(c["status"] != STATUS_OK for c in cities):
+        return errors.EXIT_FINDINGS
+    return errors.EXIT_OK
+
+
+def cli_main(args) -> int:
+    payload = consolidate(args.inputs, args.output, province=args.province, names_path=args.names,
+                          strict=args.strict, jobs=args.jobs, policy_path=getattr(args, "policy", None))
+    if args.json:
+        print(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
+    else:
+        print_summary(payload)
+    return exit_code(payload)
+
+
+def print_summary(payload: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    con = Console()
+    prov = payload["province"]
+    if prov.get("output") is None:
+        con.print("[bold red]没有可以读取的城市工作簿，未生成汇总文件。[/] No city workbook could be read.")
+    t = Table(title=f"{prov['province']}汇总：{prov['cities']}个市纳入名单，共{prov['enterprises']}家重点企业"
+                    f"（★{prov['star']}家）、{prov['platforms']}个平台")
+    for h in ("城市", "文件", "状态", "重点企业", "★", "平台", "错误", "警告"):
+        t.add_column(h)
+    for c in payload["cities"]:
+        style = {"合格": "green", "有错误": "yellow", "无法读取": "red"}.get(c["status"], "")
+        t.add_row(c["city"], c["file"], f"[{style}]{c['status']}[/]", str(c["enterprises"]), str(c["star"]),
+                  str(c["platforms"]), str(c["errors"]), str(c["warnings"]))
+    con.print(t)
+    for n in prov.get("notices", []):
+        con.print(f"[yellow]提示：[/]{n}")
+    if payload["duplicates"]:
+        con.print(f"[yellow]多个城市报送的同一企业：{len(payload['duplicates'])}组[/]（见“重复”工作表）")
+        for d in payload["duplicates"][:10]:
+            con.print(f"  {d['name']}（{d['match']}相同）：{'、'.join(d['cities'])}")
+    if payload["skipped"]:
+        con.print(f"[red]未合并的文件：{len(payload['skipped'])}个[/]")
+        for s in payload["skipped"]:
+            con.print(f"  {s['file']}：{s['reason']}")
+    if prov.get("output"):
+        con.print(f"已写入：{prov['output']}")

@@ -1,0 +1,491 @@
+"""Write the provincial workbook (省汇总) with openpyxl in write-only (streaming) mode.
+
+Sheets: 统计, 附1, 附2 (print-ready for the stamp), 附3, 附4, one sheet per 附5
+table, 重复, 合并记录.  Only 合并记录 carries the run time; every other cell
+depends on the inputs alone, so the same inputs give the same cells.
+Text that Excel could take for a formula (= + - @ …) is written as a string
+cell with the quote prefix, never as a formula.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+
+from . import spec as S
+from .province_model import CityFile
+from .province_stats import (NOT_FOUR_BASE, CityStats, IndustryIndex, indicator_fields,
+                             is_star, ordered_keys, star_kind)
+
+from .guard import is_formula_like, set_text
+
+FONT = "宋体"
+F_LABEL = Font(name=FONT, size=11, bold=True)
+F_TITLE = Font(name=FONT, size=16, bold=True)
+F_SUB = Font(name=FONT, size=12, bold=True)
+F_BODY = Font(name=FONT, size=10)
+F_BOLD = Font(name=FONT, size=10, bold=True)
+F_NOTE = Font(name=FONT, size=9, color="555555")
+F_RED = Font(name=FONT, size=10, color="C00000", bold=True)
+FILL_HEAD = PatternFill("solid", fgColor="DDEBF7")
+FILL_SRC = PatternFill("solid", fgColor="EDEDED")
+FILL_TOTAL = PatternFill("solid", fgColor="FFF2CC")
+FILL_BAD = PatternFill("solid", fgColor="FCE4D6")
+THIN = Side(style="thin", color="808080")
+BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+A_CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
+A_LEFT = Alignment(horizontal="left", vertical="center", wrap_text=True)
+A_RIGHT = Alignment(horizontal="right", vertical="center")
+
+SOURCE_HEADERS = ("来源文件", "来源工作表", "来源行")
+STAMP = "省级中小企业主管部门：（盖章）"
+
+
+def safe_value(value: Any) -> Any:
+    """A value that openpyxl will store as data, never as a formula or invalid XML."""
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    return value
+
+
+@dataclass
+class Style:
+    font: Font | None = None
+    fill: PatternFill | None = None
+    border: Border | None = None
+    alignment: Alignment | None = None
+    number_format: str | None = None
+
+
+ST_LABEL = Style(font=F_LABEL)
+ST_TITLE = Style(font=F_TITLE, alignment=A_CENTER)
+ST_SUB = Style(font=F_SUB, alignment=Alignment(horizontal="left", vertical="center"))
+ST_NOTE = Style(font=F_NOTE, alignment=Alignment(horizontal="left", vertical="center", wrap_text=False))
+ST_STAMP = Style(font=F_BODY, alignment=Alignment(horizontal="left", vertical="center"))
+ST_STAMP_R = Style(font=F_BODY, alignment=A_RIGHT)
+ST_HEAD = Style(font=F_BOLD, fill=FILL_HEAD, border=BOX, alignment=A_CENTER)
+ST_SRC_HEAD = Style(font=F_BOLD, fill=FILL_SRC, border=BOX, alignment=A_CENTER)
+ST_CELL = Style(font=F_BODY, border=BOX, alignment=A_LEFT)
+ST_CELL_C = Style(font=F_BODY, border=BOX, alignment=A_CENTER)
+ST_STAR = Style(font=F_RED, border=BOX, alignment=A_CENTER)
+ST_TOTAL = Style(font=F_BOLD, fill=FILL_TOTAL, border=BOX, alignment=A_CENTER)
+ST_BAD = Style(font=F_BOLD, fill=FILL_BAD, border=BOX, alignment=A_CENTER)
+ST_NUM = Style(font=F_BODY, border=BOX, alignment=A_CENTER, number_format="0")
+ST_DEC = Style(font=F_BODY, border=BOX, alignment=A_CENTER, number_format="0.00")
+ST_FILE = Style(font=F_NOTE, alignment=Alignment(horizontal="left", vertical="center"))
+ST_TOTAL_DEC = Style(font=F_BOLD, fill=FILL_TOTAL, border=BOX, alignment=A_CENTER, number_format="0.00")
+
+
+class SheetOut:
+    """Row-by-row writer for one write-only sheet (widths and panes before the first row)."""
+
+    def __init__(self, wb: Workbook, title: str, *, fit_width: bool = True):
+        self.ws = wb.create_sheet(title)
+        self.row = 0
+        # sheetPr is streamed with the first row: the fit-to-page flag must be set now
+        self.ws.sheet_properties.pageSetUpPr.fitToPage = fit_width
+
+    def widths(self, widths: list[float]) -> None:
+        for i, w in enumerate(widths, start=1):
+            self.ws.column_dimensions[get_column_letter(i)].width = w
+
+    def cell(self, value: Any, style: Style | None = None):
+        value = safe_value(value)
+        guard = is_formula_like(value)
+        if style is None and not guard:
+            return value
+        c = WriteOnlyCell(self.ws)
+        # city text is data: a string cell with the quote prefix, never a formula (guard.set_text)
+        if guard:
+            set_text(c, value)
+        else:
+            c.value = value
+        if style is not None:
+            if style.font is not None:
+                c.font = style.font
+            if style.fill is not None:
+                c.fill = style.fill
+            if style.border is not None:
+                c.border = style.border
+            if style.alignment is not None:
+                c.alignment = style.alignment
+            if style.number_format is not None:
+                c.number_format = style.number_format
+        return c
+
+    def append(self, values: list, styles: list | Style | None = None, height: float | None = None) -> int:
+        if not isinstance(styles, list):
+            styles = [styles] * len(values)
+        self.row += 1
+        if height:
+            self.ws.row_dimensions[self.row].height = height
+        self.ws.append([self.cell(v, s) for v, s in zip(values, styles)])
+        return self.row
+
+    def blank(self, n: int = 1) -> None:
+        for _ in range(n):
+            self.row += 1
+            self.ws.append([])
+
+    def merge(self, first_row: int, first_col: int, last_row: int, last_col: int) -> None:
+        if (first_row, first_col) != (last_row, last_col):
+            self.ws.merged_cells.add(f"{get_column_letter(first_col)}{first_row}:"
+                                     f"{get_column_letter(last_col)}{last_row}")
+
+    def print_setup(self, *, landscape: bool, title_rows: str | None, area_cols: int | None):
+        """A4, fit to the page width (when asked at creation), page numbers, repeated header rows."""
+        ws = self.ws
+        ws.page_setup.paperSize = 9  # A4
+        ws.page_setup.orientation = "landscape" if landscape else "portrait"
+        if ws.sheet_properties.pageSetUpPr.fitToPage:
+            ws.page_setup.fitToWidth = 1
+            ws.page_setup.fitToHeight = 0
+        ws.page_margins.left = ws.page_margins.right = 0.5
+        ws.page_margins.top = ws.page_margins.bottom = 0.6
+        ws.print_options.horizontalCentered = True
+        ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+        if title_rows:
+            ws.print_title_rows = title_rows
+        if area_cols:
+            ws.print_area = f"A1:{get_column_letter(area_cols)}{max(self.row, 1)}"
+
+
+def first_line(header: str) -> str:
+    return header.split("\n")[0].strip()
+
+
+def _width(f: S.Field) -> float:
+    return max(f.width, 8)
+
+
+# --------------------------------------------------------------------------
+
+@dataclass
+class BookInput:
+    """Everything the workbook shows; built by :mod:`xjr_excel.consolidate`."""
+    spec: S.Spec
+    province: str
+    batch: int | None
+    year: int | None
+    cities: list[CityFile]            # cities whose rows go into the lists, in collation order
+    stats: list[CityStats]            # one per reported city (incl. excluded and unreadable), in order
+    total: CityStats
+    duplicates: list[dict]
+    files: list[dict]                 # 合并记录 rows
+    notices: list[str]
+    run_time: str
+    collate: Callable[[str], Any]
+
+
+def title_of(inp: BookInput, sheet_key: str) -> str:
+    batch = inp.batch if inp.batch is not None else "×"
+    return f"{inp.province}第{batch}批{inp.spec.sheet(sheet_key).title}"
+
+
+def write_book(path, inp: BookInput) -> None:
+    wb = Workbook(write_only=True)
+    _stats_sheet(wb, inp)
+    _list_a1(wb, inp)
+    _list_a2(wb, inp)
+    _merged_table(wb, inp, "a3")
+    _merged_a4(wb, inp)
+    for t in inp.spec.tables_on("a5"):
+        _merged_table(wb, inp, t.key)
+    _duplicates_sheet(wb, inp)
+    _record_sheet(wb, inp)
+    wb.properties.creator = "xjr-excel"
+    wb.properties.title = f"{inp.province}重点“小巨人”企业汇总"
+    wb.save(path)
+
+
+# ----------------------------------------------------------------------------- 附1 / 附2
+
+def _stars_by_city(inp: BookInput) -> dict[tuple[str, str], str]:
+    """(city, 企业名称) → ★ kind, from each city's 附3."""
+    from .province_model import norm_name
+    out = {}
+    for cf in inp.cities:
+        for _, rec in cf.table("a3").records():
+            if is_star(rec):
+                out[(cf.city, norm_name(rec.get("name")))] = star_kind(rec)
+    return out
+
+
+def _title_rows(sh: SheetOut, inp: BookInput, sheet_key: str, ncols: int, third: str | None, third_right: str = ""):
+    sh.append([inp.spec.sheet(sheet_key).label], ST_LABEL)
+    r = sh.append([title_of(inp, sheet_key)] + [None] * (ncols - 1), ST_TITLE, height=36)
+    sh.merge(r, 1, r, ncols)
+    if third is not None:
+        split = max(ncols - 2, 1)
+        vals = [third] + [None] * (split - 1) + [third_right] + [None] * (ncols - split - 1)
+        r = sh.append(vals[:ncols], [ST_STAMP] * split + [ST_STAMP_R] * (ncols - split), height=24)
+        sh.merge(r, 1, r, split)
+        if ncols - split > 1:
+            sh.merge(r, split + 1, r, ncols)
+
+
+def _source_block(cf: CityFile, sheet: str, row: int) -> list:
+    return [cf.name, sheet, row]
+
+
+def _list_a1(wb: Workbook, inp: BookInput) -> None:
+    from .province_model import norm_name
+    t = inp.spec.table("a1")
+    stars = _stars_by_city(inp)
+    rows = []
+    for rank, cf in enumerate(inp.cities):
+        tab = cf.table("a1")
+        for row, rec in tab.records():
+            star = stars.get((cf.city, norm_name(rec.get("name"))), "")
+            rows.append(((0 if star else 1, rank, row), cf, tab.sheet, row, rec, star))
+    rows.sort(key=lambda x: x[0])
+    fname, fbatch = t.field("name"), t.field("miit_batch")
+    headers = ["序号", "市", fname.header, fbatch.header, "★"]
+    n = len(headers)
+    sh = SheetOut(wb, inp.spec.sheet("a1").name)
+    sh.widths([6, 10, 44, 22, 6, 2, 22, 9, 7])
+    sh.ws.freeze_panes = "A5"
+    _title_rows(sh, inp, "a1", n, STAMP, f"申报年度：{inp.year}年" if inp.year else "")
+    sh.append(headers + [None] + list(SOURCE_HEADERS), [ST_HEAD] * n + [None] + [ST_SRC_HEAD] * 3, height=48)
+    for i, (_, cf, sheet, row, rec, star) in enumerate(rows, start=1):
+        sh.append([i, cf.city, rec.get("name"), rec.get("miit_batch"), "★" if star else None, None,
+                   *_source_block(cf, sheet, row)],
+                  [ST_CELL_C, ST_CELL_C, ST_CELL, ST_CELL_C, ST_STAR, None, ST_NOTE, ST_NOTE, ST_NOTE])
+    last = sh.row
+    sh.append([f"注：★为填补国内或国际空白、关键领域补短板的企业（据各市附3），排在前列；共{len(rows)}家，"
+               f"其中★企业{sum(1 for r in rows if r[5])}家。"], ST_NOTE)
+    sh.ws.auto_filter.ref = f"A4:E{max(last, 5)}"
+    sh.print_setup(landscape=inp.spec.sheet("a1").landscape, title_rows="4:4", area_cols=n)
+
+
+def _list_a2(wb: Workbook, inp: BookInput) -> None:
+    t = inp.spec.table("a2")
+    fields = [f for f in t.fields if f.key != "seq"]
+    headers = ["序号", "市"] + [f.header for f in fields]
+    n = len(headers)
+    sh = SheetOut(wb, inp.spec.sheet("a2").name)
+    sh.widths([6, 10] + [_width(f) for f in fields] + [2, 22, 9, 7])
+    sh.ws.freeze_panes = "A5"
+    _title_rows(sh, inp, "a2", n, STAMP, f"申报年度：{inp.year}年" if inp.year else "")
+    sh.append(headers + [None] + list(SOURCE_HEADERS), [ST_HEAD] * n + [None] + [ST_SRC_HEAD] * 3, height=48)
+    i = 0
+    for cf in inp.cities:
+        tab = cf.table("a2")
+        for row, rec in tab.records():
+            i += 1
+            sh.append([i, cf.city] + [rec.get(f.key) for f in fields] + [None, *_source_block(cf, tab.sheet, row)],
+                      [ST_CELL_C, ST_CELL_C] + [ST_CELL] * len(fields) + [None] + [ST_NOTE] * 3)
+    last = sh.row
+    sh.append([f"注：共{i}个平台；序号为全省统一编号。"], ST_NOTE)
+    sh.ws.auto_filter.ref = f"A4:{get_column_letter(n)}{max(last, 5)}"
+    sh.print_setup(landscape=inp.spec.sheet("a2").landscape, title_rows="4:4", area_cols=n)
+
+
+# ----------------------------------------------------------------------------- 附3 / 附4 / 附5
+
+def _a5_sheet_name(t: S.Table) -> str:
+    short = re.sub(r"^[一二三四五六七八九十]+、", "", t.title)
+    short = re.sub(r"（.*?）$", "", short)
+    return f"附5-{short}"[:31]
+
+
+def _merged_table(wb: Workbook, inp: BookInput, key: str) -> None:
+    """附3 / 附5 tables: 市 + the city's columns (spec order) + ★ (附3) + source columns."""
+    t = inp.spec.table(key)
+    fields = list(t.fields)
+    star_col = key == "a3"
+    headers = ["市"] + [f.header for f in fields] + (["★"] if star_col else [])
+    n = len(headers)
+    name = inp.spec.sheet(t.sheet).name if key == "a3" else _a5_sheet_name(t)
+    sh = SheetOut(wb, name)
+    sh.widths([10] + [_width(f) for f in fields] + ([6] if star_col else []) + [22, 9, 7])
+    sh.ws.freeze_panes = "C5"
+    label = inp.spec.sheet(t.sheet).label
+    sh.append([label], ST_LABEL)
+    title = title_of(inp, t.sheet) + ("" if key == "a3" else f"——{t.title}")
+    r = sh.append([title] + [None] * (min(n, 12) - 1), ST_TITLE, height=32)
+    sh.merge(r, 1, r, min(n, 12))
+    sh.append(["各市原表合并；“市”列与来源列（文件、工作表、行号）可用于追溯到城市工作簿。"], ST_NOTE)
+    sh.append(headers + list(SOURCE_HEADERS), [ST_HEAD] * n + [ST_SRC_HEAD] * 3, height=54)
+    fmts = [f.number_format for f in fields]
+    for cf in inp.cities:
+        tab = cf.table(key)
+        for row, rec in tab.records():
+            vals = [cf.city] + [rec.get(f.key) for f in fields]
+            if star_col:
+                vals.append("★" if is_star(rec) else None)
+            sh.append(vals + _source_block(cf, tab.sheet, row),
+                      [None] + [_fmt_style(fmt, v) for fmt, v in zip(fmts, vals[1:])] + [None] * (n - 1 - len(fields) + 3))
+    sh.ws.auto_filter.ref = f"A4:{get_column_letter(n + 3)}{max(sh.row, 5)}"
+    sh.print_setup(landscape=True, title_rows="4:4", area_cols=None)
+
+
+_DATE_STYLE = Style(number_format="yyyy-mm-dd")
+
+
+def _fmt_style(fmt: str, value) -> Style | None:
+    import datetime as dt
+    if isinstance(value, (dt.date, dt.datetime)):
+        return _DATE_STYLE
+    return None
+
+
+def _merged_a4(wb: Workbook, inp: BookInput) -> None:
+    """附4: two header rows (indicator over its three periods) like the city form."""
+    spec = inp.spec
+    t = spec.table("a4")
+    ind_fields = [f for f in t.fields if f.indicator]
+    n = 2 + len(ind_fields)
+    sh = SheetOut(wb, spec.sheet("a4").name)
+    sh.widths([10, 30] + [11] * len(ind_fields) + [22, 9, 7])
+    sh.ws.freeze_panes = "C6"
+    sh.append([spec.sheet("a4").label], ST_LABEL)
+    r = sh.append([title_of(inp, "a4")] + [None] * 11, ST_TITLE, height=32)
+    sh.merge(r, 1, r, 12)
+    sh.append(["各市原表合并；百分比指标填数值（85表示85%）。来源列可追溯到城市工作簿。"], ST_NOTE)
+    top = ["市", t.field("name").header]
+    periods = dict(spec.periods)
+    for ind in spec.indicators:
+        top += [ind.short, None, None]
+    r1 = sh.append(top + list(SOURCE_HEADERS), [ST_HEAD] * n + [ST_SRC_HEAD] * 3, height=48)
+    sub = [None, None] + [periods[f.period] for f in ind_fields]
+    r2 = sh.append(sub + [None] * 3, [ST_HEAD] * n + [ST_SRC_HEAD] * 3, height=30)
+    sh.merge(r1, 1, r2, 1)
+    sh.merge(r1, 2, r2, 2)
+    for i in range(len(spec.indicators)):
+        sh.merge(r1, 3 + 3 * i, r1, 5 + 3 * i)
+    for j in range(3):
+        sh.merge(r1, n + 1 + j, r2, n + 1 + j)
+    for cf in inp.cities:
+        tab = cf.table("a4")
+        for row, rec in tab.records():
+            sh.append([cf.city, rec.get("name")] + [rec.get(f.key) for f in ind_fields]
+                      + _source_block(cf, tab.sheet, row))
+    sh.ws.auto_filter.ref = f"A5:{get_column_letter(n + 3)}{max(sh.row, 6)}"
+    sh.print_setup(landscape=True, title_rows="4:5", area_cols=None)
+
+
+# ----------------------------------------------------------------------------- 统计
+
+def _stats_sheet(wb: Workbook, inp: BookInput) -> None:
+    """Blocks of one row per city and a 全省合计 row; wide blocks run on across pages (no fit-to-width)."""
+    spec = inp.spec
+    sh = SheetOut(wb, "统计", fit_width=False)
+    stats, tot = inp.stats, inp.total
+    sh.widths([12] + [10.5] * 60)
+    sh.ws.freeze_panes = "B1"
+    batch = inp.batch if inp.batch is not None else "×"
+    r = sh.append([f"{inp.province}第{batch}批重点“小巨人”企业汇总统计"] + [None] * 9, ST_TITLE, height=36)
+    sh.merge(r, 1, r, 10)
+    meta = f"申报年度：{inp.year}年；" if inp.year else ""
+    sh.append([f"{meta}纳入名单{sum(1 for s in stats if s.included)}个市，收到文件{len(inp.files)}个。"
+               f"全省合计只计纳入名单的城市；各文件的处理情况见“合并记录”。"], ST_NOTE)
+    for note in inp.notices:
+        sh.append([f"提示：{note}"], Style(font=F_RED))
+
+    def block(title: str, headers: list[str], row_of: Callable[[CityStats], list], *, decimals: bool = False,
+              tail: Callable[[CityStats], Any] | None = None, tail_header: str = ""):
+        sh.blank()
+        sh.append([title], ST_SUB, height=22)
+        extra = [tail_header] if tail else []
+        sh.append(["城市"] + headers + extra, [ST_HEAD] * (1 + len(headers)) + [ST_HEAD] * len(extra), height=48)
+        body = ST_DEC if decimals else ST_NUM
+        for s in stats:
+            bad = s.status != "合格"
+            sh.append([s.city] + row_of(s) + ([tail(s)] if tail else []),
+                      [ST_BAD if bad else ST_CELL_C] + [body] * len(headers) + [ST_FILE] * len(extra))
+        sh.append([tot.city] + row_of(tot) + ([tail(tot)] if tail else []),
+                  [ST_TOTAL] + [ST_TOTAL_DEC if decimals else ST_TOTAL] * len(headers) + [ST_FILE] * len(extra))
+
+    n_in = sum(1 for x in stats if x.included)
+    block("一、各市报送概况",
+          ["状态", "纳入名单", "重点“小巨人”企业", "★企业", "公共服务示范平台", "错误", "警告"],
+          lambda s: ([s.status, "是" if s.included else "否"] if s is not tot else ["", f"{n_in}个市"])
+          + [s.enterprises, s.star, s.platforms, s.errors, s.warnings],
+          tail=lambda s: s.file if s is not tot else f"共{len(inp.files)}个文件", tail_header="文件")
+
+    fb_keys = ordered_keys([s.four_base for s in stats], spec.policy.choices["four_base_category"])
+    block("二、按《工业“四基”发展目录》重点领域（据附3）", fb_keys or [NOT_FOUR_BASE],
+          lambda s: [s.four_base.get(k, 0) for k in (fb_keys or [NOT_FOUR_BASE])])
+    size_keys = ordered_keys([s.size for s in stats], spec.policy.choices["enterprise_size"]) \
+        or list(spec.policy.choices["enterprise_size"])
+    block("三、按企业规模（据附3）", size_keys, lambda s: [s.size.get(k, 0) for k in size_keys])
+
+    idx = IndustryIndex(spec)
+    sec_keys = ordered_keys([s.section for s in stats], list(idx.sections))
+    block("四、按行业门类（GB/T 4754-2017，据附3）",
+          [f"{k} {idx.sections[k]}" if k in idx.sections else k for k in sec_keys],
+          lambda s: [s.section.get(k, 0) for k in sec_keys])
+    div_order = [f"{d.section}{d.code}" for d in spec.policy.industries]
+    div_keys = ordered_keys([s.division for s in stats], div_order)
+    div_name = {f"{d.section}{d.code}": f"{d.section}{d.code} {d.name}" for d in spec.policy.industries}
+    block("五、按行业大类（GB/T 4754-2017，据附3）", [div_name.get(k, k) for k in div_keys],
+          lambda s: [s.division.get(k, 0) for k in div_keys])
+
+    periods = dict(spec.periods)
+    ints = indicator_fields(spec, S.INT)
+    pcts = indicator_fields(spec, S.PERCENT)
+    shorts = {i.key: i.short for i in spec.indicators}
+    block("六、附4计数指标合计（实施期初始值 / 满一年目标 / 满两年目标）",
+          [f"{shorts[f.indicator]}\n{periods[f.period]}" for f in ints],
+          lambda s: [s.int_sums.get(f.key, 0) for f in ints])
+    block("七、附4百分比指标平均值（各企业的平均；全省合计为全省企业的平均）",
+          [f"{shorts[f.indicator]}\n{periods[f.period]}" for f in pcts],
+          lambda s: [s.pct_mean(f.key) for f in pcts], decimals=True)
+    sh.blank()
+    sh.append(["说明：状态“合格”为无错误；“有错误”的城市在 --strict 时不纳入名单；“无法读取”的文件见“合并记录”。"
+               "★企业：填补国内或国际空白，或关键领域补短板。"], ST_NOTE)
+    sh.print_setup(landscape=True, title_rows=None, area_cols=None)
+
+
+# ----------------------------------------------------------------------------- 重复 / 合并记录
+
+def _duplicates_sheet(wb: Workbook, inp: BookInput) -> None:
+    sh = SheetOut(wb, "重复")
+    sh.widths([6, 16, 36, 22, 10, 24, 28, 10, 7])
+    sh.ws.freeze_panes = "A4"
+    r = sh.append(["多个城市报送的同一企业（统一社会信用代码或企业名称相同）"] + [None] * 8, ST_TITLE, height=30)
+    sh.merge(r, 1, r, 9)
+    sh.append([f"共{len(inp.duplicates)}组。企业名称比较时忽略空格和全角/半角括号差异。请与相关城市核实后保留一处。"],
+              ST_NOTE)
+    sh.append(["组号", "相同的", "企业名称", "统一社会信用代码", "城市", "同组其他城市", "来源文件", "来源工作表", "来源行"],
+              ST_HEAD, height=30)
+    for g, d in enumerate(inp.duplicates, start=1):
+        for src in d["sources"]:
+            others = "、".join(c for c in d["cities"] if c != src["city"])
+            sh.append([g, d["match"], src["name"], src["credit_code"], src["city"], others,
+                       src["file"], src["sheet"], src["row"]],
+                      [ST_CELL_C, ST_CELL_C, ST_CELL, ST_CELL_C, ST_CELL_C, ST_CELL, ST_CELL, ST_CELL_C, ST_CELL_C])
+    sh.ws.auto_filter.ref = f"A3:I{max(sh.row, 4)}"
+    sh.print_setup(landscape=True, title_rows="3:3", area_cols=9)
+
+
+RECORD_HEADERS = ["序号", "文件", "SHA-256", "城市", "城市取自", "填报日期", "批次", "申报年度",
+                  "读取行数", "状态", "错误", "警告", "处理", "说明"]
+RUN_TIME_CELL = "B2"     # the only cell that changes between two runs on the same inputs
+
+
+def _record_sheet(wb: Workbook, inp: BookInput) -> None:
+    sh = SheetOut(wb, "合并记录")
+    sh.widths([6, 30, 66, 10, 8, 12, 6, 9, 9, 9, 6, 6, 22, 60])
+    sh.ws.freeze_panes = "A5"
+    sh.append(["合并记录"], ST_SUB)
+    sh.append(["合并时间", inp.run_time], [ST_CELL_C, ST_CELL])
+    sh.append([f"省份：{inp.province}；每个输入文件一行（含未能读取、已被替代的文件）。SHA-256可用于核对收到的文件是否为同一版本。"],
+              ST_NOTE)
+    sh.append(RECORD_HEADERS, ST_HEAD, height=30)
+    for i, f in enumerate(inp.files, start=1):
+        vals = [i, f["file"], f["sha256"], f["city"], f["city_from"], f["filled_on"], f["batch"], f["year"],
+                f["rows"], f["status"], f["errors"], f["warnings"], f["action"], f["reason"]]
+        st = [ST_CELL_C, ST_CELL, ST_CELL, ST_CELL_C, ST_CELL_C, Style(font=F_BODY, border=BOX, alignment=A_CENTER,
+              number_format="yyyy-mm-dd"), ST_NUM, ST_NUM, ST_NUM, ST_BAD if f["status"] != "合格" else ST_CELL_C,
+              ST_NUM, ST_NUM, ST_CELL, ST_CELL]
+        sh.append(vals, st)
+    sh.ws.auto_filter.ref = f"A4:N{max(sh.row, 5)}"
+    sh.print_setup(landscape=True, title_rows="4:4", area_cols=14)

@@ -1,0 +1,136 @@
+"""What one city file contributes to the provincial merge, in plain picklable data.
+
+A worker process reads and validates one workbook and sends back a
+:class:`CityFile`: the cover, the record rows of every table (normalised
+values, each with its sheet row) and the finding counts.  The parent never
+sees pandas frames or the spec, so results cross process boundaries cheaply.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any
+
+STATUS_OK, STATUS_ERRORS, STATUS_UNREADABLE = "合格", "有错误", "无法读取"
+
+
+@dataclass
+class Rows:
+    """One spec table of one city: ``values[i]`` is the record at sheet row ``rows[i]``."""
+    sheet: str                    # the sheet name as found in the file (e.g. 附件3)
+    columns: list[str]            # spec field keys present, in spec order
+    rows: list[int]
+    values: list[tuple]
+
+    def records(self):
+        """``(sheet_row, {key: value})`` for each record."""
+        for r, vals in zip(self.rows, self.values):
+            yield r, dict(zip(self.columns, vals))
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+@dataclass
+class CityFile:
+    """One input file after reading and validation (or the reason it could not be read)."""
+    path: str                     # as found (absolute)
+    name: str                     # file name shown to users and written in source columns
+    sha256: str
+    mtime: float
+    status: str = STATUS_UNREADABLE
+    reason: str = ""              # why it was not read (Chinese), empty when read
+    kind: str = ""                # machine tag of the rejection (encrypted, not_workbook, …)
+    city: str = ""
+    city_from: str = ""           # 封面 / 文件名
+    batch: int | None = None
+    year: int | None = None
+    filled_on: dt.date | None = None
+    department: str = ""
+    errors: int = 0
+    warnings: int = 0
+    tables: dict[str, Rows] = field(default_factory=dict)
+    findings_by_rule: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def readable(self) -> bool:
+        return self.status != STATUS_UNREADABLE
+
+    @property
+    def rows_read(self) -> int:
+        return sum(len(t) for t in self.tables.values())
+
+    def table(self, key: str) -> Rows:
+        return self.tables.get(key) or Rows(sheet="", columns=[], rows=[], values=[])
+
+
+def plain(value: Any) -> Any:
+    """A normalised frame value as a plain Python value (no numpy / pandas types).
+
+    :class:`~xjr_excel.model.Unparsed` keeps the user's text: the province
+    sees what the city typed, and the city's status already says it is wrong.
+    """
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return None if math.isnan(value) else value
+    if isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, dt.date):
+        return value
+    # numpy scalars, pandas Timestamp / NaT / NA, Unparsed
+    try:
+        import pandas as pd
+        if value is pd.NaT or value is pd.NA:
+            return None
+        if isinstance(value, pd.Timestamp):
+            return value.to_pydatetime()
+    except Exception:  # pragma: no cover - pandas is a dependency
+        pass
+    if hasattr(value, "item") and callable(value.item):
+        v = value.item()
+        return None if isinstance(v, float) and math.isnan(v) else v
+    return str(value)
+
+
+_SPACE = re.compile(r"\s+")
+_BRACKETS = str.maketrans({"（": "(", "）": ")", "【": "[", "】": "]", "〔": "[", "〕": "]"})
+
+
+def norm_name(name: Any) -> str:
+    """Enterprise name for matching across cities: NFKC, no whitespace, one kind of bracket."""
+    if name is None:
+        return ""
+    text = unicodedata.normalize("NFKC", str(name)).translate(_BRACKETS)
+    return _SPACE.sub("", text)
+
+
+def norm_code(code: Any) -> str:
+    """统一社会信用代码 for matching: NFKC, upper case, no spaces or separators."""
+    if code is None:
+        return ""
+    return re.sub(r"[\s\-—]", "", unicodedata.normalize("NFKC", str(code))).upper()
+
+
+def norm_city(city: Any) -> str:
+    if city is None:
+        return ""
+    return _SPACE.sub("", unicodedata.normalize("NFKC", str(city)))
+
+
+_CITY_IN_NAME = re.compile(r"([\u4e00-\u9fff]{1,10}?(?:自治州|地区|市|州|盟))")
+
+
+def city_from_filename(stem: str) -> str:
+    """The first city-like word in a file name (南京市-2026-第3批 → 南京市), else ""."""
+    m = _CITY_IN_NAME.search(unicodedata.normalize("NFKC", stem))
+    return m.group(1) if m else ""
