@@ -1,0 +1,241 @@
+"""The VBA project we build: read back by olevba, olefile and LibreOffice exactly as written."""
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import olefile
+import openpyxl
+import pytest
+import xlwings
+from oletools.olevba import VBA_Parser, decompress_stream
+
+from xjr_excel import cfb, render, vba, xlsm
+
+ROOT = Path(__file__).resolve().parents[1]
+MACROS = ROOT / "macros"
+UNO_SCRIPT = Path(__file__).with_name("uno_vba_modules.py")
+
+
+def _olevba_modules(path_or_bytes, name="vbaProject.bin") -> dict[str, bytes]:
+    """module name → stored source, as olevba reads it (decoded with the project code page)."""
+    if isinstance(path_or_bytes, bytes):
+        parser = VBA_Parser(name, data=path_or_bytes)
+    else:
+        parser = VBA_Parser(str(path_or_bytes))
+    try:
+        return {Path(vba_name).stem: code.encode("cp1252")
+                for _f, _s, vba_name, code in parser.extract_macros()}
+    finally:
+        parser.close()
+
+
+# ---------------------------------------------------------------- compression
+
+@pytest.mark.parametrize("data", [
+    b"", b"a", b"abc" * 3000, bytes(range(256)) * 40,
+    random.Random(1).randbytes(9000),                       # incompressible: raw chunks
+    (MACROS / "XjrRibbon.bas").read_bytes(),
+    (Path(xlwings.__file__).parent / "xlwings.bas").read_bytes(),
+], ids=["empty", "one", "repeats", "ramp", "random", "ours", "xlwings"])
+def test_compression_round_trips_through_olevba(data):
+    packed = vba.compress(data)
+    assert packed[0] == 1
+    assert decompress_stream(bytearray(packed)) == data
+
+
+def test_compression_actually_compresses_source_text():
+    src = (Path(xlwings.__file__).parent / "xlwings.bas").read_bytes()
+    assert len(vba.compress(src)) < 0.6 * len(src)
+
+
+# ---------------------------------------------------------------- container
+
+def test_cfb_container_round_trips_through_olefile(tmp_path):
+    rnd = random.Random(7)
+    root = cfb.Storage("Root Entry")
+    expected = {}
+    for i in range(37):       # enough entries for several directory sectors and tree levels
+        size = rnd.choice([0, 1, 63, 64, 65, 4095, 4096, 5000, 70000])
+        path = f"S{i % 3}/stream{i}" if i % 2 else f"top{i}"
+        data = rnd.randbytes(size)
+        root.add(path, data)
+        expected[path] = data
+    blob = cfb.write(root)
+    assert len(blob) % 512 == 0
+    ole = olefile.OleFileIO(blob)
+    listed = {"/".join(p) for p in ole.listdir(streams=True, storages=False)}
+    assert listed == set(expected)
+    for path, data in expected.items():
+        assert ole.openstream(path).read() == data, path
+
+
+def test_cfb_directory_tree_is_a_valid_red_black_tree():
+    root = cfb.Storage("Root Entry")
+    for i in range(11):
+        root.add(f"n{i:02d}", b"x")
+    entries = cfb._flatten(root)  # noqa: SLF001 - checking the invariant directly
+
+    def black_height(i, parent_red=False):
+        if i == cfb.NOSTREAM:
+            return 1
+        e = entries[i]
+        assert not (parent_red and e.color == cfb.RED), "red node with red parent"
+        left = black_height(e.left, e.color == cfb.RED)
+        right = black_height(e.right, e.color == cfb.RED)
+        assert left == right, "unequal black heights"
+        if e.left != cfb.NOSTREAM:
+            assert cfb._sort_key(entries[e.left].name) < cfb._sort_key(e.name)  # noqa: SLF001
+        if e.right != cfb.NOSTREAM:
+            assert cfb._sort_key(entries[e.right].name) > cfb._sort_key(e.name)  # noqa: SLF001
+        return left + (e.color == cfb.BLACK)
+
+    black_height(entries[0].child)
+
+
+# ---------------------------------------------------------------- the project
+
+def test_macro_sources_are_ascii_crlf_and_named_like_their_files():
+    files = sorted(MACROS.glob("*.bas")) + sorted(MACROS.glob("*.cls"))
+    assert files, "no VBA sources in macros/"
+    for p in files:
+        raw = p.read_bytes()
+        raw.decode("ascii")
+        assert b"\n" not in raw.replace(b"\r\n", b""), f"{p.name}: line endings must be CRLF"
+        assert vba.module_from_source(raw, p.name).name == p.stem
+
+
+def test_non_ascii_vba_is_refused():
+    with pytest.raises(ValueError, match="ASCII"):
+        vba.module_from_source('Attribute VB_Name = "X"\r\nMsgBox "校验"\r\n'.encode("utf-8"), "X.bas")
+
+
+def test_olevba_reads_every_module_byte_identical():
+    modules = vba.master_modules()
+    got = _olevba_modules(vba.build_project(modules))
+    assert set(got) == {m.name for m in modules}
+    for p in MACROS.glob("*.bas"):
+        assert got[p.stem] == p.read_bytes(), p.name          # the file, byte for byte
+    for p in MACROS.glob("*.cls"):
+        assert got[p.stem] == vba.stored_code(p.read_bytes()), p.name   # minus VERSION/BEGIN header
+    xl = Path(xlwings.__file__).parent
+    assert got["xlwings"] == vba.crlf((xl / "xlwings.bas").read_bytes())
+
+
+def test_xlwings_module_comes_from_the_installed_xlwings():
+    mods = {m.name: m for m in vba.xlwings_modules()}
+    assert set(mods) == {"xlwings", "Dictionary"}
+    assert f"'Version: {xlwings.__version__}".encode() in mods["xlwings"].code
+    assert mods["Dictionary"].kind == "class"
+
+
+def test_project_build_is_deterministic():
+    mods = vba.master_modules()
+    assert vba.build_project(mods) == vba.build_project(mods)
+
+
+def test_project_stream_declares_modules_and_no_protection():
+    mods = vba.master_modules()
+    text = vba.project_stream(mods).decode("cp1252")
+    assert "Document=ThisWorkbook/&H00000000" in text
+    assert "Module=XjrRibbon" in text and "Module=xlwings" in text and "Class=Dictionary" in text
+    pid = text.split('"')[1]
+    # Protection fields decrypt ([MS-OVBA] 2.4.3) to "not protected", "no password", "visible".
+    from ms_ovba_crypto.ms_ovba_crypto import MsOvbaCrypto  # independent implementation
+    fields = dict(line.split("=", 1) for line in text.splitlines() if line[:3] in ("CMG", "DPB", "GC="))
+    assert MsOvbaCrypto.decrypt(bytes.fromhex(fields["CMG"].strip('"'))) == bytes(4)
+    assert MsOvbaCrypto.decrypt(bytes.fromhex(fields["DPB"].strip('"'))) == b"\0"
+    assert MsOvbaCrypto.decrypt(bytes.fromhex(fields["GC"].strip('"'))) == b"\xff"
+    assert pid.startswith("{") and pid.endswith("}")
+
+
+# ---------------------------------------------------------------- the .xlsm
+
+@pytest.fixture(scope="module")
+def master(tmp_path_factory) -> Path:
+    from xjr_excel import template
+    path = tmp_path_factory.mktemp("master") / "xjr-master.xlsm"
+    template.build_workbook(path, city="南京市", batch=3, year=2026)
+    return path
+
+
+def test_master_is_a_macro_enabled_package_with_ribbon(master):
+    with zipfile.ZipFile(master) as z:
+        names = set(z.namelist())
+        assert {"xl/vbaProject.bin", "customUI/customUI14.xml"} <= names
+        ct = z.read("[Content_Types].xml").decode()
+        assert xlsm.MACRO_CONTENT_TYPE in ct and "sheet.main+xml" not in ct
+        assert xlsm.VBA_CONTENT_TYPE in ct
+        assert xlsm.REL_UI14 in z.read("_rels/.rels").decode()
+        assert xlsm.REL_VBA in z.read("xl/_rels/workbook.xml.rels").decode()
+        assert z.read("customUI/customUI14.xml") == (MACROS / "customUI14.xml").read_bytes()
+        assert 'codeName="ThisWorkbook"' in z.read("xl/workbook.xml").decode()
+
+
+def test_master_carries_hidden_xlwings_conf(master):
+    wb = openpyxl.load_workbook(master, keep_vba=True)
+    ws = wb[xlsm.CONF_SHEET]
+    assert ws.sheet_state == "hidden"
+    keys = {}
+    for row in ws.iter_rows(min_col=1, max_col=2, values_only=True):
+        if row[0] is None:
+            break            # xlwings reads column A down to the first blank
+        keys[row[0].upper()] = row[1]
+    assert keys["INTERPRETER_WIN"] == "python"
+    assert keys["ADD_WORKBOOK_TO_PYTHONPATH"] == "false"
+    assert "UDF MODULES" in keys and "USE UDF SERVER" in keys
+    texts = {r[0]: r[1] for r in ws.iter_rows(min_col=4, max_col=5, values_only=True) if r[0]}
+    assert "Python" in texts["XJR_NO_PYTHON"] and "pip install" in texts["XJR_NO_PACKAGE"]
+
+
+def test_olevba_lists_the_modules_of_the_master(master):
+    got = _olevba_modules(master)
+    assert set(got) == {"ThisWorkbook", "XjrRibbon", "xlwings", "Dictionary"}
+    assert got["XjrRibbon"] == (MACROS / "XjrRibbon.bas").read_bytes()
+    out = subprocess.run(["olevba", "--json", str(master)], capture_output=True, text=True, timeout=120)
+    listed = {m["vba_filename"] for r in json.loads(out.stdout) if r.get("type") == "OpenXML"
+              for m in r.get("macros", [])}
+    assert {"XjrRibbon.bas", "ThisWorkbook.cls", "xlwings.bas", "Dictionary.cls"} <= listed
+
+
+def test_libreoffice_imports_the_vba_modules(master):
+    py = "/usr/bin/python3"
+    assert os.path.exists(py), "Debian python3 (with python3-uno) is required"
+    proc = subprocess.run([py, str(UNO_SCRIPT), render.soffice(), str(master)],
+                          capture_output=True, text=True, timeout=240)
+    assert proc.returncode == 0, proc.stderr
+    libs = json.loads(proc.stdout)
+    modules = {m: lines for lib in libs.values() for m, lines in lib.items()}
+    assert {"ThisWorkbook", "XjrRibbon", "xlwings", "Dictionary"} <= set(modules)
+    assert "Rem Attribute VBA_ModuleType=VBAModule" in modules["XjrRibbon"]
+    assert "Rem Attribute VBA_ModuleType=VBADocumentModule" in modules["ThisWorkbook"]
+    assert "Rem Attribute VBA_ModuleType=VBAClassModule" in modules["Dictionary"]
+
+
+def test_libreoffice_opens_the_master_headless(master, tmp_path):
+    pdf = render.convert(master, tmp_path, "pdf")
+    assert pdf.stat().st_size > 1000
+    text = render.pdf_text(pdf)
+    assert "附1" in text or "填报说明" in text
+
+
+def test_package_macros_is_idempotent_and_keeps_other_parts(tmp_path):
+    wb = openpyxl.Workbook()
+    wb.active["A1"] = "数据"
+    xlsm.prepare_workbook(wb)
+    path = tmp_path / "t.xlsm"
+    wb.save(path)
+    xlsm.package_macros(path)
+    first = zipfile.ZipFile(path).namelist()
+    xlsm.package_macros(path)
+    with zipfile.ZipFile(path) as z:
+        assert sorted(z.namelist()) == sorted(first)
+        assert z.read("_rels/.rels").decode().count(xlsm.REL_UI14) == 1
+        assert z.read("xl/_rels/workbook.xml.rels").decode().count(xlsm.REL_VBA) == 1
+    assert openpyxl.load_workbook(path).active["A1"].value == "数据"
+    assert shutil.which("olevba")
