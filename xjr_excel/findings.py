@@ -1,0 +1,93 @@
+"""Findings: built from a rule id + placeholders, summarised, printed.
+
+Every message is the spec's Chinese template for the rule, filled in, with the
+clause it rests on appended (「（依据：…）」) so the user knows why.
+"""
+from __future__ import annotations
+
+import string
+
+from .model import SEVERITIES, Finding
+from .spec import Spec
+
+
+class _Blank(dict):
+    def __missing__(self, key):
+        return ""
+
+
+_FMT = string.Formatter()
+
+
+def message(spec: Spec, rule_id: str, **ph) -> str:
+    rule = spec.rule(rule_id)
+    text = _FMT.vformat(rule.message, (), _Blank({k: ("" if v is None else v) for k, v in ph.items()}))
+    return f"{text}（依据：{rule.clause}）"
+
+
+def make(spec: Spec, rule_id: str, *, file: str, sheet: str = "", cell: str = "", field: str = "",
+         value="", **ph) -> Finding:
+    rule = spec.rule(rule_id)
+    value = "" if value is None else str(value)
+    ph.setdefault("field", field)
+    ph.setdefault("value", value)
+    return Finding(file=file, sheet=sheet or "", cell=cell or "", field=field or "", value=value,
+                   rule=rule_id, severity=rule.severity, message=message(spec, rule_id, **ph))
+
+
+def summary(findings) -> dict:
+    out = {s + "s": 0 for s in SEVERITIES}
+    for f in findings:
+        out[f.severity + "s"] += 1
+    return out
+
+
+def _cell_key(cell: str) -> tuple[int, int]:
+    letters = cell.rstrip("0123456789")
+    digits = cell[len(letters):]
+    col = 0
+    for ch in letters:
+        col = col * 26 + (ord(ch.upper()) - 64)
+    return (int(digits) if digits else 0, col)
+
+
+def sort_findings(findings, sheet_names) -> list[Finding]:
+    order = {n: i for i, n in enumerate(sheet_names)}
+    return sorted(findings, key=lambda f: (order.get(f.sheet, -1 if not f.sheet else len(order)),
+                                           *_cell_key(f.cell), f.severity != "error", f.rule))
+
+
+def to_json(file: str, findings) -> dict:
+    return {"file": file, "findings": [f.to_json() for f in findings], "summary": summary(findings)}
+
+
+def render(file: str, findings, console=None) -> None:
+    """Human output: one table per sheet, errors in red, warnings in yellow, then the totals."""
+    from rich.console import Console
+    from rich.table import Table
+    from rich import box
+
+    console = console or Console()
+    s = summary(findings)
+    if not findings:
+        console.print(f"[green]✓ {file}：未发现问题 / no problems found[/green]")
+        return
+    groups: dict[str, list[Finding]] = {}
+    for f in findings:
+        groups.setdefault(f.sheet or "（整个文件）", []).append(f)
+    for sheet, items in groups.items():
+        t = Table(title=f"{sheet}（{len(items)}）", title_justify="left", box=box.SIMPLE_HEAD,
+                  show_lines=False, expand=True)
+        t.add_column("单元格", no_wrap=True)
+        t.add_column("级别", no_wrap=True)
+        t.add_column("字段", max_width=18)
+        t.add_column("当前值", max_width=18)
+        t.add_column("说明", ratio=1)
+        t.add_column("规则", no_wrap=True, style="dim")
+        for f in items:
+            level = "[red]错误[/red]" if f.severity == "error" else "[yellow]提示[/yellow]"
+            t.add_row(f.cell or "—", level, f.field.replace("\n", ""), f.value, f.message, f.rule)
+        console.print(t)
+    colour = "red" if s["errors"] else "yellow"
+    console.print(f"[{colour}]{file}：错误 {s['errors']} 处，提示 {s['warnings']} 处"
+                  f" / {s['errors']} errors, {s['warnings']} warnings[/{colour}]")

@@ -1,0 +1,466 @@
+"""Read a city workbook into one frame per spec table, finding the tables by their headers.
+
+Tables are found by the spec, not by position: renamed sheets (附件1), moved or
+inserted columns, headers with line breaks or spaces, blank rows, merged cells.
+Nothing in the file is executed and the file is never written.
+
+What a careful official would expect, and what we do:
+- blank rows inside a table are skipped; a row counts as a record when any
+  field other than 序号 holds something;
+- a note row (「注：…」) ends the table;
+- hidden rows that hold data are read and checked like any other row (they are
+  in the file the province receives), and reported as ``file.hidden_row``
+  warnings so nothing slips through unseen; hidden blank rows are ignored;
+- a merged cell's value applies to every cell of the merged range (Excel keeps
+  it only in the top-left cell), e.g. one 申请单位 merged over two year rows;
+- formula results are read as last calculated (cached values); error results
+  (#DIV/0! …) become ``cell.formula_error`` findings;
+- values are normalised for checking only (see :mod:`xjr_excel.normalize`);
+  ``TableData.raw`` keeps what the user typed.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+
+from . import normalize as N
+from . import spec as S
+from .errors import InputRejected
+from .findings import make
+from .model import TableData, Unparsed, WorkbookData
+
+HEADER_SCAN_ROWS = 60        # header rows are near the top; inserted title rows move them a little
+NOTE_RE = re.compile(r"^(注|说明|备注)\s*[0-9０-９一二三四五六七八九]*\s*[：:]")
+
+PercentLookup = Callable[[str, set], set]
+
+
+# ---------------------------------------------------------------- header matching
+
+def _header_key(text: str) -> str:
+    t = N.squash(N.half_width(N.strip_control(str(text)))).replace("★", "").replace("*", "")
+    return t.replace("“", "\"").replace("”", "\"").replace("：", ":").rstrip(":")
+
+
+_PAREN_TAIL = re.compile(r"\([^()]*\)$")
+
+
+def _forms(text: str) -> set[str]:
+    """The full header and its shorter forms: first line, and without a trailing (…) remark."""
+    full = _header_key(text)
+    first = _header_key(str(text).split("\n")[0])
+    out = {full, first}
+    for t in (full, first):
+        stripped = _PAREN_TAIL.sub("", t)
+        while stripped and stripped != t:
+            out.add(stripped)
+            t, stripped = stripped, _PAREN_TAIL.sub("", stripped)
+    out.discard("")
+    return out
+
+
+def _field_forms(table: S.Table) -> dict[str, list[str]]:
+    """header form → field keys; short forms only when they name one field of the table."""
+    exact: dict[str, list[str]] = {}
+    short: dict[str, list[str]] = {}
+    for f in table.fields:
+        for text in (f.header, *f.aliases):
+            key = _header_key(text)
+            exact.setdefault(key, [])
+            if f.key not in exact[key]:
+                exact[key].append(f.key)
+            for form in _forms(text) - {key}:
+                short.setdefault(form, [])
+                if f.key not in short[form]:
+                    short[form].append(f.key)
+    out = dict(exact)
+    for form, keys in short.items():
+        if form not in out and len(keys) == 1:
+            out[form] = keys
+    return out
+
+
+def _cell_matches(value, forms: dict[str, list[str]]) -> list[str]:
+    if value is None or value == "" or not isinstance(value, str):
+        return []
+    key = _header_key(value)
+    if key in forms:
+        return forms[key]
+    for form in _forms(value):
+        if form in forms:
+            return forms[form]
+    return []
+
+
+def _blocks(row: list) -> list[tuple[int, int]]:
+    """Contiguous runs of non-empty cells (0-based inclusive bounds)."""
+    out, start = [], None
+    for i, v in enumerate(row + [None]):
+        filled = v is not None and v != "" and not (isinstance(v, str) and not v.strip())
+        if filled and start is None:
+            start = i
+        elif not filled and start is not None:
+            out.append((start, i - 1))
+            start = None
+    return out
+
+
+@dataclass
+class _Located:
+    row: int                 # 0-based header row
+    columns: dict[str, int]  # field key → 0-based column
+    span: tuple[int, int]
+    score: int
+
+
+def _locate_in_sheet(grid: list[list], table: S.Table, *, multi: bool,
+                     taken: set[tuple[int, int, int]]) -> _Located | None:
+    forms = _field_forms(table)
+    best: _Located | None = None
+    for r, row in enumerate(grid[:HEADER_SCAN_ROWS]):
+        if not any(isinstance(v, str) and v for v in row):
+            continue
+        spans = _blocks(list(row)) if multi else [(0, len(row) - 1)]
+        for span in spans:
+            if (r, *span) in taken:
+                continue
+            cols: dict[str, int] = {}
+            for c in range(span[0], span[1] + 1):
+                for key in _cell_matches(row[c], forms):
+                    if key not in cols:
+                        cols[key] = c
+                        break
+            if cols and (best is None or len(cols) > best.score):
+                best = _Located(r, cols, span, len(cols))
+    return best
+
+
+# ---------------------------------------------------------------- the workbook
+
+@dataclass
+class _Sheet:
+    name: str
+    grid: list[list]
+    hidden_rows: set[int] = field(default_factory=set)
+    merged: list[tuple[int, int, int, int]] = field(default_factory=list)
+    errors: dict[tuple[int, int], str] = field(default_factory=dict)
+
+
+def _prepare(sheet: _Sheet) -> None:
+    """Put formula errors back into the grid and spread merged values over their ranges."""
+    g = sheet.grid
+    for (r, c), text in sheet.errors.items():
+        if r - 1 < len(g) and c - 1 < len(g[r - 1]) and g[r - 1][c - 1] in ("", None):
+            g[r - 1][c - 1] = text
+    for r1, c1, r2, c2 in sheet.merged:
+        if r1 - 1 >= len(g):
+            continue
+        top = g[r1 - 1][c1 - 1] if c1 - 1 < len(g[r1 - 1]) else None
+        if top in ("", None):
+            continue
+        for r in range(r1 - 1, min(r2, len(g))):
+            row = g[r]
+            for c in range(c1 - 1, min(c2, len(row))):
+                if row[c] in ("", None):
+                    row[c] = top
+
+
+def _sheet_key(name: str) -> str:
+    return N.squash(N.half_width(name))
+
+
+def _find_sheet(spec: S.Spec, table: S.Table, sheets: dict[str, _Sheet]) -> list[str]:
+    """Candidate sheet names for a table: by name/alias first, then every other sheet."""
+    sh = spec.sheet(table.sheet)
+    wanted = {_sheet_key(n) for n in (sh.name, *sh.aliases)}
+    named = [n for n in sheets if _sheet_key(n) in wanted]
+    return named + [n for n in sheets if n not in named]
+
+
+def _is_blank(v) -> bool:
+    if v is None:
+        return True
+    if isinstance(v, str):
+        t = N.squash(v)
+        return not t or all(ch in N.BOXES + "/、|" for ch in t)
+    return False
+
+
+def _read_table(spec: S.Spec, table: S.Table, sheet: _Sheet, loc: _Located, file: str,
+                percent_lookup: PercentLookup | None, findings: list) -> TableData:
+    grid = sheet.grid
+    fields = table.fields
+    cols = loc.columns
+    content = [f.key for f in fields if f.key in cols and f.key != "seq" and not f.formula]
+    content_cols = [cols[k] for k in content]
+    all_cols = [cols[f.key] if f.key in cols else None for f in fields]
+    keys = [f.key for f in fields]
+    rows_idx: list[int] = []
+    rows: list[list] = []
+    header_forms = _field_forms(table)
+    for r in range(loc.row + 1, len(grid)):
+        row = grid[r]
+        width = len(row)
+        vals = [row[c] if c is not None and c < width else None for c in all_cols]
+        first = next((row[c] for c in range(loc.span[0], min(loc.span[1] + 1, width))
+                      if not _is_blank(row[c])), None)
+        if isinstance(first, str) and NOTE_RE.match(first.strip()):
+            break
+        if all(_is_blank(row[c]) if c < width else True for c in content_cols):
+            continue
+        # a header row pasted again inside the data
+        if sum(1 for c in content_cols if c < width and _cell_matches(row[c], header_forms)) > max(1, len(content_cols) // 2):
+            continue
+        rows_idx.append(r + 1)
+        rows.append(vals)
+    raw_values = pd.DataFrame(rows, index=pd.Index(rows_idx, name="row"), columns=keys, dtype=object)
+    raw = raw_values.map(N.display) if len(raw_values) else raw_values.astype(object)
+    raw = raw.where(raw_values.notna(), "")
+    frame = pd.DataFrame(index=raw_values.index, columns=keys, dtype=object)
+    for f in fields:
+        values = raw_values[f.key].tolist()
+        pct: set = set()
+        if f.type == S.PERCENT and f.key in cols and percent_lookup is not None:
+            c1 = cols[f.key] + 1
+            wanted = {(r, c1) for r, v in zip(rows_idx, values)
+                      if isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < abs(v) <= 1}
+            if wanted:
+                pct = percent_lookup(sheet.name, wanted)
+        frame[f.key] = _normalise_column(f, values, rows_idx, cols.get(f.key), pct)
+    # hidden rows that hold data: reported, still read (see module docstring)
+    for r in rows_idx:
+        if r in sheet.hidden_rows:
+            findings.append(make(spec, "file.hidden_row", file=file, sheet=sheet.name,
+                                 cell=f"{_col_letter(min(cols.values()) + 1)}{r}", value=r))
+    td = TableData(table=table, sheet=sheet.name, frame=frame, raw=raw,
+                   columns={k: c + 1 for k, c in cols.items()}, header_row=loc.row + 1,
+                   missing=[f.key for f in fields if f.key not in cols])
+    return td
+
+
+def _normalise_column(f: S.Field, values: list, rows: list[int], col0: int | None, pct: set) -> list:
+    if col0 is None:
+        return [None] * len(values)
+    t = f.type
+    out = []
+    # fast paths for what calamine already typed correctly
+    if t in (S.NUMBER, S.INT):
+        integer = t == S.INT
+        for v in values:
+            tv = type(v)
+            if tv is int or (tv is float and (not integer or v.is_integer())):
+                out.append(int(v) if integer else (int(v) if v.is_integer() else v) if tv is float else v)
+            elif v is None or v == "":
+                out.append(None)
+            else:
+                out.append(N.normalise(f, v))
+        return out
+    if t == S.PERCENT:
+        c1 = col0 + 1
+        for r, v in zip(rows, values):
+            out.append(N.normalise(f, v, percent_cell=(r, c1) in pct) if v not in ("", None) else None)
+        return out
+    if t == S.TEXT:
+        for v in values:
+            if type(v) is str and v and not N.is_formula_error(v):
+                text = N.clean_text(v)
+                out.append(None if N.is_blank_token(text) else text)
+            else:
+                out.append(N.normalise(f, v) if v not in ("", None) else None)
+        return out
+    return [N.normalise(f, v) if v not in ("", None) else None for v in values]
+
+
+def _col_letter(n: int) -> str:
+    from openpyxl.utils import get_column_letter
+    return get_column_letter(n)
+
+
+def _read_cover(spec: S.Spec, sheets: dict[str, _Sheet], file: str, findings: list):
+    cover_names = {_sheet_key(spec.sheet("cover").name)}
+    order = [n for n in sheets if _sheet_key(n) in cover_names] + [n for n in sheets if _sheet_key(n) not in cover_names]
+    values, cells = {}, {}
+    labels = {_header_key(c.label): c for c in spec.cover}
+    for name in order:
+        grid = sheets[name].grid
+        for r, row in enumerate(grid[:HEADER_SCAN_ROWS]):
+            for c, v in enumerate(row):
+                if not isinstance(v, str) or not v:
+                    continue
+                cf, inline = _cover_label(v, labels)
+                if cf is None or cf.key in cells:
+                    continue
+                if inline is not None:          # 「城市：南京市」 in one cell
+                    cells[cf.key] = (name, f"{_col_letter(c + 1)}{r + 1}")
+                    values[cf.key] = _cover_value(cf, inline)
+                    continue
+                # the value is the cell right of the label (the template puts a hint further right)
+                value = row[c + 1] if c + 1 < len(row) else None
+                cells[cf.key] = (name, f"{_col_letter(c + 2)}{r + 1}")
+                values[cf.key] = _cover_value(cf, value)
+        if len(cells) == len(spec.cover):
+            break
+        if cells:          # the cover sheet was found; labels missing there are missing
+            break
+    pol = spec.policy.raw["submission"]
+    defaults = {"city": pol["default_city"], "batch": pol["default_batch"], "year": pol["default_year"]}
+    cover_sheet = next(iter(order), "")
+    for cf in spec.cover:
+        if values.get(cf.key) is None:
+            if cf.required:
+                sheet, cell = cells.get(cf.key, (cover_sheet if cells else "", ""))
+                findings.append(make(spec, "file.cover_missing", file=file, sheet=sheet, cell=cell, field=cf.label))
+            if cf.key in defaults:
+                values[cf.key] = defaults[cf.key]
+    return values, cells
+
+
+def _cover_label(text: str, labels: dict):
+    """(cover field, inline value or None) when ``text`` is a cover label."""
+    key = _header_key(text)
+    if key in labels:
+        return labels[key], None
+    for form in _forms(text):
+        if form in labels:
+            return labels[form], None
+    head, sep, rest = N.half_width(text).partition(":")
+    if sep and _header_key(head) in labels and rest.strip():
+        return labels[_header_key(head)], rest.strip()
+    return None, None
+
+
+def _cover_value(cf: S.CoverField, value):
+    if cf.type == S.INT:
+        return N.to_number(value, integer=True)
+    if cf.type == S.YEAR:
+        return N.to_year(value)
+    if cf.type == S.DATE:
+        return N.to_date(value)
+    return N.to_text(value)
+
+
+def _read(sheets: dict[str, _Sheet], *, file: str, spec: S.Spec | None, has_macros: bool,
+          percent_lookup: PercentLookup | None, path=None) -> WorkbookData:
+    spec = spec or S.get_spec()
+    for sh in sheets.values():
+        _prepare(sh)
+    findings: list = []
+    tables: dict[str, TableData] = {}
+    taken: set[tuple[str, int, int, int]] = set()
+    for table in spec.tables:
+        multi = len(spec.tables_on(table.sheet)) > 1
+        best, best_sheet = None, None
+        candidates = _find_sheet(spec, table, sheets)
+        sh_spec = spec.sheet(table.sheet)
+        named = {_sheet_key(n) for n in (sh_spec.name, *sh_spec.aliases)}
+        for name in candidates:
+            tk = {(r, a, b) for (s, r, a, b) in taken if s == name}
+            loc = _locate_in_sheet(sheets[name].grid, table, multi=multi, taken=tk)
+            if loc is None:
+                continue
+            # a sheet found by name wins unless it has nothing of the table
+            if _sheet_key(name) in named and loc.score >= 1:
+                best, best_sheet = loc, name
+                break
+            if loc.score >= max(2, len(table.fields) // 2) and (best is None or loc.score > best.score):
+                best, best_sheet = loc, name
+        if best is None:
+            empty = pd.DataFrame(columns=[f.key for f in table.fields], dtype=object)
+            empty.index.name = "row"
+            tables[table.key] = TableData(table=table, sheet=None, frame=empty, raw=empty.copy(),
+                                          missing=[f.key for f in table.fields])
+            continue
+        taken.add((best_sheet, best.row, *best.span))
+        td = _read_table(spec, table, sheets[best_sheet], best, file, percent_lookup, findings)
+        tables[table.key] = td
+    if not any(td.sheet for td in tables.values()):
+        from . import guard
+        raise guard.reject_not_template(spec, path or file, list(sheets))
+    # structure findings: missing sheets and columns
+    reported_sheets = set()
+    for table in spec.tables:
+        td = tables[table.key]
+        sheet_name = spec.sheet(table.sheet).name
+        if td.sheet is None:
+            if sheet_name not in reported_sheets:
+                names = "、".join(t.name for t in spec.tables_on(table.sheet))
+                findings.append(make(spec, "file.sheet_missing", file=file, field=sheet_name, value=names))
+                reported_sheets.add(sheet_name)
+            continue
+        for key in td.missing:
+            f = table.field(key)
+            if f.required:
+                findings.append(make(spec, "file.column_missing", file=file, sheet=td.sheet,
+                                     cell=td.cell(None, key), field=f.header.replace("\n", ""),
+                                     value=""))
+    cover, cover_cells = _read_cover(spec, sheets, file, findings)
+    return WorkbookData(file=file, spec=spec, tables=tables, cover=cover, cover_cells=cover_cells,
+                        findings=findings, has_macros=has_macros, sheet_names=list(sheets))
+
+
+def _grid_rows(grid) -> list[list]:
+    return [list(r) if r is not None else [] for r in (grid or [])]
+
+
+def read_grids(grids: dict[str, list[list]], *, file: str, spec: S.Spec | None = None,
+               percent_cells: dict[str, set[tuple[int, int]]] | None = None,
+               hidden_rows: dict[str, set[int]] | None = None, has_macros: bool = False,
+               merged: dict[str, list[tuple[int, int, int, int]]] | None = None) -> WorkbookData:
+    """The core, on 2-D value arrays (one per sheet, rows from A1, as xlwings ``used_range.value``
+    anchored at A1 or calamine give them).
+
+    ``percent_cells``: per sheet, the 1-based (row, col) cells formatted as a percentage
+    (only percent columns matter).  ``hidden_rows``: per sheet, 1-based hidden row numbers.
+    ``merged``: per sheet, merged ranges as 1-based (min_row, min_col, max_row, max_col).
+    Formula errors should be in the arrays as their text ("#DIV/0!").
+    """
+    sheets = {}
+    for name, grid in grids.items():
+        sheets[name] = _Sheet(name, _grid_rows(grid), set((hidden_rows or {}).get(name, ())),
+                              list((merged or {}).get(name, ())))
+    pc = percent_cells or {}
+    return _read(sheets, file=file, spec=spec, has_macros=has_macros,
+                 percent_lookup=lambda sheet, wanted: set(pc.get(sheet, ())) & wanted)
+
+
+def _guard(path):
+    try:
+        from . import guard
+    except ImportError:       # guard not installed yet: read anyway
+        return None
+    return guard.check_file(path)
+
+
+def read_workbook(path, spec: S.Spec | None = None) -> WorkbookData:
+    """Read ``path`` (.xlsx/.xlsm/.xls) without executing or changing anything."""
+    from python_calamine import CalamineWorkbook
+
+    from .reader_xml import XlsParts, XlsxParts
+    info = _guard(path)
+    path = Path(path)
+    kind = getattr(info, "kind", None) or path.suffix.lower().lstrip(".")
+    try:
+        book = CalamineWorkbook.from_path(os.fspath(path))
+    except Exception as e:   # noqa: BLE001 - calamine raises its own types
+        raise InputRejected(f"无法读取该工作簿（{e}）。文件可能已损坏，请在Excel中打开后另存为.xlsx再提交。",
+                            file=str(path), kind="damaged") from None
+    parts = XlsParts(path) if kind == "xls" else XlsxParts(path)
+    try:
+        sheets = {}
+        for meta in book.sheets_metadata:
+            if str(meta.typ).endswith("WorkSheet") is False and "Work" not in str(meta.typ):
+                continue        # chart sheets and macro sheets hold no table
+            grid = book.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)
+            ex = parts.extras(meta.name)
+            sheets[meta.name] = _Sheet(meta.name, grid, ex.hidden_rows, ex.merged, ex.errors)
+        has_macros = bool(getattr(info, "has_macros", False)) or parts.has_macros()
+        return _read(sheets, file=str(path), spec=spec, has_macros=has_macros,
+                     percent_lookup=parts.percent_cells, path=path)
+    finally:
+        parts.close()
+        book.close()

@@ -1,0 +1,182 @@
+"""What python-calamine does not tell us, read cheaply from the package itself.
+
+calamine gives cell values fast but drops formula-error results (#DIV/0! reads
+as "") and says nothing of hidden rows or number formats.  These come from one
+regular-expression pass over each sheet's XML (no DOM, no entity expansion),
+and number formats only for the few cells where a percent format changes the
+meaning (0.85 in a %-formatted cell is 85 %).  ``.xls`` files get the same
+facts from xlrd.
+"""
+from __future__ import annotations
+
+import posixpath
+import re
+import zipfile
+from dataclasses import dataclass, field
+
+from defusedxml import ElementTree as ET
+from openpyxl.utils.cell import column_index_from_string, range_boundaries
+
+_NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+       "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+       "rel": "http://schemas.openxmlformats.org/package/2006/relationships"}
+_ROW_HIDDEN = re.compile(rb'<(?:\w+:)?row\b[^>]*?\bhidden="(?:1|true)"[^>]*>')
+_ATTR_R = re.compile(rb'\br="([A-Z]*)(\d+)"')
+_ERROR_CELL = re.compile(rb'<(?:\w+:)?c\b([^>]*?\bt="e"[^>]*)>(.*?)</(?:\w+:)?c>', re.S)
+_V = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
+_MERGE = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*\bref="([A-Z]+\d+(?::[A-Z]+\d+)?)"')
+_CELL_TAG = re.compile(rb'<(?:\w+:)?c\s([^>]*?)/?>')
+_ATTR_S = re.compile(rb'\bs="(\d+)"')
+PERCENT_BUILTIN = {9, 10}
+
+
+@dataclass
+class SheetExtras:
+    hidden_rows: set[int] = field(default_factory=set)              # 1-based
+    merged: list[tuple[int, int, int, int]] = field(default_factory=list)   # min_row, min_col, max_row, max_col
+    errors: dict[tuple[int, int], str] = field(default_factory=dict)        # (row, col) → "#DIV/0!"
+
+
+def _rc(col_letters: bytes, row: bytes) -> tuple[int, int]:
+    return int(row), column_index_from_string(col_letters.decode())
+
+
+class XlsxParts:
+    """The sheet parts and styles of an .xlsx/.xlsm package (opened once)."""
+
+    def __init__(self, path):
+        self.zf = zipfile.ZipFile(path)
+        self.paths = self._sheet_paths()
+        self._percent_styles: set[int] | None = None
+        self._xml_cache: dict[str, bytes] = {}
+
+    def close(self):
+        self.zf.close()
+
+    def has_macros(self) -> bool:
+        return any(n.lower().endswith("vbaproject.bin") for n in self.zf.namelist())
+
+    def _sheet_paths(self) -> dict[str, str]:
+        wb = ET.fromstring(self.zf.read("xl/workbook.xml"))
+        rels = ET.fromstring(self.zf.read("xl/_rels/workbook.xml.rels"))
+        targets = {r.get("Id"): r.get("Target") for r in rels.findall("rel:Relationship", _NS)}
+        out = {}
+        for s in wb.findall("m:sheets/m:sheet", _NS):
+            target = targets.get(s.get(f"{{{_NS['r']}}}id"), "")
+            target = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+            out[s.get("name")] = target
+        return out
+
+    def sheet_xml(self, name: str) -> bytes | None:
+        if name not in self._xml_cache:
+            path = self.paths.get(name)
+            try:
+                self._xml_cache[name] = self.zf.read(path) if path else None
+            except KeyError:
+                self._xml_cache[name] = None
+        return self._xml_cache[name]
+
+    def extras(self, name: str) -> SheetExtras:
+        xml = self.sheet_xml(name)
+        ex = SheetExtras()
+        if not xml:
+            return ex
+        for m in _ROW_HIDDEN.finditer(xml):
+            r = _ATTR_R.search(m.group(0))
+            if r:
+                ex.hidden_rows.add(int(r.group(2)))
+        for m in _MERGE.finditer(xml):
+            c1, r1, c2, r2 = range_boundaries(m.group(1).decode())
+            ex.merged.append((r1, c1, r2, c2))
+        for m in _ERROR_CELL.finditer(xml):
+            r = _ATTR_R.search(m.group(1))
+            v = _V.search(m.group(2))
+            if r:
+                ex.errors[_rc(r.group(1), r.group(2))] = v.group(1).decode() if v else "#VALUE!"
+        return ex
+
+    def percent_styles(self) -> set[int]:
+        """Indexes into cellXfs whose number format shows a percentage."""
+        if self._percent_styles is None:
+            out: set[int] = set()
+            try:
+                st = ET.fromstring(self.zf.read("xl/styles.xml"))
+            except KeyError:
+                self._percent_styles = out
+                return out
+            custom = {int(n.get("numFmtId")): n.get("formatCode") or ""
+                      for n in st.findall("m:numFmts/m:numFmt", _NS)}
+            for i, xf in enumerate(st.findall("m:cellXfs/m:xf", _NS)):
+                fid = int(xf.get("numFmtId") or 0)
+                if fid in PERCENT_BUILTIN or "%" in re.sub(r'"[^"]*"|\\.', "", custom.get(fid, "")):
+                    out.add(i)
+            self._percent_styles = out
+        return self._percent_styles
+
+    def percent_cells(self, name: str, wanted: set[tuple[int, int]]) -> set[tuple[int, int]]:
+        """Of the ``wanted`` (row, col) cells, those formatted as a percentage."""
+        styles = self.percent_styles()
+        xml = self.sheet_xml(name)
+        if not styles or not xml or not wanted:
+            return set()
+        rows = {r for r, _ in wanted}
+        out = set()
+        for m in _CELL_TAG.finditer(xml):
+            attrs = m.group(1)
+            s = _ATTR_S.search(attrs)
+            if not s or int(s.group(1)) not in styles:
+                continue
+            r = _ATTR_R.search(attrs)
+            if r and int(r.group(2)) in rows:
+                rc = _rc(r.group(1), r.group(2))
+                if rc in wanted:
+                    out.add(rc)
+        return out
+
+
+class XlsParts:
+    """The same facts for a legacy .xls file, via xlrd (formatting_info)."""
+
+    def __init__(self, path):
+        import xlrd
+        self.xlrd = xlrd
+        self.book = xlrd.open_workbook(str(path), formatting_info=True, on_demand=True)
+
+    def close(self):
+        self.book.release_resources()
+
+    def has_macros(self) -> bool:
+        return False     # VBA in .xls is never run; guard reports it if it matters
+
+    def _sheet(self, name):
+        try:
+            return self.book.sheet_by_name(name)
+        except self.xlrd.XLRDError:
+            return None
+
+    def extras(self, name: str) -> SheetExtras:
+        sh = self._sheet(name)
+        ex = SheetExtras()
+        if sh is None:
+            return ex
+        ex.hidden_rows = {r + 1 for r, info in sh.rowinfo_map.items() if info.hidden}
+        ex.merged = [(r1 + 1, c1 + 1, r2, c2) for r1, r2, c1, c2 in sh.merged_cells]
+        for r in range(sh.nrows):
+            for c, ctype in enumerate(sh.row_types(r)):
+                if ctype == self.xlrd.XL_CELL_ERROR:
+                    code = sh.cell_value(r, c)
+                    ex.errors[(r + 1, c + 1)] = self.xlrd.error_text_from_code.get(code, "#VALUE!")
+        return ex
+
+    def percent_cells(self, name: str, wanted: set[tuple[int, int]]) -> set[tuple[int, int]]:
+        sh = self._sheet(name)
+        if sh is None:
+            return set()
+        out = set()
+        for r, c in wanted:
+            if r - 1 < sh.nrows and c - 1 < sh.ncols:
+                xf = self.book.xf_list[sh.cell_xf_index(r - 1, c - 1)]
+                fmt = self.book.format_map.get(xf.format_key)
+                if fmt is not None and "%" in fmt.format_str:
+                    out.add((r, c))
+        return out

@@ -1,0 +1,571 @@
+"""Every rule of the spec, and the code that checks it.
+
+``REGISTRY`` maps each spec rule id to the function that reports it (a
+function may report several ids).  Per-field rules come from the generated
+pandera schemas (:mod:`xjr_excel.schemas`); row-wise, cross-field and
+cross-sheet rules are vectorised pandas functions here.  Structural rules
+(missing sheets/columns, hidden rows, cover) are reported while reading.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+from stdnum.cn import uscc
+
+from . import normalize as N
+from . import schemas as SC
+from . import spec as S
+from .findings import make
+from .model import Finding, TableData, Unparsed, WorkbookData
+
+
+@dataclass
+class Ctx:
+    data: WorkbookData
+    names: object = None                  # names.Reference or None
+    today: dt.date = field(default_factory=dt.date.today)
+    out: list[Finding] = field(default_factory=list)
+
+    @property
+    def spec(self) -> S.Spec:
+        return self.data.spec
+
+    def table(self, key: str) -> TableData | None:
+        td = self.data.tables.get(key)
+        return td if td is not None and td.sheet else None
+
+    def header(self, td: TableData, key: str) -> str:
+        return td.table.field(key).header.replace("\n", "")
+
+    def raw(self, td: TableData, row: int, key: str) -> str:
+        try:
+            return td.raw.at[row, key]
+        except KeyError:
+            return ""
+
+    def add(self, rule: str, td: TableData, row: int | None, key: str, value=None, **ph) -> None:
+        if value is None:
+            value = self.raw(td, row, key) if row is not None else ""
+        self.out.append(make(self.spec, rule, file=self.data.file, sheet=td.sheet, cell=td.cell(row, key),
+                             field=self.header(td, key), value=value, **ph))
+
+    @property
+    def batch(self) -> int | None:
+        b = self.data.cover.get("batch")
+        return b if isinstance(b, int) and not isinstance(b, bool) else None
+
+    @property
+    def year(self) -> int | None:
+        y = self.data.cover.get("year")
+        return y if isinstance(y, int) and 1000 <= y <= 9999 else None
+
+
+def _num(td: TableData, key: str) -> pd.Series:
+    return SC.numbers(td.frame[key])
+
+
+def _txt(td: TableData, key: str) -> pd.Series:
+    return SC.texts(td.frame[key])
+
+
+def _key(v) -> str | None:
+    """Names compared across sheets: ignoring width, spaces and bracket style."""
+    if not isinstance(v, str):
+        return None
+    return N.squash(N.half_width(v)).replace("(", "（").replace(")", "）")
+
+
+# ---------------------------------------------------------------- field rules (schemas)
+
+_EXPECTED_CHOICES = "、".join
+
+
+def field_rules(ctx: Ctx) -> None:
+    for td in ctx.data.tables.values():
+        if not td.sheet or td.frame.empty:
+            continue
+        fc = SC.failures(td.table, td.frame)
+        if fc.empty:
+            continue
+        first_seen: dict[str, dict] = {}
+        for row, key, rule in fc.itertuples(index=False):
+            if key not in td.columns and rule != "field.required":
+                continue
+            f = td.table.field(key)
+            v = td.frame.at[row, key]
+            ph = {}
+            if rule == "field.type":
+                ph["expected"] = N.EXPECTED[f.type]
+            elif rule == "field.min":
+                ph["op"] = ">" if f.min_exclusive else "≥"
+                ph["limit"] = _fmt(f.min)
+                ph["value"] = _fmt(v)
+            elif rule == "field.max":
+                ph["limit"] = _fmt(f.max)
+                ph["value"] = _fmt(v)
+            elif rule in ("field.choice", "a1.miit_batch", "a3.industry"):
+                ph["choices"] = "、".join(f.choices) if len(f.choices) <= 12 else "、".join(f.choices[:6]) + "…（见下拉列表）"
+            elif rule == "field.max_len":
+                ph["limit"] = f.max_len
+                ph["count"] = N.count_chars(v)
+            elif rule == "field.unique":
+                firsts = first_seen.setdefault(key, _first_rows(td, key))
+                other = firsts.get(SC.unique_key(v))
+                ph["other"] = td.cell(other, key) if other is not None else ""
+            if rule == "field.required" and key not in td.columns:
+                continue     # a missing column is reported once (file.column_missing)
+            ctx.add(rule, td, row, key, **ph)
+
+
+def _first_rows(td: TableData, key: str) -> dict:
+    out = {}
+    for row, v in td.frame[key].items():
+        k = SC.unique_key(v)
+        if k is not None and k not in out:
+            out[k] = row
+    return out
+
+
+def _fmt(v) -> str:
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def control_chars(ctx: Ctx) -> None:
+    pattern = N._CONTROL_RE.pattern
+    for td in ctx.data.tables.values():
+        if not td.sheet or td.raw.empty:
+            continue
+        for key in td.columns:
+            s = td.raw[key]
+            if s.dtype != object:
+                continue
+            hit = s.str.contains(pattern, regex=True, na=False)
+            for row in s.index[hit]:
+                ctx.add("cell.control_chars", td, row, key, value=N.strip_control(s[row]))
+
+
+# ---------------------------------------------------------------- 封面 / 实施方案
+
+def cover_rules(ctx: Ctx) -> None:
+    cells = ctx.data.cover_cells
+    for key, rule in (("batch", "cover.batch"), ("year", "cover.year")):
+        v = ctx.data.cover.get(key)
+        bad = isinstance(v, Unparsed) or (isinstance(v, int) and (v < 1 if key == "batch" else not 1000 <= v <= 9999))
+        if bad and key in cells:
+            sheet, cell = cells[key]
+            label = next(c.label for c in ctx.spec.cover if c.key == key)
+            ctx.out.append(make(ctx.spec, rule, file=ctx.data.file, sheet=sheet, cell=cell, field=label, value=str(v)))
+
+
+def plan_rules(ctx: Ctx) -> None:
+    td = ctx.table("plan")
+    if td is None:
+        return
+    sec = _num(td, "section")
+    counts = td.frame["text"].map(N.count_chars)
+    for section, limit in ctx.spec.plan_limits.items():
+        rows = td.frame.index[sec == section]
+        if len(rows) == 0:
+            continue
+        total = int(counts[rows].sum())
+        if total == 0:
+            ctx.add("plan.empty", td, rows[0], "text", value="", section=section)
+        elif total > limit:
+            longest = counts[rows].idxmax()
+            ctx.add("plan.limit", td, longest, "text", value=f"{total}字", section=section, limit=limit, count=total)
+
+
+# ---------------------------------------------------------------- 附1 / 附2
+
+def seq_rules(ctx: Ctx) -> None:
+    for tkey, rule in SC.SEQ_RULE.items():
+        td = ctx.table(tkey)
+        if td is None or td.frame.empty or "seq" not in td.columns:
+            continue
+        s = td.frame["seq"]
+        n = _num(td, "seq")
+        prev = n.shift(1).fillna(0)
+        expected = prev + 1
+        bad = ~(n == expected)
+        # a wrong number is reported once: after it, counting continues from what is there
+        for row in td.frame.index[bad]:
+            exp = int(expected[row]) if not np.isnan(expected[row]) else None
+            ctx.add(rule, td, row, "seq", expected=exp if exp is not None else "上一行序号加1")
+
+
+def miit_batch_normalised(ctx: Ctx) -> None:
+    td = ctx.table("a1")
+    if td is None or td.frame.empty:
+        return
+    v = _txt(td, "miit_batch")
+    raw = td.raw["miit_batch"].map(lambda t: N.squash(t))
+    changed = v.notna() & (raw != v)
+    for row in td.frame.index[changed]:
+        ctx.add("a1.miit_batch_normalised", td, row, "miit_batch", expected=v[row])
+
+
+_DOC_NO = re.compile(r"^(?P<issuer>.*?\D)(?P<open>[〔\[（(【［〖{｛])(?P<year>(19|20)\d{2})(?P<close>[〕\]）)】］〗}｝])"
+                     r"第?(?P<num>\d+)号$")
+
+
+def doc_no(ctx: Ctx) -> None:
+    td = ctx.table("a2")
+    if td is None or td.frame.empty:
+        return
+    for row, v in _txt(td, "doc_no").dropna().items():
+        t = N.squash(v)
+        m = _DOC_NO.match(N.squash(N.half_width(t)).replace("(", "（").replace(")", "）")) or _DOC_NO.match(t)
+        if not m or not m["issuer"].strip():
+            ctx.add("a2.doc_no", td, row, "doc_no")
+            continue
+        if m["open"] != "〔" or m["close"] != "〕":
+            fixed = f"{m['issuer']}〔{m['year']}〕{m['num']}号"
+            ctx.add("a2.doc_no_brackets", td, row, "doc_no", brackets=f"“{m['open']}{m['close']}”", expected=fixed)
+
+
+def legal_entity(ctx: Ctx) -> None:
+    td = ctx.table("a2")
+    if td is None or td.frame.empty:
+        return
+    suffixes = tuple(ctx.spec.policy.raw["platform"]["legal_entity_suffixes"])
+    names = _txt(td, "name").dropna()
+    core = names.map(lambda t: re.sub(r"[（(][^（）()]*[）)]$", "", N.squash(t)))
+    bad = ~core.str.endswith(suffixes)
+    for row in names.index[bad]:
+        ctx.add("a2.legal_entity", td, row, "name")
+
+
+# ---------------------------------------------------------------- 附3
+
+def credit_code(ctx: Ctx) -> None:
+    td = ctx.table("a3")
+    if td is None or td.frame.empty:
+        return
+    for row, v in _txt(td, "credit_code").dropna().items():
+        reason = None
+        if len(v) != 18:
+            reason = f"应为18位，当前为{len(v)}位"
+        elif not re.fullmatch(r"[0-9A-HJ-NPQRTUWXY]{18}", v):
+            bad = "".join(sorted({ch for ch in v if not re.match(r"[0-9A-HJ-NPQRTUWXY]", ch)}))
+            reason = f"含有不允许的字符“{bad}”（不使用I、O、Z、S、V）"
+        elif not uscc.is_valid(v):
+            try:
+                expect = uscc.calc_check_digit(v[:17])
+                reason = f"校验位不正确（按GB 32100-2015，第18位应为“{expect}”）"
+            except Exception:  # noqa: BLE001 - stdnum rejects some region/organisation parts
+                reason = "不符合GB 32100-2015编码规则"
+        if reason:
+            ctx.add("a3.credit_code", td, row, "credit_code", reason=reason)
+
+
+def reg_date_future(ctx: Ctx) -> None:
+    td = ctx.table("a3")
+    if td is None or td.frame.empty:
+        return
+    s = td.frame["reg_date"]
+    future = s.map(lambda d: isinstance(d, dt.date) and d > ctx.today)
+    for row in s.index[future]:
+        ctx.add("a3.reg_date_future", td, row, "reg_date", value=s[row].isoformat())
+
+
+def size_staff(ctx: Ctx) -> None:
+    td = ctx.table("a3")
+    if td is None or td.frame.empty:
+        return
+    pol = ctx.spec.policy
+    staff = _num(td, "staff")
+    size = _txt(td, "size")
+    ind = _txt(td, "industry")
+    mins = {"中型": "medium_min", "小型": "small_min"}
+    for row in td.frame.index[staff.notna() & ind.notna()]:
+        band = pol.size_band(ind[row].split(" ")[0][1:])
+        n = int(staff[row])
+        if band.upper is None:
+            continue         # size by revenue/assets only (农林牧渔、建筑、房地产)
+        group = band.group
+        if n >= band.upper:
+            ctx.add("a3.size_large", td, row, "staff", staff=n, industry_group=group, limit=band.upper)
+        attr = mins.get(size[row]) if isinstance(size[row], str) else None
+        limit = getattr(band, attr) if attr else None
+        if limit is not None and n < limit:
+            ctx.add("a3.size_staff", td, row, "size", staff=n, industry_group=group, size=size[row], limit=limit)
+
+
+_CODE = re.compile(r"\d{4,}")
+
+
+def product_category(ctx: Ctx) -> None:
+    td = ctx.table("a3")
+    if td is None or td.frame.empty:
+        return
+    for row, v in _txt(td, "product_category").dropna().items():
+        t = N.half_width(v)
+        codes = _CODE.findall(t)
+        bad = [c for c in codes if len(c) not in (8, 10)]
+        if bad:
+            ctx.add("a3.product_code", td, row, "product_category", value=bad[0])
+        elif not codes and "新产品" not in t:
+            ctx.add("a3.product_category", td, row, "product_category", reason="未填写8位或10位产品代码")
+        elif codes and not re.search(r"[\u4e00-\u9fff]", _CODE.sub("", t)):
+            ctx.add("a3.product_category", td, row, "product_category", reason="只有代码，缺少类别名称")
+
+
+def conditional_fields(ctx: Ctx) -> None:
+    """四基 → 具体类别; 填补空白 → 具体领域; 补短板 → 具体领域和环节; and the reverse conflicts."""
+    td = ctx.table("a3")
+    if td is None or td.frame.empty:
+        return
+    f = td.frame
+    fb, fbc = f["four_base"], f["four_base_category"]
+    fbc_filled = fbc.notna()
+    for row in f.index[(fb == "是") & ~fbc_filled]:
+        ctx.add("a3.four_base_category", td, row, "four_base_category",
+                choices="、".join(td.table.field("four_base_category").choices))
+    for row in f.index[(fb == "否") & fbc_filled]:
+        ctx.add("a3.four_base_conflict", td, row, "four_base_category")
+    gap, gapf = f["fill_gap"], f["fill_gap_field"]
+    gap_set = gap.map(lambda v: isinstance(v, str) and v != "否")
+    for row in f.index[gap_set & gapf.isna()]:
+        ctx.add("a3.gap_field", td, row, "fill_gap_field", expected=gap[row])
+    for row in f.index[(gap == "否") & gapf.notna()]:
+        ctx.add("a3.gap_conflict", td, row, "fill_gap_field")
+    sb, sbf = f["shortboard"], f["shortboard_field"]
+    for row in f.index[(sb == "是") & sbf.isna()]:
+        ctx.add("a3.shortboard_field", td, row, "shortboard_field")
+    for row in f.index[(sb == "否") & sbf.notna()]:
+        ctx.add("a3.shortboard_conflict", td, row, "shortboard_field")
+    none = (fb == "否") & (gap == "否") & (sb == "否")
+    for row in f.index[none]:
+        ctx.add("a3.orientation", td, row, "four_base")
+
+
+# ---------------------------------------------------------------- cross-sheet
+
+def _name_sets(td: TableData, key: str) -> tuple[pd.Series, set]:
+    keys = td.frame[key].map(_key)
+    return keys, set(keys.dropna())
+
+
+def enterprise_names(ctx: Ctx) -> None:
+    """附1 ↔ 附3 ↔ 附4: the same enterprises on all three."""
+    found = [(k, ctx.table(k)) for k in ("a1", "a3", "a4")]
+    found = [(k, td) for k, td in found if td is not None and "name" in td.columns]
+    if len(found) < 2:
+        return
+    sets = {k: _name_sets(td, "name") for k, td in found}
+    label = {k: ctx.spec.sheet(k).label for k, _ in found}
+    for k, td in found:
+        keys, _ = sets[k]
+        for row, name in keys.dropna().items():
+            missing = [label[o] for o, _ in found if o != k and name not in sets[o][1]]
+            if missing:
+                ctx.add("cross.a1_a3", td, row, "name", here=label[k], there="、".join(missing))
+
+
+def platform_names(ctx: Ctx) -> None:
+    """附2 ↔ 附5: every 附2 platform has an application; every 附5 unit is a 附2 platform."""
+    a2, basic = ctx.table("a2"), ctx.table("a5_basic")
+    if a2 is None or basic is None:
+        return
+    k2, s2 = _name_sets(a2, "name")
+    kb, sb = _name_sets(basic, "unit")
+    for row, name in k2.dropna().items():
+        if name not in sb:
+            ctx.add("cross.a2_a5", a2, row, "name", here="附2", there="附5申请表")
+    for tkey in ("a5_basic", "a5_ops", "a5_res", "a5_tot", "a5_srv"):
+        td = ctx.table(tkey)
+        if td is None or td.frame.empty:
+            continue
+        keys = td.frame["unit"].map(_key)
+        for row, name in keys.dropna().items():
+            if name not in s2:
+                ctx.add("cross.a2_a5", td, row, "unit", here=f"附5“{td.table.title}”", there="附2")
+
+
+def platform_years(ctx: Ctx) -> None:
+    """附5 years: the two years before the submission year, for every platform."""
+    if ctx.year is None:
+        return
+    years = ctx.spec.policy.history_years(ctx.year)
+    years_text = "、".join(str(y) for y in years)
+    basic = ctx.table("a5_basic")
+    platforms = []
+    if basic is not None:
+        platforms = list(dict.fromkeys(basic.frame["unit"].map(_key).dropna()))
+    names = {}
+    if basic is not None:
+        for v in _txt(basic, "unit").dropna():
+            names.setdefault(_key(v), v)
+    for tkey in ("a5_ops", "a5_tot"):
+        td = ctx.table(tkey)
+        if td is None:
+            continue
+        yr = _num(td, "year")
+        bad = yr.notna() & ~yr.isin(years)
+        for row in td.frame.index[bad]:
+            ctx.add("cross.a5_year_value", td, row, "year", years=years_text)
+        units = td.frame["unit"].map(_key)
+        for p in platforms:
+            rows = td.frame.index[units == p]
+            have = set(yr[rows].dropna().astype(int))
+            for y in years:
+                if y not in have:
+                    at = rows[0] if len(rows) else None
+                    ctx.add("cross.a5_years", td, at, "year" if at is not None else "unit", value=names.get(p, p),
+                            table=td.table.title, expected=y, years=years_text)
+
+
+# ---------------------------------------------------------------- 附4
+
+def eligibility(ctx: Ctx) -> None:
+    td = ctx.table("a4")
+    if td is None or td.frame.empty:
+        return
+    e = ctx.spec.policy.eligibility
+    for key, rule, lim in (("main_rev_share_i0", "a4.main_rev_share", e["main_revenue_share_min"]),
+                           ("rd_share_i0", "a4.rd_share", e["rd_share_min"]),
+                           ("quality_certs_i0", "a4.quality_certs", e["quality_certs_min"])):
+        v = _num(td, key)
+        for row in td.frame.index[v < lim]:
+            ctx.add(rule, td, row, key, value=_fmt(v[row]))
+    p, r, s = _num(td, "patents_i0"), _num(td, "rd_institutions_i0"), _num(td, "standards_i0")
+    ok = (p >= e["patents_min"]) | (r >= e["rd_institutions_min"]) | (s >= e["standards_min"])
+    known = p.notna() & r.notna() & s.notna()
+    for row in td.frame.index[known & ~ok]:
+        ctx.add("a4.innovation", td, row, "patents_i0", patents=_fmt(p[row]), institutions=_fmt(r[row]),
+                standards=_fmt(s[row]))
+    batch = ctx.batch
+    if batch is not None and batch >= ctx.spec.policy.growth_from_batch:
+        g = _num(td, "growth_i0")
+        plan = _txt(td, "ipo_plan_i0")
+        counts = tuple(N.squash(x) for x in e["ipo_plans_that_count"])
+        has_plan = plan.map(lambda t: isinstance(t, str) and N.squash(t).startswith(counts))
+        grew = g > e["growth_rate_min_exclusive"]
+        known = g.notna() | has_plan
+        for row in td.frame.index[known & ~grew & ~has_plan]:
+            ctx.add("a4.growth", td, row, "growth_i0", value=_fmt(g[row]) if g.notna()[row] else "（未填）",
+                    batch=batch, plan=plan[row] if isinstance(plan[row], str) else "")
+
+
+def targets(ctx: Ctx) -> None:
+    td = ctx.table("a4")
+    if td is None or td.frame.empty:
+        return
+    for ind in ctx.spec.indicators:
+        if ind.type != S.INT:
+            continue
+        i0 = _num(td, f"{ind.key}_i0")
+        for period in ("y1", "y2"):
+            key = f"{ind.key}_{period}"
+            v = _num(td, key)
+            for row in td.frame.index[v < i0]:
+                ctx.add("a4.target_below_initial", td, row, key, value=_fmt(v[row]), limit=_fmt(i0[row]))
+
+
+def ipo_plan(ctx: Ctx) -> None:
+    td = ctx.table("a4")
+    if td is None or td.frame.empty:
+        return
+    allowed = tuple(N.squash(c) for c in ctx.spec.policy.choices["ipo_plan"])
+    for period, _ in ctx.spec.periods:
+        key = f"ipo_plan_{period}"
+        t = _txt(td, key).dropna()
+        bad = ~t.map(lambda x: N.squash(N.half_width(x)).startswith(allowed))
+        for row in t.index[bad]:
+            ctx.add("a4.ipo_plan", td, row, key)
+
+
+# ---------------------------------------------------------------- 附5
+
+_POSTCODE = re.compile(r"^\d{6}$")
+_MOBILE = re.compile(r"^(\+?86)?1[3-9]\d{9}$")
+_PHONE = re.compile(r"^(\(?0\d{2,3}\)?-?)?[2-9]\d{6,7}(-\d{1,6})?$|^(\+?86)?1[3-9]\d{9}$|^(400|800)-?\d{3}-?\d{4}$")
+_EMAIL = re.compile(r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}$")
+
+
+def _pattern(ctx: Ctx, tkey: str, key: str, rule: str, pattern: re.Pattern, clean=lambda t: t) -> None:
+    td = ctx.table(tkey)
+    if td is None or td.frame.empty:
+        return
+    t = _txt(td, key).dropna()
+    ok = t.map(lambda x: bool(pattern.match(clean(N.squash(N.half_width(x))))))
+    for row in t.index[~ok]:
+        ctx.add(rule, td, row, key)
+
+
+def contact_formats(ctx: Ctx) -> None:
+    _pattern(ctx, "a5_basic", "postcode", "a5.postcode", _POSTCODE)
+    _pattern(ctx, "a5_basic", "mobile", "a5.mobile", _MOBILE, lambda t: t.replace("-", ""))
+    _pattern(ctx, "a5_basic", "email", "a5.email", _EMAIL)
+    for tkey in ("a5_basic", "a5_srv"):
+        _pattern(ctx, tkey, "phone", "a5.phone", _PHONE, lambda t: t.replace("—", "-").replace("－", "-"))
+
+
+def service_revenue(ctx: Ctx) -> None:
+    td = ctx.table("a5_ops")
+    if td is None or td.frame.empty:
+        return
+    rev, srv = _num(td, "revenue"), _num(td, "service_revenue")
+    for row in td.frame.index[srv > rev]:
+        ctx.add("a5.service_revenue", td, row, "service_revenue", value=_fmt(srv[row]), limit=_fmt(rev[row]))
+
+
+def reference_names(ctx: Ctx) -> None:
+    if ctx.names is None:
+        return
+    for tkey in ("a1", "a3"):
+        td = ctx.table(tkey)
+        if td is None or td.frame.empty:
+            continue
+        for row, v in _txt(td, "name").dropna().items():
+            suggestion = ctx.names.explain(v)
+            if suggestion is not None:
+                ctx.add("names.not_published", td, row, "name", suggestion=suggestion)
+
+
+READER = "reader"     # reported while reading the workbook (structure, cover, hidden rows)
+
+# rule id → implementation
+REGISTRY: dict[str, Callable | str] = {
+    "file.sheet_missing": READER, "file.column_missing": READER, "file.cover_missing": READER,
+    "file.hidden_row": READER,
+    "cell.formula_error": field_rules, "cell.control_chars": control_chars,
+    "field.required": field_rules, "field.type": field_rules, "field.min": field_rules,
+    "field.max": field_rules, "field.choice": field_rules, "field.max_len": field_rules,
+    "field.unique": field_rules,
+    "cover.batch": cover_rules, "cover.year": cover_rules,
+    "plan.limit": plan_rules, "plan.empty": plan_rules,
+    "a1.seq": seq_rules, "a1.miit_batch": field_rules, "a1.miit_batch_normalised": miit_batch_normalised,
+    "names.not_published": reference_names,
+    "a2.seq": seq_rules, "a2.doc_no": doc_no, "a2.doc_no_brackets": doc_no, "a2.legal_entity": legal_entity,
+    "a3.credit_code": credit_code, "a3.reg_date_future": reg_date_future,
+    "a3.size_staff": size_staff, "a3.size_large": size_staff, "a3.industry": field_rules,
+    "a3.product_category": product_category, "a3.product_code": product_category,
+    "a3.four_base_category": conditional_fields, "a3.four_base_conflict": conditional_fields,
+    "a3.gap_field": conditional_fields, "a3.gap_conflict": conditional_fields,
+    "a3.shortboard_field": conditional_fields, "a3.shortboard_conflict": conditional_fields,
+    "a3.orientation": conditional_fields,
+    "cross.a1_a3": enterprise_names, "cross.a2_a5": platform_names,
+    "cross.a5_years": platform_years, "cross.a5_year_value": platform_years,
+    "a4.main_rev_share": eligibility, "a4.rd_share": eligibility, "a4.quality_certs": eligibility,
+    "a4.innovation": eligibility, "a4.growth": eligibility,
+    "a4.target_below_initial": targets, "a4.ipo_plan": ipo_plan,
+    "a5.postcode": contact_formats, "a5.mobile": contact_formats, "a5.phone": contact_formats,
+    "a5.email": contact_formats, "a5.service_revenue": service_revenue,
+}
+
+
+def run_all(ctx: Ctx) -> list[Finding]:
+    seen = []
+    for impl in REGISTRY.values():
+        if callable(impl) and impl not in seen:
+            seen.append(impl)
+            impl(ctx)
+    return ctx.out

@@ -1,0 +1,125 @@
+"""pandera schemas generated from the spec: every per-field rule, one lazy pass per table.
+
+Each field declaration (required, type, min/max, choices, max_len, unique)
+becomes named ``pa.Check`` objects whose name is the spec rule id; the failure
+cases pandera collects are turned back into findings at (sheet row, field) →
+cell through :class:`~xjr_excel.model.TableData`.
+
+Frames hold mixed Python objects (numbers, text, dates, ``Unparsed``), so the
+checks work on masks: a value the reader could not parse fails only its type
+check, never min/max/choice as well.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from . import normalize as N
+from . import spec as S
+from .model import Unparsed
+
+# Where a field's own rule id replaces a generic one (same check, a message that says more).
+CHOICE_RULE = {("a1", "miit_batch"): "a1.miit_batch", ("a3", "industry"): "a3.industry"}
+# 序号 of 附1/附2 is checked as a sequence (a1.seq / a2.seq), blank included.
+SEQ_RULE = {"a1": "a1.seq", "a2": "a2.seq"}
+
+
+# ---------------------------------------------------------------- vectorised masks
+
+def _types(s: pd.Series) -> pd.Series:
+    return s.map(type)
+
+
+def unparsed_mask(s: pd.Series, reasons: tuple[str, ...] | None = None) -> pd.Series:
+    t = _types(s)
+    m = t == Unparsed
+    if reasons is not None and m.any():
+        m = m & s.map(lambda v: getattr(v, "reason", None) in reasons)
+    return m
+
+
+def numbers(s: pd.Series) -> pd.Series:
+    """The numeric values of ``s`` as float, NaN elsewhere."""
+    t = _types(s)
+    m = t.isin((int, float, np.int64, np.float64))
+    out = pd.Series(np.nan, index=s.index, dtype=float)
+    if m.any():
+        out[m] = s[m].astype(float)
+    return out
+
+
+def texts(s: pd.Series) -> pd.Series:
+    """The str values of ``s``, NaN elsewhere."""
+    m = _types(s) == str
+    return s.where(m)
+
+
+def char_counts(s: pd.Series) -> pd.Series:
+    t = texts(s)
+    return t.str.replace(r"\s+", "", regex=True).str.len()
+
+
+def dup_mask(s: pd.Series) -> pd.Series:
+    """Later occurrences of a value already seen (compared ignoring width and spaces)."""
+    keys = s.map(lambda v: N.squash(N.half_width(v)) if isinstance(v, str) else None)
+    return keys.notna() & keys.duplicated(keep="first")
+
+
+def unique_key(v):
+    return N.squash(N.half_width(v)) if isinstance(v, str) else None
+
+
+# ---------------------------------------------------------------- the generated schema
+
+def _check(rule: str, field: S.Field, fn) -> pa.Check:
+    return pa.Check(fn, name=rule, error=field.key, ignore_na=False, element_wise=False)
+
+
+def field_checks(table: S.Table, f: S.Field) -> list[pa.Check]:
+    checks = [
+        _check("cell.formula_error", f, lambda s: ~unparsed_mask(s, ("formula_error",))),
+    ]
+    if f.required and not (f.key == "seq" and table.key in SEQ_RULE):
+        checks.append(_check("field.required", f, lambda s: s.notna()))
+    if f.type in (S.INT, S.NUMBER, S.PERCENT, S.DATE, S.YEAR):
+        checks.append(_check("field.type", f, lambda s: ~unparsed_mask(s, ("type",))))
+    if f.type in (S.CHOICE, S.INDUSTRY):
+        rule = CHOICE_RULE.get((table.key, f.key), "field.choice")
+        checks.append(_check(rule, f, lambda s: ~unparsed_mask(s, ("choice", "industry", "type"))))
+    if f.min is not None and f.type != S.DATE:
+        lo, excl = f.min, f.min_exclusive
+        checks.append(_check("field.min", f, lambda s: ~((numbers(s) <= lo) if excl else (numbers(s) < lo))))
+    if f.max is not None and f.type != S.DATE:
+        hi = f.max
+        checks.append(_check("field.max", f, lambda s: ~(numbers(s) > hi)))
+    if f.max_len:
+        lim = f.max_len
+        checks.append(_check("field.max_len", f, lambda s: ~(char_counts(s) > lim)))
+    if f.unique:
+        checks.append(_check("field.unique", f, lambda s: ~dup_mask(s)))
+    return checks
+
+
+@lru_cache(maxsize=64)
+def table_schema(table: S.Table) -> pa.DataFrameSchema:
+    """The pandera schema of one spec table (columns optional: missing ones are reported by the reader)."""
+    cols = {f.key: pa.Column(None, checks=field_checks(table, f), nullable=True, required=False,
+                             coerce=False)
+            for f in table.fields}
+    return pa.DataFrameSchema(cols, name=table.key, strict=False, coerce=False)
+
+
+def failures(table: S.Table, frame: pd.DataFrame) -> pd.DataFrame:
+    """(row, column, check) of every failed cell, from one lazy validation."""
+    if frame.empty:
+        return pd.DataFrame(columns=["index", "column", "check"])
+    try:
+        table_schema(table).validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as e:
+        fc = e.failure_cases
+        fc = fc[fc["index"].notna() & fc["column"].notna()]
+        return fc[["index", "column", "check"]].astype({"index": int})
+    return pd.DataFrame(columns=["index", "column", "check"])
