@@ -30,6 +30,7 @@ def make(spec: Spec, rule_id: str, *, file: str, sheet: str = "", cell: str = ""
     rule = spec.rule(rule_id)
     value = "" if value is None else str(value)
     ph.setdefault("field", field)
+    ph.setdefault("sheet", sheet)
     ph.setdefault("value", value)
     return Finding(file=file, sheet=sheet or "", cell=cell or "", field=field or "", value=value,
                    rule=rule_id, severity=rule.severity, message=message(spec, rule_id, **ph))

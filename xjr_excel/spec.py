@@ -430,6 +430,7 @@ def _rules(p: Policy) -> tuple[Rule, ...]:
         R("file.sheet_missing", "error", "file", "模板", "缺少工作表“{field}”（应包含表格 {value}）。请使用最新模板，将数据复制到对应工作表后重新校验。"),
         R("file.column_missing", "error", "file", "模板", "“{sheet}”缺少列“{field}”。请按模板恢复该列（可从空白模板复制表头）。"),
         R("file.cover_missing", "error", "cover", "模板", "封面缺少“{field}”。请在封面填写后重新校验。"),
+        R("file.hidden_row", "warning", "file", "数据", "第{value}行是隐藏行，但有数据，仍会被校验和上报。如不应上报，请删除该行；否则请取消隐藏，以免漏看。"),
         R("cell.formula_error", "error", "field", "数据", "单元格是公式错误“{value}”。请修正公式或直接填写数值。"),
         R("cell.control_chars", "warning", "field", "数据", "含有不可见字符（控制符或零宽字符），可能来自复制粘贴。请删除后重新输入。"),
         # generic field rules (generated from each field's declaration)
