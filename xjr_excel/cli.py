@@ -71,8 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    module = importlib.import_module(COMMANDS[args.command][0])
-    return errors.run_guarded(lambda: module.cli_main(args), debug=args.debug)
+    # the import is guarded too: a broken install must not greet users with a traceback
+    return errors.run_guarded(lambda: importlib.import_module(COMMANDS[args.command][0]).cli_main(args),
+                              debug=args.debug)
 
 
 if __name__ == "__main__":
