@@ -52,7 +52,7 @@ def squash(text: str) -> str:
 
 def count_chars(text) -> int:
     """Characters counted against a limit: every non-whitespace character."""
-    if text is None:
+    if text is None or (isinstance(text, float) and text != text):
         return 0
     return len(squash(strip_control(str(text))))
 

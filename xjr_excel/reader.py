@@ -221,7 +221,7 @@ def _read_table(spec: S.Spec, table: S.Table, sheet: _Sheet, loc: _Located, file
     raw_values = pd.DataFrame(rows, index=pd.Index(rows_idx, name="row"), columns=keys, dtype=object)
     raw = raw_values.map(N.display) if len(raw_values) else raw_values.astype(object)
     raw = raw.where(raw_values.notna(), "")
-    frame = pd.DataFrame(index=raw_values.index, columns=keys, dtype=object)
+    columns: dict[str, pd.Series] = {}
     for f in fields:
         values = raw_values[f.key].tolist()
         pct: set = set()
@@ -231,7 +231,10 @@ def _read_table(spec: S.Spec, table: S.Table, sheet: _Sheet, loc: _Located, file
                       if isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < abs(v) <= 1}
             if wanted:
                 pct = percent_lookup(sheet.name, wanted)
-        frame[f.key] = _normalise_column(f, values, rows_idx, cols.get(f.key), pct)
+        columns[f.key] = pd.Series(_normalise_column(f, values, rows_idx, cols.get(f.key), pct),
+                                   index=raw_values.index, dtype=object)
+    # object columns keep None for blank (not NaN), so rules can tell "blank" from a value
+    frame = pd.DataFrame(columns, index=raw_values.index, columns=keys)
     # hidden rows that hold data: reported, still read (see module docstring)
     for r in rows_idx:
         if r in sheet.hidden_rows:
@@ -336,7 +339,13 @@ def _cover_label(text: str, labels: dict):
 
 def _cover_value(cf: S.CoverField, value):
     if cf.type == S.INT:
-        return N.to_number(value, integer=True)
+        n = N.to_number(value, integer=True)
+        if isinstance(n, Unparsed) and cf.key == "batch":     # 「第3批」「三」 mean 3
+            m = re.fullmatch(r"第?([0-9]+|[零一二三四五六七八九十]+)批?", N.squash(N.half_width(n.text)))
+            if m:
+                k = int(m[1]) if m[1].isdigit() else N.chinese_to_int(m[1])
+                return k if k else n
+        return n
     if cf.type == S.YEAR:
         return N.to_year(value)
     if cf.type == S.DATE:

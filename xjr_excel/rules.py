@@ -144,8 +144,6 @@ def control_chars(ctx: Ctx) -> None:
             continue
         for key in td.columns:
             s = td.raw[key]
-            if s.dtype != object:
-                continue
             hit = s.str.contains(pattern, regex=True, na=False)
             for row in s.index[hit]:
                 ctx.add("cell.control_chars", td, row, key, value=N.strip_control(s[row]))

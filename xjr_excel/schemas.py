@@ -75,7 +75,7 @@ def unique_key(v):
 # ---------------------------------------------------------------- the generated schema
 
 def _check(rule: str, field: S.Field, fn) -> pa.Check:
-    return pa.Check(fn, name=rule, error=field.key, ignore_na=False, element_wise=False)
+    return pa.Check(fn, name=rule, error=rule, ignore_na=False, element_wise=False)
 
 
 def field_checks(table: S.Table, f: S.Field) -> list[pa.Check]:
