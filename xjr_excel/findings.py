@@ -81,9 +81,9 @@ def render(file: str, findings, console=None) -> None:
                   show_lines=False, expand=True)
         t.add_column("单元格", no_wrap=True)
         t.add_column("级别", no_wrap=True)
-        t.add_column("字段", max_width=18)
-        t.add_column("当前值", max_width=18)
-        t.add_column("说明", ratio=1)
+        t.add_column("字段", max_width=18, overflow="fold")
+        t.add_column("当前值", max_width=18, overflow="fold")
+        t.add_column("说明", ratio=1, overflow="fold")
         t.add_column("规则", no_wrap=True, style="dim")
         for f in items:
             level = "[red]错误[/red]" if f.severity == "error" else "[yellow]提示[/yellow]"

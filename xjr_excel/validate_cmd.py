@@ -1,0 +1,79 @@
+"""``xjr validate`` and ``xjr clear``.
+
+Exit codes: 0 no errors (warnings allowed), 1 errors found, 2 the file cannot be read.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from . import findings as F
+from .errors import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE, UserError
+from .spec import get_spec
+
+
+def _console():
+    from rich.console import Console
+    return Console(width=None if sys.stdout.isatty() else 160, highlight=False)
+
+
+def validate_main(args) -> int:
+    from .validate import validate_file
+    spec = get_spec(args.policy) if getattr(args, "policy", None) else get_spec()
+    try:
+        data, found = validate_file(args.file, names_path=args.names, spec=spec)
+    except UserError as e:
+        if args.json:        # machine readers get JSON on stdout even when the file is refused
+            print(json.dumps({"file": str(args.file), "error": e.message, "kind": e.kind,
+                              "findings": [], "summary": {"errors": 0, "warnings": 0}}, ensure_ascii=False, indent=2))
+        raise
+    counts = F.summary(found)
+    out_note = None
+    if args.annotate or args.in_place:
+        from . import annotate
+        from .atomic import backup
+        if args.in_place:
+            bak = backup(args.file)
+            annotate.annotate_file(args.file, args.file, found, spec)
+            out_note = f"已在原文件中标记（备份：{bak}） / marked in place, backup: {bak}"
+        else:
+            if Path(args.annotate).resolve() == Path(args.file).resolve():
+                raise UserError("--annotate 的输出文件与输入文件相同。请换一个文件名，或改用 --in-place（会先备份）。")
+            annotate.annotate_file(args.file, args.annotate, found, spec)
+            out_note = f"已写入标记文件：{args.annotate} / annotated copy written"
+    if args.json:
+        payload = F.to_json(str(args.file), found)
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+    else:
+        F.render(str(args.file), found, console=_console())
+        if out_note:
+            print(out_note)
+    return EXIT_FINDINGS if counts["errors"] else EXIT_OK
+
+
+def clear_main(args) -> int:
+    from . import annotate
+    from .atomic import backup
+    try:
+        from . import guard
+        guard.check_file(args.file)
+    except ImportError:
+        pass
+    if args.output:
+        annotate.clear_file(args.file, args.output)
+        print(f"已清除校验标记，写入：{args.output} / marks cleared")
+    else:
+        bak = backup(args.file)
+        annotate.clear_file(args.file, args.file)
+        print(f"已清除原文件中的校验标记（备份：{bak}） / marks cleared in place")
+    return EXIT_OK
+
+
+def cli_main(args) -> int:
+    if args.command == "clear":
+        return clear_main(args)
+    return validate_main(args)
+
+
+__all__ = ["cli_main", "EXIT_UNREADABLE"]
