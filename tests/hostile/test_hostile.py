@@ -268,7 +268,7 @@ def test_duplicate_city_file_is_merged_once(corpus, tmp_path, logdir):
 def test_killed_consolidation_leaves_the_previous_output_intact(corpus, tmp_path, logdir):
     inbox = tmp_path / "收件箱"
     inbox.mkdir()
-    cities = ["南京市", "无锡市", "徐州市", "常州市", "苏州市", "南通市", "连云港市", "淮安市"]
+    cities = ["南京市", "无锡市", "徐州市", "常州市"]
     for city in cities:
         mc.fill_city(inbox / f"{city}.xlsx", city=city)
     outdir = tmp_path / "汇总"
@@ -285,12 +285,19 @@ def test_killed_consolidation_leaves_the_previous_output_intact(corpus, tmp_path
     killed_at = None
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and proc.poll() is None:
-        temps = [p for p in outdir.iterdir() if p.name != out.name]
-        if temps:
+        # wait until the temporary has bytes in it: the writer is half-way through the file
+        temps = {}
+        for p in outdir.iterdir():
+            try:
+                if p.name != out.name:
+                    temps[p.name] = p.stat().st_size
+            except FileNotFoundError:     # renamed into place meanwhile
+                pass
+        if any(temps.values()):
             os.killpg(proc.pid, signal.SIGKILL)        # the group we started: the CLI and any workers
-            killed_at = {p.name: p.stat().st_size for p in temps if p.exists()}
+            killed_at = temps
             break
-        time.sleep(0.002)
+        time.sleep(0.001)
     proc.wait(timeout=60)
     assert killed_at is not None, "the run ended before it started writing; cannot test the kill"
     print("killed while writing:", killed_at)
