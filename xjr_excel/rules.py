@@ -397,6 +397,10 @@ def platform_years(ctx: Ctx) -> None:
     platforms = []
     if basic is not None:
         platforms = list(dict.fromkeys(basic.frame["unit"].map(_key).dropna()))
+    a2 = ctx.table("a2")
+    if a2 is not None:       # a unit missing from 附2 is already an error (cross.a2_a5); don't pile on
+        listed = set(a2.frame["name"].map(_key).dropna())
+        platforms = [p for p in platforms if p in listed]
     names = {}
     if basic is not None:
         for v in _txt(basic, "unit").dropna():

@@ -1,0 +1,56 @@
+"""The committed sample city workbooks (samples/, written by samples/generate.py):
+every known mistake is found at its cell, nothing else is reported, the clean samples
+have no errors, and the messy-but-valid cells raise nothing."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from xjr_excel.validate import validate_file
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+MANIFEST = json.loads((SAMPLES / "manifest.json").read_text(encoding="utf-8"))
+FILES = {f["file"]: f for f in MANIFEST["files"]}
+
+
+@pytest.fixture(scope="module")
+def results():
+    return {name: validate_file(SAMPLES / name) for name in FILES}
+
+
+def test_manifest_has_clean_and_broken_samples():
+    assert any(f["clean"] for f in FILES.values())
+    assert any(f["expected_findings"] for f in FILES.values())
+
+
+@pytest.mark.parametrize("name", sorted(FILES))
+def test_known_mistakes_found_at_their_cells(results, name):
+    _, found = results[name]
+    got = {(f.sheet, f.cell, f.rule, f.severity) for f in found}
+    expected = {(e["sheet"], e["cell"], e["rule"], e["severity"]) for e in FILES[name]["expected_findings"]}
+    assert expected - got == set(), f"not found: {sorted(expected - got)}"
+    assert got - expected == set(), f"reported but not a known mistake: {sorted(got - expected)}"
+
+
+@pytest.mark.parametrize("name", sorted(n for n, f in FILES.items() if f["clean"]))
+def test_clean_samples_have_no_errors(results, name):
+    _, found = results[name]
+    assert [f for f in found if f.severity == "error"] == []
+
+
+@pytest.mark.parametrize("name", sorted(FILES))
+def test_messy_but_valid_cells_raise_nothing(results, name):
+    _, found = results[name]
+    cells = {(m["sheet"], m["cell"]) for m in FILES[name]["messy_valid"]}
+    assert [f for f in found if (f.sheet, f.cell) in cells] == []
+
+
+@pytest.mark.parametrize("name", sorted(FILES))
+def test_every_record_read(results, name):
+    data, _ = results[name]
+    info = FILES[name]
+    assert len(data.tables["a3"].frame) == info["enterprises"]      # the manifest counts 附3 records
+    assert len(data.tables["a2"].frame) == info["platforms"]
+    assert data.cover["city"] == info["city"] and data.cover["batch"] == info["batch"]
