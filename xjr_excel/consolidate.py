@@ -97,9 +97,8 @@ def _names(names_path):
     if not names_path:
         return None
     if names_path not in _NAMES_CACHE:
-        from . import names as names_mod
-        loader = getattr(names_mod, "load_names", None) or getattr(names_mod, "load")
-        _NAMES_CACHE[names_path] = loader(names_path)
+        from .names import load
+        _NAMES_CACHE[names_path] = load(names_path)
     return _NAMES_CACHE[names_path]
 
 
@@ -205,6 +204,10 @@ def read_all(files: list[Path], *, names_path=None, policy_path=None, jobs: int 
                 results[i] = read_city_file(str(f), names_path, policy_path)
                 bar.update(task, advance=1, description=f.name)
         else:
+            # Import the reader and validator (pandas, pandera) and build the spec here, once:
+            # forked workers inherit them instead of each paying the second of start-up.
+            from . import reader, validate  # noqa: F401
+            get_spec(policy_path)
             with ProcessPoolExecutor(max_workers=jobs) as pool:
                 futs = {pool.submit(read_city_file, str(f), names_path, policy_path): i for i, f in enumerate(files)}
                 for fut in as_completed(futs):

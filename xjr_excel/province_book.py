@@ -12,9 +12,6 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
@@ -23,7 +20,7 @@ from .province_model import CityFile
 from .province_stats import (NOT_FOUR_BASE, CityStats, IndustryIndex, indicator_fields,
                              is_star, ordered_keys, star_kind)
 
-from .guard import is_formula_like, set_text
+from .province_xlsx import FastBook, FastSheet, Style
 
 FONT = "宋体"
 F_LABEL = Font(name=FONT, size=11, bold=True)
@@ -47,22 +44,6 @@ SOURCE_HEADERS = ("来源文件", "来源工作表", "来源行")
 STAMP = "省级中小企业主管部门：（盖章）"
 
 
-def safe_value(value: Any) -> Any:
-    """A value that openpyxl will store as data, never as a formula or invalid XML."""
-    if isinstance(value, str):
-        value = ILLEGAL_CHARACTERS_RE.sub("", value)
-    return value
-
-
-@dataclass
-class Style:
-    font: Font | None = None
-    fill: PatternFill | None = None
-    border: Border | None = None
-    alignment: Alignment | None = None
-    number_format: str | None = None
-
-
 ST_LABEL = Style(font=F_LABEL)
 ST_TITLE = Style(font=F_TITLE, alignment=A_CENTER)
 ST_SUB = Style(font=F_SUB, alignment=Alignment(horizontal="left", vertical="center"))
@@ -80,80 +61,6 @@ ST_NUM = Style(font=F_BODY, border=BOX, alignment=A_CENTER, number_format="0")
 ST_DEC = Style(font=F_BODY, border=BOX, alignment=A_CENTER, number_format="0.00")
 ST_FILE = Style(font=F_NOTE, alignment=Alignment(horizontal="left", vertical="center"))
 ST_TOTAL_DEC = Style(font=F_BOLD, fill=FILL_TOTAL, border=BOX, alignment=A_CENTER, number_format="0.00")
-
-
-class SheetOut:
-    """Row-by-row writer for one write-only sheet (widths and panes before the first row)."""
-
-    def __init__(self, wb: Workbook, title: str, *, fit_width: bool = True):
-        self.ws = wb.create_sheet(title)
-        self.row = 0
-        # sheetPr is streamed with the first row: the fit-to-page flag must be set now
-        self.ws.sheet_properties.pageSetUpPr.fitToPage = fit_width
-
-    def widths(self, widths: list[float]) -> None:
-        for i, w in enumerate(widths, start=1):
-            self.ws.column_dimensions[get_column_letter(i)].width = w
-
-    def cell(self, value: Any, style: Style | None = None):
-        value = safe_value(value)
-        guard = is_formula_like(value)
-        if style is None and not guard:
-            return value
-        c = WriteOnlyCell(self.ws)
-        # city text is data: a string cell with the quote prefix, never a formula (guard.set_text)
-        if guard:
-            set_text(c, value)
-        else:
-            c.value = value
-        if style is not None:
-            if style.font is not None:
-                c.font = style.font
-            if style.fill is not None:
-                c.fill = style.fill
-            if style.border is not None:
-                c.border = style.border
-            if style.alignment is not None:
-                c.alignment = style.alignment
-            if style.number_format is not None:
-                c.number_format = style.number_format
-        return c
-
-    def append(self, values: list, styles: list | Style | None = None, height: float | None = None) -> int:
-        if not isinstance(styles, list):
-            styles = [styles] * len(values)
-        self.row += 1
-        if height:
-            self.ws.row_dimensions[self.row].height = height
-        self.ws.append([self.cell(v, s) for v, s in zip(values, styles)])
-        return self.row
-
-    def blank(self, n: int = 1) -> None:
-        for _ in range(n):
-            self.row += 1
-            self.ws.append([])
-
-    def merge(self, first_row: int, first_col: int, last_row: int, last_col: int) -> None:
-        if (first_row, first_col) != (last_row, last_col):
-            self.ws.merged_cells.add(f"{get_column_letter(first_col)}{first_row}:"
-                                     f"{get_column_letter(last_col)}{last_row}")
-
-    def print_setup(self, *, landscape: bool, title_rows: str | None, area_cols: int | None):
-        """A4, fit to the page width (when asked at creation), page numbers, repeated header rows."""
-        ws = self.ws
-        ws.page_setup.paperSize = 9  # A4
-        ws.page_setup.orientation = "landscape" if landscape else "portrait"
-        if ws.sheet_properties.pageSetUpPr.fitToPage:
-            ws.page_setup.fitToWidth = 1
-            ws.page_setup.fitToHeight = 0
-        ws.page_margins.left = ws.page_margins.right = 0.5
-        ws.page_margins.top = ws.page_margins.bottom = 0.6
-        ws.print_options.horizontalCentered = True
-        ws.oddFooter.center.text = "第 &P 页，共 &N 页"
-        if title_rows:
-            ws.print_title_rows = title_rows
-        if area_cols:
-            ws.print_area = f"A1:{get_column_letter(area_cols)}{max(self.row, 1)}"
 
 
 def first_line(header: str) -> str:
@@ -189,19 +96,19 @@ def title_of(inp: BookInput, sheet_key: str) -> str:
 
 
 def write_book(path, inp: BookInput) -> None:
-    wb = Workbook(write_only=True)
-    _stats_sheet(wb, inp)
-    _list_a1(wb, inp)
-    _list_a2(wb, inp)
-    _merged_table(wb, inp, "a3")
-    _merged_a4(wb, inp)
+    book = FastBook()
+    _stats_sheet(book, inp)
+    _list_a1(book, inp)
+    _list_a2(book, inp)
+    _merged_table(book, inp, "a3")
+    _merged_a4(book, inp)
     for t in inp.spec.tables_on("a5"):
-        _merged_table(wb, inp, t.key)
-    _duplicates_sheet(wb, inp)
-    _record_sheet(wb, inp)
-    wb.properties.creator = "xjr-excel"
-    wb.properties.title = f"{inp.province}重点“小巨人”企业汇总"
-    wb.save(path)
+        _merged_table(book, inp, t.key)
+    _duplicates_sheet(book, inp)
+    _record_sheet(book, inp)
+    book.wb.properties.creator = "xjr-excel"
+    book.wb.properties.title = f"{inp.province}重点“小巨人”企业汇总"
+    book.save(path)
 
 
 # ----------------------------------------------------------------------------- 附1 / 附2
@@ -217,7 +124,7 @@ def _stars_by_city(inp: BookInput) -> dict[tuple[str, str], str]:
     return out
 
 
-def _title_rows(sh: SheetOut, inp: BookInput, sheet_key: str, ncols: int, third: str | None, third_right: str = ""):
+def _title_rows(sh: FastSheet, inp: BookInput, sheet_key: str, ncols: int, third: str | None, third_right: str = ""):
     sh.append([inp.spec.sheet(sheet_key).label], ST_LABEL)
     r = sh.append([title_of(inp, sheet_key)] + [None] * (ncols - 1), ST_TITLE, height=36)
     sh.merge(r, 1, r, ncols)
@@ -234,7 +141,7 @@ def _source_block(cf: CityFile, sheet: str, row: int) -> list:
     return [cf.name, sheet, row]
 
 
-def _list_a1(wb: Workbook, inp: BookInput) -> None:
+def _list_a1(book: FastBook, inp: BookInput) -> None:
     from .province_model import norm_name
     t = inp.spec.table("a1")
     stars = _stars_by_city(inp)
@@ -248,7 +155,7 @@ def _list_a1(wb: Workbook, inp: BookInput) -> None:
     fname, fbatch = t.field("name"), t.field("miit_batch")
     headers = ["序号", "市", fname.header, fbatch.header, "★"]
     n = len(headers)
-    sh = SheetOut(wb, inp.spec.sheet("a1").name)
+    sh = book.sheet(inp.spec.sheet("a1").name)
     sh.widths([6, 10, 44, 22, 6, 2, 22, 9, 7])
     sh.ws.freeze_panes = "A5"
     _title_rows(sh, inp, "a1", n, STAMP, f"申报年度：{inp.year}年" if inp.year else "")
@@ -264,12 +171,12 @@ def _list_a1(wb: Workbook, inp: BookInput) -> None:
     sh.print_setup(landscape=inp.spec.sheet("a1").landscape, title_rows="4:4", area_cols=n)
 
 
-def _list_a2(wb: Workbook, inp: BookInput) -> None:
+def _list_a2(book: FastBook, inp: BookInput) -> None:
     t = inp.spec.table("a2")
     fields = [f for f in t.fields if f.key != "seq"]
     headers = ["序号", "市"] + [f.header for f in fields]
     n = len(headers)
-    sh = SheetOut(wb, inp.spec.sheet("a2").name)
+    sh = book.sheet(inp.spec.sheet("a2").name)
     sh.widths([6, 10] + [_width(f) for f in fields] + [2, 22, 9, 7])
     sh.ws.freeze_panes = "A5"
     _title_rows(sh, inp, "a2", n, STAMP, f"申报年度：{inp.year}年" if inp.year else "")
@@ -295,7 +202,7 @@ def _a5_sheet_name(t: S.Table) -> str:
     return f"附5-{short}"[:31]
 
 
-def _merged_table(wb: Workbook, inp: BookInput, key: str) -> None:
+def _merged_table(book: FastBook, inp: BookInput, key: str) -> None:
     """附3 / 附5 tables: 市 + the city's columns (spec order) + ★ (附3) + source columns."""
     t = inp.spec.table(key)
     fields = list(t.fields)
@@ -303,7 +210,7 @@ def _merged_table(wb: Workbook, inp: BookInput, key: str) -> None:
     headers = ["市"] + [f.header for f in fields] + (["★"] if star_col else [])
     n = len(headers)
     name = inp.spec.sheet(t.sheet).name if key == "a3" else _a5_sheet_name(t)
-    sh = SheetOut(wb, name)
+    sh = book.sheet(name)
     sh.widths([10] + [_width(f) for f in fields] + ([6] if star_col else []) + [22, 9, 7])
     sh.ws.freeze_panes = "C5"
     label = inp.spec.sheet(t.sheet).label
@@ -313,36 +220,24 @@ def _merged_table(wb: Workbook, inp: BookInput, key: str) -> None:
     sh.merge(r, 1, r, min(n, 12))
     sh.append(["各市原表合并；“市”列与来源列（文件、工作表、行号）可用于追溯到城市工作簿。"], ST_NOTE)
     sh.append(headers + list(SOURCE_HEADERS), [ST_HEAD] * n + [ST_SRC_HEAD] * 3, height=54)
-    fmts = [f.number_format for f in fields]
     for cf in inp.cities:
         tab = cf.table(key)
         for row, rec in tab.records():
             vals = [cf.city] + [rec.get(f.key) for f in fields]
             if star_col:
                 vals.append("★" if is_star(rec) else None)
-            sh.append(vals + _source_block(cf, tab.sheet, row),
-                      [None] + [_fmt_style(fmt, v) for fmt, v in zip(fmts, vals[1:])] + [None] * (n - 1 - len(fields) + 3))
+            sh.append(vals + _source_block(cf, tab.sheet, row))
     sh.ws.auto_filter.ref = f"A4:{get_column_letter(n + 3)}{max(sh.row, 5)}"
     sh.print_setup(landscape=True, title_rows="4:4", area_cols=None)
 
 
-_DATE_STYLE = Style(number_format="yyyy-mm-dd")
-
-
-def _fmt_style(fmt: str, value) -> Style | None:
-    import datetime as dt
-    if isinstance(value, (dt.date, dt.datetime)):
-        return _DATE_STYLE
-    return None
-
-
-def _merged_a4(wb: Workbook, inp: BookInput) -> None:
+def _merged_a4(book: FastBook, inp: BookInput) -> None:
     """附4: two header rows (indicator over its three periods) like the city form."""
     spec = inp.spec
     t = spec.table("a4")
     ind_fields = [f for f in t.fields if f.indicator]
     n = 2 + len(ind_fields)
-    sh = SheetOut(wb, spec.sheet("a4").name)
+    sh = book.sheet(spec.sheet("a4").name)
     sh.widths([10, 30] + [11] * len(ind_fields) + [22, 9, 7])
     sh.ws.freeze_panes = "C6"
     sh.append([spec.sheet("a4").label], ST_LABEL)
@@ -373,10 +268,10 @@ def _merged_a4(wb: Workbook, inp: BookInput) -> None:
 
 # ----------------------------------------------------------------------------- 统计
 
-def _stats_sheet(wb: Workbook, inp: BookInput) -> None:
+def _stats_sheet(book: FastBook, inp: BookInput) -> None:
     """Blocks of one row per city and a 全省合计 row; wide blocks run on across pages (no fit-to-width)."""
     spec = inp.spec
-    sh = SheetOut(wb, "统计", fit_width=False)
+    sh = book.sheet("统计", fit_width=False)
     stats, tot = inp.stats, inp.total
     sh.widths([12] + [10.5] * 60)
     sh.ws.freeze_panes = "B1"
@@ -446,8 +341,8 @@ def _stats_sheet(wb: Workbook, inp: BookInput) -> None:
 
 # ----------------------------------------------------------------------------- 重复 / 合并记录
 
-def _duplicates_sheet(wb: Workbook, inp: BookInput) -> None:
-    sh = SheetOut(wb, "重复")
+def _duplicates_sheet(book: FastBook, inp: BookInput) -> None:
+    sh = book.sheet("重复")
     sh.widths([6, 16, 36, 22, 10, 24, 28, 10, 7])
     sh.ws.freeze_panes = "A4"
     r = sh.append(["多个城市报送的同一企业（统一社会信用代码或企业名称相同）"] + [None] * 8, ST_TITLE, height=30)
@@ -471,8 +366,8 @@ RECORD_HEADERS = ["序号", "文件", "SHA-256", "城市", "城市取自", "填�
 RUN_TIME_CELL = "B2"     # the only cell that changes between two runs on the same inputs
 
 
-def _record_sheet(wb: Workbook, inp: BookInput) -> None:
-    sh = SheetOut(wb, "合并记录")
+def _record_sheet(book: FastBook, inp: BookInput) -> None:
+    sh = book.sheet("合并记录")
     sh.widths([6, 30, 66, 10, 8, 12, 6, 9, 9, 9, 6, 6, 22, 60])
     sh.ws.freeze_panes = "A5"
     sh.append(["合并记录"], ST_SUB)

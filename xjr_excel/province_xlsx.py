@@ -1,0 +1,211 @@
+"""A fast .xlsx writer for large lists: openpyxl for the package, our own rows.
+
+openpyxl (write-only mode) writes everything except the cell rows: styles,
+column widths, frozen panes, merged cells, filters, page setup and print
+titles.  The rows are built here as SpreadsheetML text — several times faster
+than openpyxl's element-by-element serialiser for the ~10⁶ cells a province
+produces — and put into each sheet's ``<sheetData>`` when the package is saved.
+
+Cell rules: strings are inline strings (type ``inlineStr``: never a formula;
+text that could be taken for one also gets the quote prefix, as
+:func:`xjr_excel.guard.set_text` does); numbers as numbers; dates as date
+serials with a date format; characters XML cannot hold are dropped.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import math
+import posixpath
+import re
+import zipfile
+from dataclasses import dataclass
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Border, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from .guard import is_formula_like
+
+EPOCH = dt.datetime(1899, 12, 30)
+COLS = [""] + [get_column_letter(i) for i in range(1, 703)]    # A … ZZ
+_SHEETDATA = re.compile(rb"<sheetData\s*/>|<sheetData>\s*</sheetData>")
+
+
+@dataclass(frozen=True)
+class Style:
+    font: Font | None = None
+    fill: PatternFill | None = None
+    border: Border | None = None
+    alignment: Alignment | None = None
+    number_format: str | None = None
+    quote: bool = False           # quote prefix: the cell stays text when edited
+
+
+def _escape(text: str) -> str:
+    if ILLEGAL_CHARACTERS_RE.search(text):
+        text = ILLEGAL_CHARACTERS_RE.sub("", text)
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _s(style_id: int) -> str:
+    return f' s="{style_id}"' if style_id else ""
+
+
+def excel_serial(value: dt.date) -> float:
+    if isinstance(value, dt.datetime):
+        delta = value.replace(tzinfo=None) - EPOCH
+        return delta.days + delta.seconds / 86400
+    return float((value - EPOCH.date()).days)
+
+
+class FastSheet:
+    """Rows of one sheet as XML text; layout attributes go to the openpyxl sheet ``ws``."""
+
+    def __init__(self, book: "FastBook", title: str, *, fit_width: bool = True):
+        self.book = book
+        self.ws = book.wb.create_sheet(title)
+        # sheetPr is written before anything else: the fit-to-page flag must be set now
+        self.ws.sheet_properties.pageSetUpPr.fitToPage = fit_width
+        self.row = 0
+        self.parts: list[str] = []
+
+    def widths(self, widths: list[float]) -> None:
+        for i, w in enumerate(widths, start=1):
+            self.ws.column_dimensions[COLS[i]].width = w
+
+    def append(self, values: list, styles: list | Style | None = None, height: float | None = None) -> int:
+        """Write one row; ``styles`` is one style for the row or one per value (None: unstyled)."""
+        self.row += 1
+        rs = str(self.row)
+        sid = self.book.style_id
+        per_cell = isinstance(styles, list)
+        out = []
+        for j, v in enumerate(values):
+            st = styles[j] if per_cell else styles
+            ref = COLS[j + 1] + rs
+            if v is None or v == "":
+                if st is not None:
+                    out.append(f'<c r="{ref}" s="{sid(st)}"/>')
+                continue
+            if isinstance(v, str):
+                quoted = is_formula_like(v)
+                s = sid(st, quote=True) if quoted else sid(st)
+                text = _escape(v)
+                space = ' xml:space="preserve"' if (text[:1].isspace() or text[-1:].isspace()) else ""
+                out.append(f'<c r="{ref}"{_s(s)} t="inlineStr"><is><t{space}>{text}</t></is></c>')
+            elif isinstance(v, bool):
+                out.append(f'<c r="{ref}"{_s(sid(st))} t="b"><v>{int(v)}</v></c>')
+            elif isinstance(v, (int, float)):
+                if isinstance(v, float) and not math.isfinite(v):
+                    continue
+                out.append(f'<c r="{ref}"{_s(sid(st))}><v>{v!r}</v></c>')
+            elif isinstance(v, (dt.date, dt.datetime)):
+                timed = isinstance(v, dt.datetime) and (v.hour or v.minute or v.second)
+                s = sid(st, fmt="yyyy-mm-dd hh:mm:ss" if timed else "yyyy-mm-dd")
+                out.append(f'<c r="{ref}"{_s(s)}><v>{excel_serial(v)!r}</v></c>')
+            else:
+                out.append(f'<c r="{ref}"{_s(sid(st))} t="inlineStr"><is><t>{_escape(str(v))}</t></is></c>')
+        attrs = f' ht="{height}" customHeight="1"' if height else ""
+        self.parts.append(f'<row r="{rs}"{attrs}>{"".join(out)}</row>')
+        return self.row
+
+    def blank(self, n: int = 1) -> None:
+        self.row += n
+
+    def merge(self, first_row: int, first_col: int, last_row: int, last_col: int) -> None:
+        if (first_row, first_col) != (last_row, last_col):
+            self.ws.merged_cells.add(f"{COLS[first_col]}{first_row}:{COLS[last_col]}{last_row}")
+
+    def print_setup(self, *, landscape: bool, title_rows: str | None, area_cols: int | None) -> None:
+        """A4, fit to the page width (when asked at creation), page numbers, repeated header rows."""
+        ws = self.ws
+        ws.page_setup.paperSize = 9  # A4
+        ws.page_setup.orientation = "landscape" if landscape else "portrait"
+        if ws.sheet_properties.pageSetUpPr.fitToPage:
+            ws.page_setup.fitToWidth = 1
+            ws.page_setup.fitToHeight = 0
+        ws.page_margins.left = ws.page_margins.right = 0.5
+        ws.page_margins.top = ws.page_margins.bottom = 0.6
+        ws.print_options.horizontalCentered = True
+        ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+        if title_rows:
+            ws.print_title_rows = title_rows
+        if area_cols:
+            ws.print_area = f"A1:{COLS[area_cols]}{max(self.row, 1)}"
+
+    def xml(self) -> bytes:
+        return "".join(self.parts).encode("utf-8")
+
+
+class FastBook:
+    def __init__(self):
+        self.wb = Workbook(write_only=True)
+        self.sheets: list[FastSheet] = []
+        self._ids: dict[tuple, int] = {}
+        self._keep: list = []
+
+    def sheet(self, title: str, *, fit_width: bool = True) -> FastSheet:
+        sh = FastSheet(self, title, fit_width=fit_width)
+        self.sheets.append(sh)
+        return sh
+
+    def style_id(self, st: Style | None, quote: bool = False, fmt: str | None = None) -> int:
+        """Index of the style in the workbook's cellXfs (registered through openpyxl on first use)."""
+        if st is None and not quote and fmt is None:
+            return 0
+        key = (id(st), quote, fmt)
+        sid = self._ids.get(key)
+        if sid is None:
+            self._keep.append(st)          # ids are only unique while the object lives
+            c = WriteOnlyCell(self.sheets[0].ws)
+            st = st or Style()
+            if st.font is not None:
+                c.font = st.font
+            if st.fill is not None:
+                c.fill = st.fill
+            if st.border is not None:
+                c.border = st.border
+            if st.alignment is not None:
+                c.alignment = st.alignment
+            if fmt or st.number_format is not None:
+                c.number_format = fmt or st.number_format
+            if quote or st.quote:
+                c.quotePrefix = True
+            sid = self._ids[key] = c.style_id
+        return sid
+
+    def save(self, path) -> None:
+        buf = io.BytesIO()
+        self.wb.save(buf)
+        parts = _sheet_parts(buf)
+        rows = {parts[sh.ws.title]: sh.xml() for sh in self.sheets}
+        with zipfile.ZipFile(buf) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=5) as dst:
+            for info in src.infolist():
+                data = src.read(info.filename)
+                if info.filename in rows:
+                    data, n = _SHEETDATA.subn(lambda m: b"<sheetData>" + rows[info.filename] + b"</sheetData>", data,
+                                              count=1)
+                    if n != 1:
+                        raise RuntimeError(f"no sheetData in {info.filename}")
+                dst.writestr(info.filename, data)
+
+
+def _sheet_parts(buf: io.BytesIO) -> dict[str, str]:
+    """Sheet title → part name in the package (xl/worksheets/sheetN.xml)."""
+    from xml.etree import ElementTree as ET
+    ns = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+          "rel": "http://schemas.openxmlformats.org/package/2006/relationships"}
+    rid_attr = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+    with zipfile.ZipFile(buf) as z:
+        wbx = ET.fromstring(z.read("xl/workbook.xml"))
+        rels = ET.fromstring(z.read("xl/_rels/workbook.xml.rels"))
+    target = {r.get("Id"): r.get("Target") for r in rels.findall("rel:Relationship", ns)}
+    out = {}
+    for s in wbx.findall("m:sheets/m:sheet", ns):
+        t = target[s.get(rid_attr)]
+        out[s.get("name")] = t.lstrip("/") if t.startswith("/") else posixpath.normpath(posixpath.join("xl", t))
+    return out
