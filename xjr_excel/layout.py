@@ -196,7 +196,7 @@ def _range_text(f: S.Field) -> str:
 
 
 def page_setup(ws, *, landscape: bool, print_rows: int, last_col: int, last_row: int,
-               col_breaks: tuple[int, ...] = (), repeat_first_col: bool = False) -> None:
+               col_breaks: tuple[int, ...] = (), repeat_first_col: bool = False, pages_wide: int = 1) -> None:
     """A4, header rows repeated on every page; fit to one page width, or one page width per block
     between manual ``col_breaks`` (Excel and LibreOffice ignore manual breaks under fit-to-page, so
     those sheets get a fixed scale that fits their widest block)."""
@@ -216,7 +216,7 @@ def page_setup(ws, *, landscape: bool, print_rows: int, last_col: int, last_row:
         ws.page_setup.scale = max(10, min(100, int(printable / widest * 100 * 0.8)))
     else:
         ws.sheet_properties.pageSetUpPr.fitToPage = True
-        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToWidth = pages_wide
         ws.page_setup.fitToHeight = 0
     if repeat_first_col:
         ws.print_title_cols = "A:A"

@@ -32,7 +32,8 @@ XLSM_MAIN_CT = "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
 XLSX_MAIN_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
 
 # Whitespace that does not count towards a character limit (space, full-width space, LF, CR, tab).
-_BLANKS = ('" "', '"\u3000"', "CHAR(10)", "CHAR(13)", "CHAR(9)")
+# CHAR(1): LibreOffice holds a tab inside multi-line text as that control character.
+_BLANKS = ('" "', '"\u3000"', "CHAR(10)", "CHAR(13)", "CHAR(9)", "CHAR(1)")
 
 
 # ---------------------------------------------------------------- entry points
@@ -375,10 +376,10 @@ def _note_line(sheet: S.Sheet) -> str | None:
 def _attachment_sheet(ws, spec: Spec, sheet: S.Sheet, names: dict, lists: ChoiceLists, guide: str) -> None:
     (t,) = spec.tables_on(sheet.key)
     third = stamp_formula(names) if sheet.stamp_line else _note_line(sheet)
-    breaks = _print_breaks(spec, sheet.key, t)
-    # On sheets printed over several page widths the title stays on the first one.
+    title_cols = (t.first_col + [f.key for f in t.fields].index(TITLE_THROUGH[sheet.key])
+                  if sheet.key in TITLE_THROUGH else t.last_col)
     L.title_block(ws, label=sheet.label, title_formula=title_formula(spec, names, sheet.title),
-                  third_line=third, last_col=breaks[0] if breaks else t.last_col, guide_sheet=guide)
+                  third_line=third, last_col=title_cols, guide_sheet=guide)
     if sheet.key == "a4":
         _indicator_headers(ws, spec, t)
     rows = t.template_rows
@@ -387,14 +388,14 @@ def _attachment_sheet(ws, spec: Spec, sheet: S.Sheet, names: dict, lists: Choice
     first = t.header_row + 1
     ws.freeze_panes = ws.cell(first, 2 if sheet.key in ("a3", "a4") else 1).coordinate
     L.page_setup(ws, landscape=sheet.landscape, print_rows=t.header_row, last_col=t.last_col,
-                 last_row=t.header_row + rows, col_breaks=breaks,
-                 repeat_first_col=sheet.key in ("a3", "a4"))
+                 last_row=t.header_row + rows, pages_wide=PAGES_WIDE.get(sheet.key, 1),
+                 repeat_first_col=sheet.key in PAGES_WIDE)
 
 
-def _print_breaks(spec: Spec, sheet_key: str, t: S.Table) -> tuple[int, ...]:
-    """Manual column breaks for printing.  附3/附4 print fitted to one page width: LibreOffice
-    re-breaks their wide blocks unpredictably, and only 附1/附2 are printed for the stamp."""
-    return ()
+# 附3 prints two A4 widths (identity | products, ★, 简介), 附4 three (its 一级指标 groups); the first
+# column (企业名称) repeats on every page. The title centres over what the first page shows.
+PAGES_WIDE = {"a3": 2, "a4": 3}
+TITLE_THROUGH = {"a3": "segment", "a4": "foreign_certs_y2"}
 
 
 def _indicator_headers(ws, spec: Spec, t: S.Table) -> None:

@@ -1,0 +1,52 @@
+"""Render pages of a filled sample to PNG for the docs (LibreOffice → PDF → pdftoppm).
+
+    python docs/render.py [WORKBOOK]      (default: samples/南京市.xlsx)
+
+Writes docs/a1.png (附1) and docs/a3.png (附3): the first printed page of each.
+"""
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from xjr_excel import render  # noqa: E402
+
+PAGES = {"a1.png": "附1", "a3.png": "附3"}
+
+
+def page_labels(pdf: Path) -> list[str]:
+    """The first word of every page (the sheet label 附1… printed in its top-left corner)."""
+    import subprocess
+    n = int(next(line.split()[-1] for line in subprocess.run(
+        ["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout.splitlines()
+        if line.startswith("Pages:")))
+    labels = []
+    for i in range(1, n + 1):
+        text = subprocess.run(["pdftotext", "-f", str(i), "-l", str(i), str(pdf), "-"],
+                              capture_output=True, text=True, check=True).stdout.split()
+        labels.append(text[0] if text else "")
+    return labels
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    src = Path(argv[0]) if argv else ROOT / "samples" / "南京市.xlsx"
+    out = ROOT / "docs"
+    with tempfile.TemporaryDirectory() as tmp:
+        pdf = render.convert(src, tmp)
+        labels = page_labels(pdf)
+        for png, label in PAGES.items():
+            page = labels.index(label) + 1
+            (written,) = render.pdf_to_png(pdf, Path(tmp) / png.removesuffix(".png"), first=page, last=page, dpi=110)
+            shutil.copyfile(written, out / png)
+            print(f"{out / png}  ← {src.name} {label}（第{page}页）")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
