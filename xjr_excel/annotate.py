@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import re
+import warnings
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -437,18 +438,26 @@ def _load(src: Path):
     if src.suffix.lower() not in (".xlsx", ".xlsm", ".xltx", ".xltm"):
         raise UserError(f"只能标记 .xlsx / .xlsm 工作簿，“{src.name}”不是。请先在Excel中另存为 .xlsx 后再校验。",
                         file=str(src))
-    # rich_text: keep partly bold/coloured cell text as it is.
-    return openpyxl.load_workbook(src, keep_vba=src.suffix.lower() in MACRO_SUFFIXES, rich_text=True)
+    # rich_text: keep partly bold/coloured cell text as it is.  openpyxl warns that it
+    # drops worksheet extensions; package.carry_over_parts puts them back after saving.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*extension is not supported", category=UserWarning)
+        return openpyxl.load_workbook(src, keep_vba=src.suffix.lower() in MACRO_SUFFIXES, rich_text=True)
 
 
-def _drop_stale_note_drawings(wb) -> None:
-    """A sheet left without notes must not keep pointing at the old notes drawing (keep_vba only)."""
+def _drop_note_drawings(wb) -> None:
+    """Let openpyxl draw every notes layer afresh (keep_vba only).
+
+    With keep_vba openpyxl reuses each sheet's old notes drawing by its old
+    name but numbers new ones from 1, so a sheet that gets its first note can
+    collide with another sheet's kept drawing (duplicate zip entries), and a
+    sheet left without notes would keep its stale note shapes.  Drawings that
+    hold anything besides notes (form controls) are left alone.
+    """
     if wb.vba_archive is None:
         return
     for ws in wb.worksheets:
         if not ws.legacy_drawing:
-            continue
-        if any(c.comment is not None for c in ws._cells.values()):   # noqa: SLF001
             continue
         try:
             vml = wb.vba_archive.read(ws.legacy_drawing).decode("utf-8", "replace")
@@ -462,11 +471,15 @@ def _drop_stale_note_drawings(wb) -> None:
 
 def _save(wb, src: Path, dst: Path) -> Path:
     from .package import carry_over_parts
-    _drop_stale_note_drawings(wb)
+    _drop_note_drawings(wb)
     same = src.exists() and dst.exists() and src.resolve() == dst.resolve()
-    with atomic_path(dst, inputs=() if same else (src,)) as tmp:
-        wb.save(tmp)
-        carry_over_parts(src, tmp)
+    try:
+        with atomic_path(dst, inputs=() if same else (src,)) as tmp:
+            wb.save(tmp)
+            carry_over_parts(src, tmp)
+    finally:
+        if wb.vba_archive is not None:      # openpyxl never closes its copy of the package
+            wb.vba_archive.close()
     return dst
 
 
