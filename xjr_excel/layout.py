@@ -212,8 +212,9 @@ def page_setup(ws, *, landscape: bool, print_rows: int, last_col: int, last_row:
         if repeat_first_col:
             widest += _width_cm(ws, [1])
         printable = (29.7 if landscape else 21.0) - 2 * 0.4 * 2.54
-        # 0.8: renderers size a width unit larger than 7 px with CJK default fonts; err on the small side
-        ws.page_setup.scale = max(10, min(100, int(printable / widest * 100 * 0.8)))
+        # 0.68: LibreOffice lays a width unit out ~1.4x wider than 7 px with CJK default fonts
+        # (measured on 附5); erring small keeps each block on one page in Excel too.
+        ws.page_setup.scale = max(10, min(100, int(printable / widest * 100 * 0.68)))
     else:
         ws.sheet_properties.pageSetUpPr.fitToPage = True
         ws.page_setup.fitToWidth = pages_wide
