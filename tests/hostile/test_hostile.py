@@ -224,7 +224,8 @@ def test_output_that_is_an_input_is_refused(corpus, tmp_path, logdir):
     before = snapshot(src.parent)
     proc = xjr("consolidate", src, "-o", src, "--province", "江苏省", cwd=src.parent, logdir=logdir)
     no_traceback(proc)
-    assert proc.returncode == 2 and "输入文件相同" in proc.stderr, proc.stderr
+    assert proc.returncode == 2, proc.stderr
+    assert "输入文件相同" in proc.stderr + proc.stdout, "must say why: the output is one of the inputs"
     assert snapshot(src.parent) == before
 
 
