@@ -239,3 +239,14 @@ def test_libreoffice_evaluates_years_and_plan_counts(tmp_path):
     assert counts[1][0] == 8 + 3 and counts[1][1] == "未超出"
     assert counts[2][0] == SPEC.plan_limits[2] + 1 and counts[2][1].startswith("超出")
     assert counts[3] == (0, "未填写")
+
+
+def test_fallback_macro_enabled_package_opens(tmp_path):
+    """Without the macro sources the .xlsm is still a valid macro-enabled package."""
+    src = template.build_workbook(tmp_path / "plain.xlsx")
+    xlsm = tmp_path / "plain.xlsm"
+    xlsm.write_bytes(src.read_bytes())
+    template.mark_macro_enabled(xlsm)
+    with zipfile.ZipFile(xlsm) as z:
+        assert "macroEnabled.main+xml" in z.read("[Content_Types].xml").decode()
+    assert openpyxl.load_workbook(xlsm, keep_vba=True).sheetnames[0] == SPEC.sheets[0].name

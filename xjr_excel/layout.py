@@ -7,6 +7,7 @@ from __future__ import annotations
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.table import Table as XLTable, TableStyleInfo
 
@@ -68,7 +69,8 @@ def title_block(ws, *, label: str, title_formula: str, third_line: str | None, l
     ws.cell(1, 1, label).font = LABEL_FONT
     if guide_sheet:
         link = ws.cell(1, max(last_col, 2), "填报说明 ›")
-        link.hyperlink = f"#{quote_sheetname(guide_sheet)}!A1"
+        link.hyperlink = Hyperlink(ref=link.coordinate, location=f"{quote_sheetname(guide_sheet)}!A1",
+                                   display="填报说明")
         link.font = LINK_FONT
         link.alignment = Alignment(horizontal="right")
     c = ws.cell(2, 1, title_formula)

@@ -20,6 +20,7 @@ from openpyxl.styles import Alignment
 from openpyxl.workbook.defined_name import DefinedName
 
 from . import layout as L
+from . import marks, xlsm
 from . import spec as S
 from .atomic import atomic_path
 from .errors import UserError
@@ -47,14 +48,14 @@ def build_workbook(path, *, city=None, batch=None, year=None, department=None, s
     params = submission_params(spec, city=city, batch=batch, year=year, department=department)
     wb = make_workbook(spec, params)
     macro = path.suffix.lower() == ".xlsm"
-    xlsm = _macro_packager() if macro else None
-    if xlsm is not None:
-        xlsm.prepare_workbook(wb, spec)
+    packager = _macro_packager() if macro else None
+    if packager is not None:
+        packager.prepare_workbook(wb, spec)
     with atomic_path(path) as tmp:
         wb.save(tmp)
         if macro:
-            if xlsm is not None:
-                xlsm.package_macros(tmp, spec)
+            if packager is not None:
+                packager.package_macros(tmp, spec)
             else:
                 mark_macro_enabled(tmp)
     return path
@@ -105,9 +106,7 @@ def make_workbook(spec: Spec, params: dict) -> Workbook:
         _attachment_sheet(sheets[key], spec, spec.sheet(key), names, lists, guide_name)
     _a5_sheet(sheets["a5"], spec, names, lists, guide_name)
 
-    marks = _optional("xjr_excel.marks")
-    if marks is not None:
-        marks.install_marks(wb, spec)
+    marks.install_marks(wb, spec)       # the hidden marks sheets 校验 writes into
     wb.active = 0
     return wb
 
@@ -457,22 +456,9 @@ def _a5_sheet(ws, spec: Spec, names: dict, lists: ChoiceLists, guide: str) -> No
 
 # ---------------------------------------------------------------- packaging
 
-def _optional(module: str):
-    """A sibling helper module, or None while it does not exist yet."""
-    import importlib
-    try:
-        return importlib.import_module(module)
-    except ModuleNotFoundError as e:
-        if e.name != module:
-            raise
-        return None
-
-
 def _macro_packager():
-    """RIBBON's xlsm module when it can build the VBA project; None → plain macro-enabled package."""
-    xlsm = _optional("xjr_excel.xlsm")
-    if xlsm is None:
-        return None
+    """The VBA/ribbon packager, or None when the macro sources are not installed (then the .xlsm
+    is a valid macro-enabled package without a VBA project, and we say so)."""
     try:
         xlsm.macros_dir()
     except FileNotFoundError as e:
