@@ -165,8 +165,8 @@ def _list_a1(book: FastBook, inp: BookInput) -> None:
                    *_source_block(cf, sheet, row)],
                   [ST_CELL_C, ST_CELL_C, ST_CELL, ST_CELL_C, ST_STAR, None, ST_NOTE, ST_NOTE, ST_NOTE])
     last = sh.row
-    sh.append([f"注：★为填补国内或国际空白、关键领域补短板的企业（据各市附3），排在前列；共{len(rows)}家，"
-               f"其中★企业{sum(1 for r in rows if r[5])}家。"], ST_NOTE)
+    sh.append([f"注：★为填补国内或国际空白、关键领域补短板的企业（据各市附3），排在前列；共{len(rows)}行，"
+               f"其中标★的{sum(1 for r in rows if r[5])}行。序号为全省统一编号。"], ST_NOTE)
     sh.ws.auto_filter.ref = f"A4:E{max(last, 5)}"
     sh.print_setup(landscape=inp.spec.sheet("a1").landscape, title_rows="4:4", area_cols=n)
 
@@ -305,11 +305,10 @@ def _stats_sheet(book: FastBook, inp: BookInput) -> None:
           + [s.enterprises, s.star, s.platforms, s.errors, s.warnings],
           tail=lambda s: s.file if s is not tot else f"共{len(inp.files)}个文件", tail_header="文件")
 
-    fb_keys = ordered_keys([s.four_base for s in stats], spec.policy.choices["four_base_category"])
-    block("二、按《工业“四基”发展目录》重点领域（据附3）", fb_keys or [NOT_FOUR_BASE],
-          lambda s: [s.four_base.get(k, 0) for k in (fb_keys or [NOT_FOUR_BASE])])
-    size_keys = ordered_keys([s.size for s in stats], spec.policy.choices["enterprise_size"]) \
-        or list(spec.policy.choices["enterprise_size"])
+    # the policy's categories always (a stable layout), then anything else the cities wrote
+    fb_keys = ordered_keys([s.four_base for s in stats], spec.policy.choices["four_base_category"], always=True)
+    block("二、按《工业“四基”发展目录》重点领域（据附3）", fb_keys, lambda s: [s.four_base.get(k, 0) for k in fb_keys])
+    size_keys = ordered_keys([s.size for s in stats], spec.policy.choices["enterprise_size"], always=True)
     block("三、按企业规模（据附3）", size_keys, lambda s: [s.size.get(k, 0) for k in size_keys])
 
     idx = IndustryIndex(spec)

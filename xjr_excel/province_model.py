@@ -127,10 +127,15 @@ def norm_city(city: Any) -> str:
     return _SPACE.sub("", unicodedata.normalize("NFKC", str(city)))
 
 
-_CITY_IN_NAME = re.compile(r"([\u4e00-\u9fff]{1,10}?(?:自治州|地区|市|州|盟))")
+# 泰州市 must not stop at 泰州: try the longer endings first
+_CITY_IN_NAME = [re.compile(r"[\u4e00-\u9fff]{1,10}?" + end) for end in ("自治州", "市", "地区", "盟", "州")]
 
 
 def city_from_filename(stem: str) -> str:
     """The first city-like word in a file name (南京市-2026-第3批 → 南京市), else ""."""
-    m = _CITY_IN_NAME.search(unicodedata.normalize("NFKC", stem))
-    return m.group(1) if m else ""
+    stem = unicodedata.normalize("NFKC", stem)
+    for pattern in _CITY_IN_NAME:
+        m = pattern.search(stem)
+        if m:
+            return m.group(0)
+    return ""

@@ -149,13 +149,14 @@ def province_total(stats: list[CityStats], spec: S.Spec) -> CityStats:
     return tot
 
 
-def ordered_keys(counters, preferred) -> list[str]:
-    """Column order for a breakdown: the policy's values first, then others seen, then blanks."""
+def ordered_keys(counters, preferred, *, always: bool = False) -> list[str]:
+    """Column order for a breakdown: the policy's values first (all of them when ``always``),
+    then other values seen, then blanks."""
     seen = set()
     for c in counters:
         seen.update(k for k, v in c.items() if v)
     tail = [BLANK, UNKNOWN, NO_CATEGORY, NOT_FOUR_BASE]
-    first = [k for k in preferred if k in seen]
+    first = [k for k in preferred if always or k in seen]
     rest = sorted(k for k in seen if k not in preferred and k not in tail)
     return first + rest + [k for k in tail if k in seen]
 
