@@ -202,9 +202,9 @@ def _guide_sheet(ws, spec: Spec, names: dict) -> None:
     p = spec.policy
     e, lim = p.eligibility, p.limits
     ws.column_dimensions["A"].width = 6
-    ws.column_dimensions["B"].width = 16
-    ws.column_dimensions["C"].width = 12
-    ws.column_dimensions["D"].width = 90
+    ws.column_dimensions["B"].width = 26        # rule ids in the rules table
+    ws.column_dimensions["C"].width = 18
+    ws.column_dimensions["D"].width = 76
     c = ws.cell(1, 1, title_formula(spec, names, "重点“小巨人”申报工作簿填报说明"))
     c.font = L.TITLE_FONT
     c.alignment = L.CENTER_WRAP
