@@ -2,7 +2,7 @@
 
     python docs/render_annotated.py
 
-Builds a city workbook (the committed sample samples/南京市.xlsx when present,
+Builds a city workbook (the committed sample samples/无锡市.xlsx, which has mistakes, when present,
 else a master filled with three enterprises, two of them with mistakes),
 validates it (xjr_excel.validate when present, else a fixed list of findings
 worded as the spec's rules), annotates it with xjr_excel.annotate and renders
@@ -83,7 +83,7 @@ def fixed_findings(file: str) -> list[Finding]:
 
 # Region of the page to keep (fractions of the page): the sheets print fit-to-width,
 # so a crop at high resolution is what makes the marked cells readable.
-CROPS = {"annotated-a3": dict(x=(0.03, 0.80), y=(0.06, 0.20), dpi=300),
+CROPS = {"annotated-a3": dict(x=(0.03, 0.97), y=(0.06, 0.28), dpi=250),
          "annotated-results": dict(x=(0.05, 0.93), y=(0.10, 0.66), dpi=200)}
 
 
@@ -110,8 +110,8 @@ def page_with(pdf: Path, *texts: str) -> int:
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="xjr-doc-") as tmp:
         tmp = Path(tmp)
-        sample = ROOT / "samples" / "南京市.xlsx"
-        src = tmp / "南京市.xlsx"
+        sample = ROOT / "samples" / "无锡市.xlsx"
+        src = tmp / sample.name
         if sample.exists():
             shutil.copy(sample, src)
         else:
@@ -121,13 +121,30 @@ def main() -> None:
             _, findings = validate.validate_file(src)
         except ImportError:
             findings = fixed_findings(src.name)
-        out = tmp / "南京市-校验.xlsx"
+        out = tmp / f"{src.stem}-校验.xlsx"
         annotate.annotate_file(src, out, findings, checked_at=CHECKED_AT)
-        pdf = render.convert(out, tmp)
+        view = tmp / f"{src.stem}-view.xlsx"
+        compact_a3(out, view)
+        pdf = render.convert(view, tmp)
         for markers, name in ((("法定代表人", "主导产品名称"), "annotated-a3"), (("检查时间",), "annotated-results")):
             page = page_with(pdf, *markers)
             crop_png(pdf, page, DOCS / f"{name}.png", **CROPS[name])
             print("wrote", DOCS / f"{name}.png", f"(page {page}; {len(findings)} findings)")
+
+
+def compact_a3(src: Path, dst: Path) -> None:
+    """A copy whose 附3 prints on one page: fit to width, rows capped in height (page setup only)."""
+    wb = openpyxl.load_workbook(src)
+    ws = wb["附3"]
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_area = None
+    ws.row_breaks.brk = []
+    ws.col_breaks.brk = []
+    for r in range(5, ws.max_row + 1):
+        ws.row_dimensions[r].height = 24
+    wb.save(dst)
 
 
 if __name__ == "__main__":

@@ -53,7 +53,7 @@ RESULTS_HEADER = ("序号", "工作表", "单元格", "字段", "值", "严重�
 RESULTS_WIDTH = len(RESULTS_HEADER)
 RESULTS_COL_WIDTHS = (10, 12, 9, 26, 24, 9, 24, 90)
 WRAPPED_COLUMNS = (4, 5, 8)        # 字段, 值, 说明
-VALUE_MAX = 200                   # characters of a user value shown in the results
+VALUE_MAX = 80                    # characters of a user value shown in the results (the note has the rule)
 
 
 # --------------------------------------------------------------------------
