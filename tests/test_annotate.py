@@ -361,3 +361,18 @@ def test_real_findings_from_the_validator(tmp_path):
     rows = list(wb[A.RESULTS_SHEET].iter_rows(values_only=True))
     assert len(rows) - rows.index(A.RESULTS_HEADER) - 1 == len(findings)
     assert_same(snapshot(src), snapshot(A.clear_file(out, tmp_path / "real-c.xlsx")))
+
+
+def test_committed_macro_sample_round_trip(tmp_path):
+    """The sample .xlsm built by the template with the real VBA project and ribbon."""
+    sample = Path(__file__).resolve().parents[1] / "samples" / "扬州市.xlsm"
+    src = tmp_path / sample.name
+    shutil.copy(sample, src)
+    fs = [Finding(src.name, "附3", "C5", "统一社会信用代码", "x", "a3.credit_code", "error", "校验位不正确。"),
+          Finding(src.name, "附4", "B5", "主营业务收入占比", "65", "a4.main_rev_share", "error", "低于70%。")]
+    out = A.annotate_file(src, tmp_path / "a.xlsm", fs)
+    back = A.clear_file(out, tmp_path / "c.xlsm")
+    assert_macros_and_ribbon(src, out)
+    assert_macros_and_ribbon(src, back)
+    assert_same(snapshot(src), snapshot(back))
+    assert sample.read_bytes() == src.read_bytes()              # the input is never modified

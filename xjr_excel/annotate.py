@@ -295,6 +295,10 @@ def reset_workbook(wb) -> dict[str, str]:
         del wb[STATE_SHEET]
     if state:
         _activate(wb, state.get("active_sheet"))
+        if "selected_sheets" in state:           # exactly the tabs that were selected before
+            selected = set(filter(None, state["selected_sheets"].split("\t")))
+            for ws in wb.worksheets:
+                ws.sheet_view.tabSelected = ws.title in selected
     return state
 
 
@@ -412,6 +416,8 @@ def annotate_workbook(wb, findings: list[Finding], spec: Spec | None = None,
     spec = spec or get_spec()
     state = reset_workbook(wb)
     active = state.get("active_sheet") or wb.active.title
+    selected = state.get("selected_sheets") if state else "\t".join(
+        ws.title for ws in wb.worksheets if ws.sheet_view.tabSelected)
     keys = M.workbook_sheet_keys(wb, spec)
     added = M.install_marks(wb, spec, keys)
     user_sheets = [s for s in wb.sheetnames if not s.startswith("_xjr_")]
@@ -419,7 +425,7 @@ def annotate_workbook(wb, findings: list[Finding], spec: Spec | None = None,
     _write_marks(wb, plan)
     _write_notes(wb, plan)
     _write_results(wb, plan)
-    _write_state(wb, {"active_sheet": active,
+    _write_state(wb, {"active_sheet": active, "selected_sheets": selected or "",
                       "marks_added": "1" if added or state.get("marks_added") == "1" else "0",
                       "checked_at": plan.checked_at})
     _activate(wb, RESULTS_SHEET)
