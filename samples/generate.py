@@ -143,10 +143,10 @@ def city_records(spec: S.Spec, city: City) -> dict:
         rec_no = rng.randint(10, 180)
         issuer, yr = (["工信部企业函", "苏工信中小"][j % 2], rng.randint(2018, 2023))
         plats.append(dict(_id=f"p{j}", seq=j + 1, name=pname,
-                          content=rng.choice([
+                          content=([
                               "为“小巨人”企业提供技术创新、知识产权运营、上市辅导和融资对接服务，开展数字化改造诊断。",
                               "提供工业设计、检验检测、数字化智能化改造和上云用云服务，组织产学研对接和创新成果转化。",
-                              "开展融资路演、股改上市辅导、人才培训和管理咨询服务，建设创新堵点服务解决清单。"]),
+                              "开展融资路演、股改上市辅导、人才培训和管理咨询服务，建设创新堵点服务解决清单。"][j % 3]),
                           doc_no=f"{issuer}〔{yr}〕{rec_no}号"))
         a5["a5_basic"].append(dict(
             _id=f"p{j}", unit=pname, reg_date=dt.date(rng.randint(2005, 2015), rng.randint(1, 12), rng.randint(1, 28)),

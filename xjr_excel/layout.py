@@ -221,6 +221,8 @@ def page_setup(ws, *, landscape: bool, print_rows: int, last_col: int, last_row:
         ws.sheet_properties.pageSetUpPr.fitToPage = True
         ws.page_setup.fitToWidth = pages_wide
         ws.page_setup.fitToHeight = 0
+        if pages_wide > 1:         # a record's halves print on consecutive pages
+            ws.page_setup.pageOrder = "overThenDown"
     if repeat_first_col:
         ws.print_title_cols = "A:A"
     ws.print_options.horizontalCentered = True
