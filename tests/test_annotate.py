@@ -16,6 +16,7 @@ import pytest
 from openpyxl.cell.rich_text import CellRichText, TextBlock
 from openpyxl.cell.text import InlineFont
 from openpyxl.comments import Comment
+from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import Font, PatternFill
 
 from xjr_excel import annotate as A
@@ -50,6 +51,8 @@ def make_city_workbook(path: Path) -> Path:
     ws["C6"].font = Font(bold=True, color="FF0000")
     ws["C6"].comment = Comment("营业执照复印件待补", "张三")            # user note on a cell with a finding
     ws["A7"].comment = Comment("第三家企业", "李四")                     # user note on a clean cell
+    ws.conditional_formatting.add("D5:D40", CellIsRule(operator="greaterThan", formula=["1000"],
+                                                        fill=PatternFill("solid", bgColor="C6EFCE")))
     ws["J5"] = CellRichText(["高速", TextBlock(InlineFont(b=True), "精密"), "轴承"])
     wb["附1"]["B5"] = ROWS_A3[0][0]
     wb["附1"]["B5"].comment = Comment("=以工信部公布为准", "王五")       # note text that looks like a formula
@@ -113,7 +116,7 @@ def snapshot(path: Path) -> dict:
         "selected": [ws.title for ws in wb.worksheets if ws.sheet_view.tabSelected],
         "validations": {ws.title: sorted((str(dv.sqref), dv.type, dv.formula1, dv.formula2)
                                          for dv in ws.data_validations.dataValidation) for ws in wb.worksheets},
-        "cf": {ws.title: sorted((str(cf.sqref), tuple(r.formula or ())) for cf in ws.conditional_formatting
+        "cf": {ws.title: sorted((str(cf.sqref), tuple(r.formula or ()), r.priority) for cf in ws.conditional_formatting
                                 for r in cf.rules) for ws in wb.worksheets},
         "names": sorted((n, d.attr_text) for n, d in wb.defined_names.items()),
         "merged": {ws.title: sorted(str(r) for r in ws.merged_cells.ranges) for ws in wb.worksheets},
@@ -186,10 +189,11 @@ def test_annotated_file_shows_marks_notes_and_results(city, tmp_path):
     assert all(wb[s].sheet_state == "veryHidden" for s in wb.sheetnames if s.startswith("_xjr_"))
     # the user's own fill is untouched: colour comes from conditional formatting only
     assert wb["附3"]["B6"].fill.fgColor.rgb == "0000B0F0"
-    rules = [(str(cf.sqref), r.formula[0], r.stopIfTrue) for cf in wb["附3"].conditional_formatting for r in cf.rules
-             if "XJR_Marks_" in r.formula[0]]
-    assert rules == [("A1:BL10000", "INDEX(XJR_Marks_a3,ROW(),COLUMN())=2", True),
-                     ("A1:BL10000", "INDEX(XJR_Marks_a3,ROW(),COLUMN())=1", True)]
+    rules = sorted((r.priority, str(cf.sqref), r.formula[0], r.stopIfTrue)
+                   for cf in wb["附3"].conditional_formatting for r in cf.rules)
+    assert rules == [(1, "A1:BL10000", "INDEX(XJR_Marks_a3,ROW(),COLUMN())=2", True),     # ours first: no
+                     (2, "A1:BL10000", "INDEX(XJR_Marks_a3,ROW(),COLUMN())=1", True),     # user rule hides a mark
+                     (3, "D5:D40", "1000", None)]
     assert wb.defined_names["XJR_Marks_a3"].attr_text == "'_xjr_marks_a3'!$A$1:$BL$10000"
     # notes: every message, ours first, the user's note kept under it
     note = wb["附3"]["C6"].comment

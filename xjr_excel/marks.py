@@ -131,14 +131,28 @@ def _has_rules(ws, sheet_key: str) -> bool:
     return any(name in f for cf in ws.conditional_formatting for r in cf.rules for f in (r.formula or []))
 
 
+def _is_ours(rule) -> bool:
+    return any(NAME_PREFIX in f for f in (rule.formula or []))
+
+
+def _renumber(ws) -> None:
+    """Our two rules first (so a user's own rule cannot hide a mark), the others in their old order."""
+    rules = [r for cf in ws.conditional_formatting for r in cf.rules]
+    ours = sorted((r for r in rules if _is_ours(r)), key=lambda r: r.formula[0].endswith(f"={MARK_WARNING}"))
+    others = sorted((r for r in rules if not _is_ours(r)), key=lambda r: r.priority or 0)
+    for n, r in enumerate(ours + others, start=1):
+        r.priority = n
+
+
 def _remove_rules(ws) -> None:
     """Drop our rules from a sheet, keeping every rule the user made."""
     kept = ConditionalFormattingList()
     for cf in ws.conditional_formatting:
         for r in cf.rules:
-            if not any(NAME_PREFIX in f for f in (r.formula or [])):
+            if not _is_ours(r):
                 kept.add(str(cf.sqref), r)
     ws.conditional_formatting = kept
+    _renumber(ws)
 
 
 def install_marks(wb, spec: Spec | None = None, sheet_keys: dict[str, str] | None = None) -> bool:
@@ -173,6 +187,7 @@ def install_marks(wb, spec: Spec | None = None, sheet_keys: dict[str, str] | Non
             ws.conditional_formatting.add(area, Rule(type="expression", formula=[warn], stopIfTrue=True,
                                                      dxf=_dxf(WARNING_FILL, WARNING_FONT, WARNING_BORDER)))
             added = True
+            _renumber(ws)
     return added
 
 
