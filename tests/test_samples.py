@@ -7,6 +7,7 @@ import sys
 
 import openpyxl
 import pytest
+from openpyxl.utils import get_column_letter
 from python_calamine import CalamineWorkbook
 from stdnum.cn import uscc
 
@@ -67,7 +68,6 @@ def test_credit_codes_valid_unless_a_planted_mistake(entry):
         code = row[col]
         if not code:
             continue
-        from openpyxl.utils import get_column_letter
         cell = f"{get_column_letter(t3.start[1] + col + 1)}{top + i}"
         assert uscc.is_valid(code) == (cell not in planted), (cell, code)
         checked += 1
