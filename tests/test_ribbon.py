@@ -1,0 +1,262 @@
+"""The ribbon's Python side, run through xlwings' remote engine on payloads built from real workbooks.
+
+Each test builds the master (.xlsm, from the template) filled with a city's data, hands
+xlwings what an Office.js client would send, runs the button's function, and plays the
+recorded actions back on a model of the workbook to see what the user would see.
+"""
+from __future__ import annotations
+
+import collections
+import copy
+import hashlib
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+import ribbon_engine as E  # noqa: I001 - sets the xlwings licence key before xlwings is used
+from conftest_validate import PLATFORMS, build_grids, cell_of, records, with_value, write_xlsx
+from xjr_excel import annotate as A
+from xjr_excel import marks as M
+from xjr_excel import ribbon, template
+from xjr_excel.findings import summary
+from xjr_excel.validate import validate_file
+
+
+def fill_master(path: Path, recs) -> Path:
+    """The master template, filled in as a city official would (formulas left alone)."""
+    template.build_workbook(path, city="南京市", batch=3, year=2026)
+    wb = openpyxl.load_workbook(path, keep_vba=True)
+    for name, grid in build_grids(recs).items():
+        ws = wb[name]
+        for r, row in enumerate(grid, start=1):
+            for c, v in enumerate(row, start=1):
+                cur = ws.cell(r, c).value
+                if v in ("", None) or (isinstance(cur, str) and cur.startswith("=")):
+                    continue
+                ws.cell(r, c, v)
+    wb.save(path)
+    return path
+
+
+def broken_records():
+    recs = with_value("a3", 0, "credit_code", "91320100MA1000001X")        # bad check digit
+    recs = with_value("a4", 1, "main_rev_share_i0", 40, recs)               # below the threshold
+    recs = with_value("a2", 0, "doc_no", "工信部企业函(2020)120号", recs)  # wrong brackets (warning)
+    recs = with_value("a5_basic", 0, "postcode", "21000", recs)
+    return recs
+
+
+def run(model: E.Model, fn, **kw):
+    book = E.open_book(model)
+    result = fn(book, **kw)
+    actions = book.json()["actions"]
+    return result, actions, E.apply(model, actions)
+
+
+def twin_cells(model: E.Model) -> dict[tuple[str, str], int]:
+    """(user sheet, A1) → code, from the marks sheets (what conditional formatting colours)."""
+    users = [s.name for s in model.sheets if not s.name.startswith("_xjr_")]
+    keys = M.locate_sheets(users)
+    out = {}
+    for key, sheet in keys.items():
+        twin = M.marks_sheet_name(key)
+        if twin not in [s.name for s in model.sheets]:
+            continue
+        for (r, c), v in model.sheet(twin).cells.items():
+            out[(sheet, f"{openpyxl.utils.get_column_letter(c)}{r}")] = v
+    return out
+
+
+@pytest.fixture(scope="module")
+def broken(tmp_path_factory):
+    path = fill_master(tmp_path_factory.mktemp("ribbon") / "南京市.xlsm", broken_records())
+    return path
+
+
+def test_validate_marks_and_notes_exactly_the_cells_the_cli_reports(broken):
+    _data, findings = validate_file(broken)
+    assert findings, "the broken sample must have findings"
+    model = E.from_file(broken)
+    result, actions, after = run(model, ribbon.validate)
+
+    expected = {(f.sheet, f.cell) for f in findings if f.cell}
+    marked = twin_cells(after)
+    assert set(marked) == expected
+    worst = collections.defaultdict(int)
+    for f in findings:
+        if f.cell:
+            worst[(f.sheet, f.cell)] = max(worst[(f.sheet, f.cell)], M.SEVERITY_CODE[f.severity])
+    assert marked == dict(worst)
+
+    noted = {(s.name, a) for s in after.sheets for a in s.notes} - {(s.name, a) for s in model.sheets for a in s.notes}
+    assert noted == expected
+    for f in findings:
+        if f.cell:
+            assert f.message in after.sheet(f.sheet).notes[f.cell]
+
+    assert result == {**summary(findings), "notes_skipped": 0}
+    first = after.sheets[0]
+    assert first.name == A.RESULTS_SHEET and after.active == 0
+    rule_col = {v for (r, c), v in first.cells.items() if c == 7}
+    assert {f.rule for f in findings} <= rule_col
+    assert after.alerts and f"{result['errors']}个错误" in after.alerts[-1][0]
+    assert all(s.visibility != "Visible" for s in after.sheets if s.name.startswith("_xjr_"))
+
+
+def test_results_sheet_matches_the_cli_plan(broken):
+    _data, findings = validate_file(broken)
+    model = E.from_file(broken)
+    _r, _a, after = run(model, ribbon.validate)
+    sheet_names = [s.name for s in model.sheets if not s.name.startswith("_xjr_") and s.name != "xlwings.conf"]
+    plan = A.plan_annotations(findings, None, sheet_names, "x", file_name=broken.name)
+    got = after.sheet(A.RESULTS_SHEET).grid()
+    # Same finding rows as the CLI's 校验结果 (links become HYPERLINK formulas showing the address).
+    rows = plan.results[plan.table_header_row + 1:]
+    for i, row in enumerate(rows):
+        line = got[plan.table_header_row + 1 + i]
+        assert line[1] == row[1] and line[6] == row[6] and line[7] == row[7]
+        if row[2]:
+            assert line[2].startswith("=HYPERLINK(") and f'"{row[2]}")' in line[2]
+
+
+def _many_blank_resources(n: int):
+    recs = records()
+    recs["a5_res"] = [{"unit": PLATFORMS[i % 2], "resource": None, "field": "技术"} for i in range(n)]
+    return recs
+
+
+@pytest.mark.parametrize("n", [50, 500])
+def test_actions_grow_with_runs_not_cells(tmp_path, n):
+    path = fill_master(tmp_path / f"many{n}.xlsm", _many_blank_resources(n))
+    _data, findings = validate_file(path)
+    column = [f for f in findings if f.rule == "field.required" and f.sheet == "附5"]
+    assert len(column) >= n
+    model = E.from_file(path)
+    _r, actions, after = run(model, ribbon.validate)
+    count = collections.Counter(a["func"] for a in actions)
+    twin_pos = [i for i, s in enumerate(E.apply(model, []).sheets) if s.name == M.marks_sheet_name("a5")]
+    marks_writes = [a for a in actions if a["func"] == "setValues" and a["sheet_position"] in twin_pos]
+    assert len(marks_writes) <= 3, "one write per contiguous run of marked rows"
+    others = sum(v for k, v in count.items() if k != "addNote")
+    assert others <= 60, count
+    # Notes are per cell by Excel's own API: exactly one per marked cell, never more.
+    assert count["addNote"] == len({(f.sheet, f.cell) for f in findings if f.cell})
+    test_actions_grow_with_runs_not_cells.others[n] = others
+
+
+test_actions_grow_with_runs_not_cells.others = {}
+
+
+def test_non_note_actions_do_not_depend_on_the_number_of_errors():
+    others = test_actions_grow_with_runs_not_cells.others
+    assert set(others) == {50, 500}, "runs after the parametrized test"
+    assert others[50] == others[500]
+
+
+def test_clear_after_validate_restores_the_original_look(tmp_path):
+    path = fill_master(tmp_path / "notes.xlsm", broken_records())
+    wb = openpyxl.load_workbook(path, keep_vba=True)
+    wb["附1"]["D1"].comment = openpyxl.comments.Comment("用户自己的批注", "张三")
+    wb.save(path)
+    model = E.from_file(path)
+    _r, _a, validated = run(model, ribbon.validate)
+    assert validated.look() != model.look()
+    cleared_result, _a2, cleared = run(validated, ribbon.clear)
+    assert cleared_result["cleared"] is True
+    assert cleared.look() == model.look()
+    assert [s.name for s in cleared.sheets] == [s.name for s in model.sheets]
+    assert not any(cleared.sheet(M.marks_sheet_name(k)).cells for k in M.MARKED_SHEET_KEYS
+                   if M.marks_sheet_name(k) in [s.name for s in cleared.sheets])
+    assert "已清除" in cleared.alerts[-1][0]
+
+
+def test_validating_twice_does_not_stack(broken):
+    model = E.from_file(broken)
+    _r, _a, once = run(model, ribbon.validate)
+    _r, _a, twice = run(once, ribbon.validate)
+    assert twin_cells(twice) == twin_cells(once)
+    assert {s.name: s.notes for s in twice.sheets} == {s.name: s.notes for s in once.sheets}
+    assert [s.name for s in twice.sheets] == [s.name for s in once.sheets]
+
+
+def test_a_cell_with_a_user_note_keeps_it_when_the_engine_cannot_read_notes(tmp_path):
+    recs = broken_records()
+    path = fill_master(tmp_path / "usernote.xlsm", recs)
+    wb = openpyxl.load_workbook(path, keep_vba=True)
+    bad = cell_of("a3", 0, "credit_code")
+    wb["附3"][bad].comment = openpyxl.comments.Comment("原来的批注", "张三")
+    wb.save(path)
+    model = E.from_file(path)
+    result, _a, after = run(model, ribbon.validate)
+    assert after.sheet("附3").notes[bad] == model.sheet("附3").notes[bad]     # untouched
+    assert result["notes_skipped"] == 1
+    assert ("附3", bad) in twin_cells(after)                                  # still marked
+    assert "原有批注" in after.alerts[-1][0]
+
+
+def test_a_workbook_that_is_not_the_template_gets_a_chinese_message(tmp_path):
+    wb = openpyxl.Workbook()
+    wb.active.title = "工资表"
+    wb.active["A1"] = "姓名"
+    path = tmp_path / "other.xlsx"
+    wb.save(path)
+    model = E.from_file(path)
+    result, actions, after = run(model, ribbon.validate)
+    assert result is None
+    assert [a["func"] for a in actions if a["func"] not in E.FORMAT_ONLY] == ["alert"]
+    text = after.alerts[0][0]
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in text) and "Traceback" not in text
+    assert after.alerts[0][3] == "critical"
+
+
+def test_an_internal_error_is_a_readable_message_with_a_log(broken, monkeypatch, tmp_path):
+    monkeypatch.setenv("XJR_LOG_DIR", str(tmp_path))
+    from xjr_excel import validate as V
+
+    def boom(*_a, **_k):
+        raise RuntimeError("boom")
+    monkeypatch.setattr(V, "validate", boom)
+    model = E.from_file(broken)
+    result, _actions, after = run(model, ribbon.validate)
+    assert result is None
+    text = after.alerts[-1][0]
+    assert "程序内部出错" in text and "RuntimeError" in text and "Traceback" not in text
+    logs = list(tmp_path.glob("xjr-*.log"))
+    assert logs and "boom" in logs[0].read_text(encoding="utf-8")
+
+
+def test_consolidate_reads_city_files_from_disk_and_reports_the_output(tmp_path):
+    files = []
+    for city in ("南京市", "苏州市"):
+        files.append(Path(write_xlsx(build_grids(city=city), tmp_path / f"{city}.xlsx")))
+    digests = {f: hashlib.sha256(f.read_bytes()).hexdigest() for f in files}
+    master = fill_master(tmp_path / "master.xlsm", records())
+    model = E.from_file(master)
+    payload, actions, after = run(model, ribbon.consolidate, paths=[str(f) for f in files], province="江苏省")
+    assert payload is not None, after.alerts
+    out = Path(payload["province"]["output"])
+    assert out.exists() and out.parent == tmp_path
+    assert {c["city"] for c in payload["cities"]} == {"南京市", "苏州市"}
+    text = after.alerts[-1][0]
+    assert "已合并2个城市" in text and str(out) in text and "请在Excel中打开" in text
+    assert {f: hashlib.sha256(f.read_bytes()).hexdigest() for f in files} == digests   # inputs untouched
+    assert [s.name for s in after.sheets] == [s.name for s in model.sheets]              # master untouched
+
+
+def test_consolidate_without_paths_explains_the_button(broken):
+    model = E.from_file(broken)
+    result, _a, after = run(model, ribbon.consolidate)
+    assert result is None and "选择各市上报的工作簿" in after.alerts[-1][0]
+
+
+def test_row_runs_split_only_at_gaps():
+    grid = [[2, None], [None, 1], [None, None], [1, None]]
+    runs = ribbon.row_runs("B5", grid)
+    assert runs == [(5, 2, [[2, None], [None, 1]]), (8, 2, [[1]])]
+    assert ribbon.row_runs("A1", [[None, 2]] * 500) == [(1, 2, [[2]] * 500)]
+
+
+def test_payload_model_round_trip(broken):
+    model = E.from_file(broken)
+    assert E.apply(model, []).look() == copy.deepcopy(model).look()
