@@ -41,7 +41,10 @@ REFUSED = {
     "entity_expansion": ("xml_dtd", ["DTD", "实体膨胀", "xl/worksheets/sheet1.xml"]),
     "external_entity": ("xml_dtd", ["DTD", "xl/workbook.xml"]),
     "huge_dimension": ("too_big_sheet", ["Sheet1", "1048576行×16384列"]),
-    "many_rows": ("too_big_sheet", ["Sheet1", "超过20000行"]),
+    "many_rows": ("too_big_sheet", ["Sheet1", "延伸到第", "20000行"]),
+    "far_cell": ("too_big_sheet", ["Sheet1", "第1048576行"]),
+    "implicit_columns": ("too_big_sheet", ["Sheet1", "第1000列"]),
+    "xls_far_cell": ("too_big_sheet", ["第60000行"]),
     "encrypted": ("encrypted", ["文件已加密，请去除密码后重新提交", "不会尝试破解"]),
     "encrypted_xls": ("encrypted", ["文件已加密，请去除密码后重新提交", ".xls"]),
 }

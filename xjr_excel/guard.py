@@ -110,7 +110,7 @@ def check_file(path: str | os.PathLike, limits: dict | None = None) -> FileInfo:
     if head.startswith(ZIP_MAGIC):
         info = _check_zip(path, size, lim)
     elif head.startswith(OLE_MAGIC):
-        info = _check_ole(path, size)
+        info = _check_ole(path, size, lim)
     else:
         if path.name.startswith("~$") and size < 4096:
             raise _reject("这是Excel打开工作簿时生成的临时锁定文件（以“~$”开头），不是工作簿。"
@@ -198,7 +198,7 @@ def describe_bytes(head: bytes, size: int = 0) -> tuple[str, str]:
 # OLE compound files: legacy .xls, encrypted OOXML, Word 97 …
 # --------------------------------------------------------------------------
 
-def _check_ole(path: Path, size: int) -> FileInfo:
+def _check_ole(path: Path, size: int, lim: dict) -> FileInfo:
     import olefile
     try:
         ole = olefile.OleFileIO(str(path))
@@ -218,6 +218,8 @@ def _check_ole(path: Path, size: int) -> FileInfo:
         if "Workbook" in names and _msoffcrypto_encrypted(path):
             raise _reject(f"{REMOVE_PASSWORD}（这是设置了打开密码的旧版.xls文件：在Excel中去除密码后，"
                           "另存为.xlsx提交）。本工具不会尝试破解密码。", path, "encrypted")
+        if "Workbook" in names:
+            _check_biff_extent(path, lim)
         info = FileInfo(path, "xls", size, has_macros="_VBA_PROJECT_CUR" in names)
         if "Book" in names and "Workbook" not in names:
             info.notes.append("Excel 5.0/95 格式")
@@ -229,6 +231,48 @@ def _check_ole(path: Path, size: int) -> FileInfo:
     else:
         what = "旧版Office复合文档，但不是Excel工作簿"
     raise _reject(f"该文件不是Excel工作簿，而是{what}。请提交填报模板的Excel工作簿（.xlsx）。", path, "not_workbook")
+
+
+# BIFF8 cell records: (row, col) in their first four bytes; MULRK/MULBLANK end with the last column.
+_BIFF_CELLS = {0x0006, 0x0203, 0x0204, 0x00FD, 0x027E, 0x0201, 0x0205, 0x00D6}
+_BIFF_MULTI = {0x00BD, 0x00BE}
+_BIFF_BOF, _BIFF_EOF, _BIFF_BOUNDSHEET = 0x0809, 0x000A, 0x0085
+
+
+def _check_biff_extent(path: Path, lim: dict) -> None:
+    """Refuse a legacy .xls whose cells reach past the sheet limits (readers allocate the rectangle)."""
+    import struct
+    import olefile
+    try:
+        with olefile.OleFileIO(str(path)) as ole:
+            data = ole.openstream("Workbook").read()
+    except Exception:  # noqa: BLE001
+        raise _reject("文件已损坏（旧版.xls的工作簿数据无法读取）。请在Excel中打开并另存为.xlsx后重新提交。",
+                      path, "damaged") from None
+    names: dict[int, str] = {}
+    sheet, max_row, max_col, bofs = None, 0, 0, 0
+    pos, end = 0, len(data)
+    while pos + 4 <= end:
+        rtype, ln = struct.unpack_from("<HH", data, pos)
+        body = pos + 4
+        if rtype == _BIFF_BOUNDSHEET and ln >= 8:
+            offset, cch, high = struct.unpack_from("<I", data, body)[0], data[body + 6], data[body + 7] & 1
+            raw = data[body + 8: body + 8 + cch * (2 if high else 1)]
+            names[offset] = raw.decode("utf-16-le" if high else "latin-1", "replace")
+        elif rtype == _BIFF_BOF:      # the first BOF opens the globals, the others a sheet each
+            bofs += 1
+            sheet = names.get(pos, f"第{bofs - 1}个工作表") if bofs > 1 else None
+            max_row = max_col = 0
+        elif sheet is not None and ln >= 4 and (rtype in _BIFF_CELLS or rtype in _BIFF_MULTI):
+            row, col = struct.unpack_from("<HH", data, body)
+            if rtype in _BIFF_MULTI and ln >= 6:
+                col = struct.unpack_from("<H", data, body + ln - 2)[0]
+            max_row, max_col = max(max_row, row + 1), max(max_col, col + 1)
+            if max_row > lim["max_rows_per_sheet"]:
+                raise _too_big(path, sheet, f"的数据延伸到第{max_row}行", lim)
+            if max_col > lim["max_columns_per_sheet"]:
+                raise _too_big(path, sheet, f"的数据延伸到第{max_col}列", lim)
+        pos = body + ln
 
 
 def _msoffcrypto_encrypted(path: Path) -> bool | None:
@@ -436,14 +480,63 @@ def _dtd(path: Path, part: str) -> InputRejected:
                    f"可能是恶意构造的文件（如“实体膨胀”攻击），已拒绝读取。{SAVE_AS_XLSX}。", path, "xml_dtd")
 
 
-_ROW_OR_CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]{0,15}:)?(row|c)[\s/>]")
+class _SheetExtent:
+    """Where a worksheet's cells really reach, from its streamed XML.
+
+    calamine allocates the whole rectangle up to the farthest cell, so two cells at A1
+    and XFD1048576 (with a lying <dimension>) would ask for 17 billion cells.  We
+    replay the positions the way a reader does: explicit r="B7" where given, else the
+    next row / next column.  Tags are never split between chunks: each pass stops at
+    the last "<" ("<" cannot occur inside a tag), the rest waits for the next chunk.
+    """
+    TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]{0,15}:)?(row|c)(?=[\s/>])([^<]*)")
+    REF = re.compile(rb"""\br\s*=\s*["']([A-Za-z]{0,3})(\d{1,9})["']""")
+
+    def __init__(self):
+        self.rows = self.cells = 0           # tags seen
+        self.max_row = self.max_col = 0      # farthest position
+        self._row = self._col = 0
+        self._tail = b""
+
+    def feed(self, chunk: bytes, final: bool = False) -> None:
+        data = self._tail + chunk
+        cut = len(data) if final else data.rfind(b"<")
+        if cut <= 0:
+            if len(data) <= 1 << 20:
+                self._tail = data
+                return
+            cut = len(data)                  # one giant "tag": not a sheet we read
+        self._tail = data[cut:]
+        for m in self.TAG.finditer(data, 0, cut):
+            ref = self.REF.search(m.group(2))
+            if m.group(1) == b"row":
+                self.rows += 1
+                self._row = int(ref.group(2)) if ref else self._row + 1
+                self._col = 0
+            else:
+                self.cells += 1
+                if ref and ref.group(1):
+                    self._col = _col_number(ref.group(1).upper().decode())
+                    self._row = int(ref.group(2))
+                else:
+                    self._col += 1
+                self.max_col = max(self.max_col, self._col)
+            self.max_row = max(self.max_row, self._row)
+
+    def check(self, sheet: str, path: Path, lim: dict) -> None:
+        max_rows, max_cols = lim["max_rows_per_sheet"], lim["max_columns_per_sheet"]
+        if self.rows > max_rows or self.max_row > max_rows:
+            raise _too_big(path, sheet, f"的数据延伸到第{max(self.rows, self.max_row)}行", lim)
+        if self.max_col > max_cols:
+            raise _too_big(path, sheet, f"的数据延伸到第{self.max_col}列", lim)
+        if self.cells > max_rows * max_cols:
+            raise _too_big(path, sheet, f"有超过{max_rows * max_cols}个单元格", lim)
 
 
 def _scan_member(zf, info, budget: int, path: Path, lim: dict, sheet: str | None, xml: bool) -> int:
     """Inflate one member in chunks; returns its real size. Refuses on budget, DTD or sheet size."""
     prolog = _Prolog(sheet is not None) if xml else None
-    rows = cells = 0
-    tail = b""
+    extent = _SheetExtent() if sheet is not None else None
     n = 0
     try:
         with zf.open(info) as fh:
@@ -458,19 +551,12 @@ def _scan_member(zf, info, budget: int, path: Path, lim: dict, sheet: str | None
                         raise _dtd(path, info.filename) from None
                     if prolog.dimension:
                         _check_dimension(prolog.dimension, sheet, path, lim)
-                if sheet is not None:
-                    data = tail + chunk
-                    for m in _ROW_OR_CELL.finditer(data):
-                        if m.end() > len(tail):
-                            if m.group(1) == b"row":
-                                rows += 1
-                            else:
-                                cells += 1
-                    tail = data[-32:]
-                    if rows > lim["max_rows_per_sheet"] or cells > lim["max_rows_per_sheet"] * lim["max_columns_per_sheet"]:
-                        what = f"{lim['max_rows_per_sheet']}行" if rows > lim["max_rows_per_sheet"] else \
-                            f"{lim['max_rows_per_sheet'] * lim['max_columns_per_sheet']}个单元格"
-                        raise _too_big(path, sheet, f"实际有超过{what}的数据", lim)
+                if extent is not None:
+                    extent.feed(chunk)
+                    extent.check(sheet, path, lim)
+            if extent is not None:
+                extent.feed(b"", final=True)
+                extent.check(sheet, path, lim)
     except InputRejected:
         raise
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError) as e:
@@ -534,7 +620,7 @@ def _check_dimension(ref: str, sheet: str, path: Path, lim: dict) -> None:
         return
     cols, rows = _col_number(m.group(1)), int(m.group(2))
     if rows > lim["max_rows_per_sheet"] or cols > lim["max_columns_per_sheet"]:
-        raise _too_big(path, sheet, f"已用区域为{rows}行×{cols}列（{ref}）", lim)
+        raise _too_big(path, sheet, f"的已用区域为{rows}行×{cols}列（{ref}）", lim)
 
 
 def _too_big(path: Path, sheet: str, detail: str, lim: dict) -> InputRejected:

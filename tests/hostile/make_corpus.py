@@ -12,6 +12,7 @@ import shutil
 import struct
 import sys
 import zipfile
+import zlib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -147,74 +148,69 @@ def make_too_large(d: Path, size: int | None = None) -> Path:
 # Hostile packages
 # --------------------------------------------------------------------------
 
-def _bomb_member(z: zipfile.ZipFile, name: str, inflated: int) -> None:
-    """Stream ``inflated`` bytes of a valid-looking sheet (whitespace) into ``z``."""
-    info = zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))
-    info.compress_type = zipfile.ZIP_DEFLATED
-    block = b" " * (1 << 20)
-    with z.open(info, "w", force_zip64=True) as fh:
-        fh.write(SHEET_HEAD)
-        left = inflated - len(SHEET_HEAD)
-        while left > 0:
-            fh.write(block[: min(left, len(block))])
-            left -= len(block)
+def _deflated_member(name: str, head: bytes, block: bytes = b"", times: int = 0,
+                     declared: int | None = None) -> tuple:
+    """(name, raw deflate data, crc, inflated size, declared size) for ``head + block * times``.
+
+    After a full flush deflate keeps no history, so one compressed block can simply be
+    repeated: a 1 GiB member costs a second to make instead of deflating 1 GiB.
+    """
+    c = zlib.compressobj(9, zlib.DEFLATED, -15)
+    data = c.compress(head) + c.flush(zlib.Z_FULL_FLUSH)
+    crc = zlib.crc32(head)
+    if times:
+        seg = c.compress(block) + c.flush(zlib.Z_FULL_FLUSH)
+        data += seg * times
+        for _ in range(times):
+            crc = zlib.crc32(block, crc)
+    data += b"\x03\x00"                     # final, empty fixed-Huffman block
+    size = len(head) + len(block) * times
+    return name, data, crc, size, size if declared is None else declared
 
 
-def make_zip_bomb(d: Path, inflated: int = 1 << 30) -> Path:
-    """A real workbook whose first sheet inflates to 1 GiB (about 1 MB on disk)."""
+def write_zip(path: Path, members: list[tuple]) -> Path:
+    """A plain (non-zip64) zip from pre-deflated members; sizes are written as declared."""
+    local, central = bytearray(), bytearray()
+    for name, data, crc, _size, declared in members:
+        n = name.encode()
+        central += struct.pack("<4s6H3I5HII", b"PK\x01\x02", 20, 20, 0, 8, 0, 0x5C21, crc, len(data), declared,
+                               len(n), 0, 0, 0, 0, 0, len(local)) + n
+        local += struct.pack("<4s5H3I2H", b"PK\x03\x04", 20, 0, 8, 0, 0x5C21, crc, len(data), declared,
+                             len(n), 0) + n + data
+    eocd = struct.pack("<4s4H2IH", b"PK\x05\x06", 0, 0, len(members), len(members), len(central), len(local), 0)
+    path.write_bytes(bytes(local + central + eocd))
+    return path
+
+
+def _bomb(d: Path, name: str, inflated: int, declared: int | None = None) -> Path:
+    """plain_xlsx with its first sheet replaced by ``inflated`` bytes of a sheet padded with spaces."""
     base = plain_xlsx(d / "_base.xlsx")
-    p = d / "压缩炸弹.xlsx"
-    with zipfile.ZipFile(base) as zin, zipfile.ZipFile(p, "w", zipfile.ZIP_DEFLATED) as zout:
-        for info in zin.infolist():
+    members = []
+    with zipfile.ZipFile(base) as z:
+        for info in z.infolist():
             if info.filename == "xl/worksheets/sheet1.xml":
-                _bomb_member(zout, info.filename, inflated)
+                block = b" " * (1 << 20)
+                members.append(_deflated_member(info.filename, SHEET_HEAD, block,
+                                                (inflated - len(SHEET_HEAD)) // len(block), declared))
             else:
-                zout.writestr(info, zin.read(info))
+                members.append(_deflated_member(info.filename, z.read(info)))
     base.unlink()
-    return p
+    return write_zip(d / name, members)
+
+
+def make_zip_bomb(d: Path) -> Path:
+    """A real workbook whose first sheet inflates to 1 GiB (about 1 MB on disk)."""
+    return _bomb(d, "压缩炸弹.xlsx", (1 << 30) + len(SHEET_HEAD))
 
 
 def make_zip_bomb_ratio(d: Path) -> Path:
     """Under the total limit (150 MiB) but a 1000:1 member: refused on the ratio."""
-    p = make_zip_bomb(d, inflated=150 << 20)
-    return p.rename(d / "压缩比异常.xlsx")
+    return _bomb(d, "压缩比异常.xlsx", 150 << 20)
 
 
 def make_zip_bomb_lying(d: Path) -> Path:
     """A 300 MiB member whose headers claim 4 KB: zip bombs that lie about their size."""
-    p = make_zip_bomb(d, inflated=300 << 20)
-    data = bytearray(p.read_bytes())
-    p.unlink()
-    fake = 4096
-    # central directory entry of the sheet: patch uncompressed size (zip64 extra field holds it)
-    name = b"xl/worksheets/sheet1.xml"
-    for m in re.finditer(re.escape(name), bytes(data)):
-        start = m.start()
-        if data[start - 46:start - 42] == b"PK\x01\x02":          # central header
-            hdr = start - 46
-            extra_len = struct.unpack_from("<H", data, hdr + 30)[0]
-            _patch_zip64(data, start + len(name), extra_len, fake, central=True, hdr=hdr)
-        elif data[start - 30:start - 26] == b"PK\x03\x04":        # local header
-            hdr = start - 30
-            extra_len = struct.unpack_from("<H", data, hdr + 28)[0]
-            _patch_zip64(data, start + len(name), extra_len, fake, central=False, hdr=hdr)
-    out = d / "谎报大小.xlsx"
-    out.write_bytes(bytes(data))
-    return out
-
-
-def _patch_zip64(data: bytearray, extra_at: int, extra_len: int, fake: int, *, central: bool, hdr: int) -> None:
-    size_off = hdr + (24 if central else 22)    # 32-bit uncompressed size field
-    if struct.unpack_from("<I", data, size_off)[0] != 0xFFFFFFFF:
-        struct.pack_into("<I", data, size_off, fake)
-        return
-    pos = extra_at
-    while pos < extra_at + extra_len:
-        tag, ln = struct.unpack_from("<HH", data, pos)
-        if tag == 1:
-            struct.pack_into("<Q", data, pos + 4, fake)   # first zip64 field: uncompressed size
-            return
-        pos += 4 + ln
+    return _bomb(d, "谎报大小.xlsx", 300 << 20, declared=4096)
 
 
 def make_many_members(d: Path, n: int = 20000) -> Path:
@@ -280,6 +276,53 @@ def make_many_rows(d: Path, rows: int = 25000) -> Path:
     return p
 
 
+def make_far_cell(d: Path) -> Path:
+    """Two cells, A1 and XFD1048576, under a <dimension> claiming A1:B2.
+
+    Small and honest-looking, but a reader allocating the rectangle up to the farthest
+    cell asks for 17 billion cells (python-calamine aborts the whole process).
+    """
+    base = plain_xlsx(d / "_base.xlsx")
+    sheet = (SHEET_HEAD.replace(b'ref="A1"', b'ref="A1:B2"')
+             + b'<row r="1"><c r="A1"><v>1</v></c></row><row r="1048576"><c r="XFD1048576"><v>2</v></c></row>'
+             + b"</sheetData></worksheet>")
+    p = rewrite_zip(base, d / "远处单元格.xlsx", {"xl/worksheets/sheet1.xml": sheet})
+    base.unlink()
+    return p
+
+
+def make_implicit_columns(d: Path) -> Path:
+    """A row of 1000 cells without r= attributes: their positions run to column ALL."""
+    base = plain_xlsx(d / "_base.xlsx")
+    sheet = SHEET_HEAD + b"<row>" + b"<c><v>1</v></c>" * 1000 + b"</row></sheetData></worksheet>"
+    p = rewrite_zip(base, d / "隐式列.xlsx", {"xl/worksheets/sheet1.xml": sheet})
+    base.unlink()
+    return p
+
+
+def make_xls_far_cell(d: Path, xls: Path | None = None) -> Path:
+    """A legacy .xls whose first text cell was moved to row 60000 (same record size)."""
+    import olefile
+    p = d / "远处单元格.xls"
+    p.write_bytes((xls or make_xls(d)).read_bytes())
+    if xls is None:
+        (d / "南京市_旧版.xls").unlink()
+    with olefile.OleFileIO(str(p), write_mode=True) as ole:
+        wb = bytearray(ole.openstream("Workbook").read())
+        pos, bofs = 0, 0
+        while pos + 4 <= len(wb):
+            rtype, ln = struct.unpack_from("<HH", wb, pos)
+            bofs += rtype == 0x0809
+            if bofs > 1 and rtype in (0x00FD, 0x0204):      # LABELSST / LABEL in a sheet
+                struct.pack_into("<H", wb, pos + 4, 59999)
+                break
+            pos += 4 + ln
+        else:
+            raise RuntimeError("no text cell found")
+        ole.write_stream("Workbook", bytes(wb))
+    return p
+
+
 def make_encrypted(d: Path) -> Path:
     """A real workbook with an open password (ECMA-376 agile encryption, as Excel writes)."""
     from msoffcrypto.format.ooxml import OOXMLFile
@@ -291,12 +334,21 @@ def make_encrypted(d: Path) -> Path:
     return p
 
 
+_XLS_CACHE: dict[str, bytes] = {}
+
+
 def make_xls(d: Path) -> Path:
-    """Our template saved as legacy .xls by LibreOffice (as a city might)."""
+    """Our template saved as legacy .xls by LibreOffice (as a city might).
+
+    Converted once per process; the .xls variants below start from a copy.
+    """
     from xjr_excel import render
-    src = template_xlsx(d / "南京市_旧版.xlsx")
-    out = render.convert(src, d, "xls")
-    src.unlink()
+    out = d / "南京市_旧版.xls"
+    if "template" not in _XLS_CACHE:
+        src = template_xlsx(d / "南京市_旧版.xlsx")
+        _XLS_CACHE["template"] = render.convert(src, d, "xls").read_bytes()
+        src.unlink()
+    out.write_bytes(_XLS_CACHE["template"])
     return out
 
 
@@ -306,9 +358,10 @@ def make_encrypted_xls(d: Path, xls: Path | None = None) -> Path:
     Crafted: the WRITEACCESS record (same length) becomes FILEPASS, so the OLE stream size stays.
     """
     import olefile
-    xls = xls or make_xls(d)
     p = d / "加密旧版.xls"
-    shutil.copy(xls, p)
+    p.write_bytes((xls or make_xls(d)).read_bytes())
+    if xls is None:
+        (d / "南京市_旧版.xls").unlink()
     with olefile.OleFileIO(str(p), write_mode=True) as ole:
         wb = bytearray(ole.openstream("Workbook").read())
         pos = 0
@@ -516,6 +569,7 @@ KINDS = {
     "zip_bomb": make_zip_bomb, "zip_bomb_ratio": make_zip_bomb_ratio, "zip_bomb_lying": make_zip_bomb_lying,
     "many_members": make_many_members, "entity_expansion": make_entity_expansion,
     "external_entity": make_external_entity, "huge_dimension": make_huge_dimension, "many_rows": make_many_rows,
+    "far_cell": make_far_cell, "implicit_columns": make_implicit_columns, "xls_far_cell": make_xls_far_cell,
     "encrypted": make_encrypted, "xls": make_xls, "encrypted_xls": make_encrypted_xls,
     "wrong_template": make_wrong_template,
     "city": make_city, "missing_sheet": make_missing_sheet, "renamed_column": make_renamed_column,
