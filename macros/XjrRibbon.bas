@@ -25,15 +25,17 @@ End Sub
 
 Public Sub XjrConsolidate(control As Object)
     ' Excel's own file dialog; the chosen paths go to Python as an argument.
-    Dim picked As Variant, i As Long, arg As String
+    Dim picked As Variant, i As Long, arg As String, province As String
     picked = Application.GetOpenFilename("Excel (*.xlsx;*.xlsm;*.xls),*.xlsx;*.xlsm;*.xls", , _
                                          XjrText("XJR_PICK_TITLE"), , True)
     If Not IsArray(picked) Then Exit Sub
+    province = InputBox(XjrText("XJR_ASK_PROVINCE"), XjrText("XJR_TITLE"), XjrText("XJR_PROVINCE_DEFAULT"))
+    If Len(province) = 0 Then Exit Sub
     For i = LBound(picked) To UBound(picked)
         If Len(arg) > 0 Then arg = arg & ","
         arg = arg & PyString(CStr(picked(i)))
     Next i
-    XjrRun "consolidate(paths=[" & arg & "])"
+    XjrRun "consolidate(paths=[" & arg & "], province=" & PyString(province) & ")"
 End Sub
 
 Public Sub XjrOpenResults(control As Object)

@@ -522,6 +522,11 @@ def _clear(book, ui: _UI) -> dict:
 # 合并汇总
 # --------------------------------------------------------------------------
 
+def from_vba(text) -> str:
+    """VBA escapes each UTF-16 code unit (\\uXXXX): join surrogate pairs (rare CJK) into characters."""
+    return str(text).encode("utf-16-le", "surrogatepass").decode("utf-16-le")
+
+
 def output_path(paths: list[str], now: _dt.datetime | None = None) -> Path:
     now = now or _dt.datetime.now()
     folder = Path(paths[0]).resolve().parent
@@ -533,7 +538,8 @@ def _consolidate(book, ui: _UI, paths, province) -> dict | None:
     if not paths:
         ui.alert("请点击“合并汇总”按钮，在弹出的对话框中选择各市上报的工作簿（可多选）。")
         return None
-    paths = [str(p) for p in paths]
+    paths = [from_vba(p) for p in paths]
+    province = from_vba(province) if province else None
     missing = [p for p in paths if not Path(p).exists()]
     if missing:
         raise UserError(f"找不到文件：{'、'.join(missing)}。请重新选择。")

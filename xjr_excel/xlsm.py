@@ -58,6 +58,8 @@ VBA_MESSAGES: tuple[tuple[str, str], ...] = (
      "Python found, but the xjr-excel package is missing: pip install xjr-excel"),
     ("XJR_RESULTS_SHEET", RESULTS_SHEET),
     ("XJR_PICK_TITLE", "选择各市上报的工作簿（按住Ctrl可多选）"),
+    ("XJR_ASK_PROVINCE", "请输入省份名称（显示在全省汇总表的标题中），如：江苏省"),
+    ("XJR_PROVINCE_DEFAULT", "××省"),
     ("XJR_NO_RESULTS", "还没有“校验结果”工作表。请先点击“校验”。\n\nNo results sheet yet: click 校验 first."),
     ("XJR_HELP",
      "小巨人工具栏用法：\n"

@@ -1,0 +1,111 @@
+"""The 小巨人 tab: well-formed ribbon XML whose every button reaches a real VBA Sub and Python function."""
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+from defusedxml import ElementTree as ET
+
+from xjr_excel import ribbon, xlsm
+
+MACROS = Path(__file__).resolve().parents[1] / "macros"
+NS = "{http://schemas.microsoft.com/office/2009/07/customui}"
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _xml():
+    raw = (MACROS / "customUI14.xml").read_bytes()
+    assert raw.startswith(b'<?xml version="1.0" encoding="UTF-8"')
+    raw.decode("utf-8")
+    return ET.fromstring(raw)
+
+
+def _vba() -> str:
+    return "\n".join(p.read_bytes().decode("ascii") for p in sorted(MACROS.glob("*.bas")))
+
+
+def _public_subs(vba: str) -> dict[str, str]:
+    """Public Sub name → body."""
+    out = {}
+    for m in re.finditer(r"^Public Sub (\w+)\(([^)]*)\)\r?\n(.*?)^End Sub", vba, re.M | re.S):
+        out[m.group(1)] = (m.group(2), m.group(3))
+    return out
+
+
+def test_ribbon_xml_is_a_customui14_tab_named_xiaojuren():
+    root = _xml()
+    assert root.tag == f"{NS}customUI"
+    tabs = root.findall(f".//{NS}tab")
+    assert [t.get("label") for t in tabs] == ["小巨人"]
+
+
+def test_buttons_are_large_with_icons_and_chinese_tips():
+    buttons = _xml().findall(f".//{NS}button")
+    assert {b.get("label") for b in buttons} == {"校验", "清除标记", "合并汇总", "打开校验结果", "帮助"}
+    for b in buttons:
+        assert b.get("size") == "large", b.get("id")
+        assert re.fullmatch(r"[A-Za-z]\w+", b.get("imageMso") or ""), b.get("id")
+        assert CJK.search(b.get("screentip") or ""), b.get("id")
+        assert CJK.search(b.get("supertip") or ""), b.get("id")
+    ids = [e.get("id") for e in _xml().iter() if e.get("id")]
+    assert len(ids) == len(set(ids))
+    keytips = [b.get("keytip") for b in buttons]
+    assert len(keytips) == len(set(keytips))
+
+
+def test_every_onaction_is_a_public_sub_taking_the_control():
+    subs = _public_subs(_vba())
+    actions = [b.get("onAction") for b in _xml().findall(f".//{NS}button")]
+    assert all(actions)
+    for name in actions:
+        assert name in subs, f"onAction {name} has no Public Sub in macros/"
+        params = subs[name][0]
+        assert re.fullmatch(r"\s*(ByVal\s+)?control As (IRibbonControl|Object)\s*", params), params
+
+
+def test_callbacks_are_thin_and_reach_python_functions_that_exist():
+    subs = _public_subs(_vba())
+    called = set()
+    for name, (_params, body) in subs.items():
+        lines = [ln for ln in body.splitlines() if ln.strip() and not ln.strip().startswith("'")]
+        assert len(lines) <= 16, f"{name} is not thin"
+        for fn in re.findall(r'XjrRun "(\w+)\(', body):
+            called.add(fn)
+    assert called == {"validate", "clear", "consolidate"}
+    for fn in called:
+        assert callable(getattr(ribbon, fn))
+    # The module RunPython imports and the call prefix are real Python.
+    prefix = re.search(r'RunPython "(.*?)" & pyCall', _vba()).group(1)
+    ast.parse(prefix + "validate()")
+    assert prefix.startswith("import xjr_excel.ribbon as ")
+
+
+def test_vba_shows_no_text_of_its_own():
+    vba = _vba()
+    assert not re.search(r'MsgBox\s+"', vba), "user-visible text must come from Python or the ribbon XML"
+    keys = set(re.findall(r'XjrText\("(\w+)"\)', vba)) | set(re.findall(r'Const \w+_KEY As String = "(\w+)"', vba))
+    known = dict(xlsm.VBA_MESSAGES)
+    assert keys and keys <= set(known), keys - set(known)
+    for key in keys:
+        assert known[key].strip()
+
+
+def test_path_escaping_scheme_round_trips_through_python():
+    # Mirror of PyString in XjrRibbon.bas: letters/digits kept, every other UTF-16 unit as \uXXXX.
+    def py_string(s: str) -> str:
+        units = s.encode("utf-16-le")
+        out = []
+        for i in range(0, len(units), 2):
+            code = int.from_bytes(units[i:i + 2], "little")
+            ch = chr(code)
+            out.append(ch if ch.isascii() and ch.isalnum() else f"\\u{code:04X}")
+        return "'" + "".join(out) + "'"
+
+    vba = _vba()
+    assert r'"\u" & Right$("000" & Hex$(code), 4)' in vba
+    for path in (r"C:\Users\张三\Desktop\2026 小巨人\南京市 (终稿).xlsx",
+                 r"\\server\共享\it's 100%&^!.xlsm", "D:\\𠀀市.xlsx"):
+        text = py_string(path)
+        assert text.isascii() and '"' not in text and "%" not in text
+        assert ribbon.from_vba(ast.literal_eval(text)) == path
