@@ -206,6 +206,8 @@ def page_setup(ws, *, landscape: bool, print_rows: int, last_col: int, last_row:
     ws.page_setup.orientation = "landscape" if landscape else "portrait"
     ws.page_margins.left = ws.page_margins.right = 0.4
     ws.page_margins.top = ws.page_margins.bottom = 0.6
+    if col_breaks or pages_wide > 1:       # a record's parts print on consecutive pages
+        ws.page_setup.pageOrder = "overThenDown"
     if col_breaks:
         for c in col_breaks:
             ws.col_breaks.append(Break(id=c))
@@ -221,8 +223,6 @@ def page_setup(ws, *, landscape: bool, print_rows: int, last_col: int, last_row:
         ws.sheet_properties.pageSetUpPr.fitToPage = True
         ws.page_setup.fitToWidth = pages_wide
         ws.page_setup.fitToHeight = 0
-        if pages_wide > 1:         # a record's halves print on consecutive pages
-            ws.page_setup.pageOrder = "overThenDown"
     if repeat_first_col:
         ws.print_title_cols = "A:A"
     ws.print_options.horizontalCentered = True

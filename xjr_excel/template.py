@@ -266,8 +266,11 @@ def _note_line(sheet: S.Sheet) -> str | None:
 def _attachment_sheet(ws, spec: Spec, sheet: S.Sheet, names: dict, lists: ChoiceLists, guide: str) -> None:
     (t,) = spec.tables_on(sheet.key)
     third = stamp_formula(names) if sheet.stamp_line else _note_line(sheet)
-    title_cols = (t.first_col + [f.key for f in t.fields].index(TITLE_THROUGH[sheet.key])
-                  if sheet.key in TITLE_THROUGH else t.last_col)
+    breaks = indicator_breaks(spec, t) if sheet.key == "a4" else ()
+    if sheet.key in TITLE_THROUGH:
+        title_cols = t.first_col + [f.key for f in t.fields].index(TITLE_THROUGH[sheet.key])
+    else:
+        title_cols = breaks[0] if breaks else t.last_col
     L.title_block(ws, label=sheet.label, title_formula=title_formula(spec, names, sheet.title),
                   third_line=third, last_col=title_cols, guide_sheet=guide)
     if sheet.key == "a4":
@@ -278,14 +281,35 @@ def _attachment_sheet(ws, spec: Spec, sheet: S.Sheet, names: dict, lists: Choice
     first = t.header_row + 1
     ws.freeze_panes = ws.cell(first, 2 if sheet.key in ("a3", "a4") else 1).coordinate
     L.page_setup(ws, landscape=sheet.landscape, print_rows=t.header_row, last_col=t.last_col,
-                 last_row=t.header_row + rows, pages_wide=PAGES_WIDE.get(sheet.key, 1),
-                 repeat_first_col=sheet.key in PAGES_WIDE)
+                 last_row=t.header_row + rows, pages_wide=PAGES_WIDE.get(sheet.key, 1), col_breaks=breaks,
+                 repeat_first_col=sheet.key in REPEAT_FIRST_COL)
 
 
-# 附3 prints two A4 widths (identity | products, ★, 简介), 附4 three (its 一级指标 groups); the first
-# column (企业名称) repeats on every page. The title centres over what the first page shows.
-PAGES_WIDE = {"a3": 2, "a4": 3}
-TITLE_THROUGH = {"a3": "segment", "a4": "foreign_certs_y2"}
+# 附3 prints two A4 widths (identity | products, ★, 简介), 附4 one page width per block of 一级指标
+# groups (never splitting an indicator); the first column (企业名称) repeats on every page.
+# The title centres over what the first page shows.
+PAGES_WIDE = {"a3": 2}
+REPEAT_FIRST_COL = ("a3", "a4")
+TITLE_THROUGH = {"a3": "segment"}
+INDICATORS_PER_PAGE = 5
+
+
+def indicator_breaks(spec: Spec, t: S.Table) -> tuple[int, ...]:
+    """附4 column breaks: whole 一级指标 groups packed up to INDICATORS_PER_PAGE indicators a page."""
+    groups: list[list] = []
+    for ind in spec.indicators:
+        if groups and groups[-1][0].group == ind.group:
+            groups[-1].append(ind)
+        else:
+            groups.append([ind])
+    breaks, col, on_page = [], t.first_col + 1, 0
+    for g in groups:
+        if on_page and on_page + len(g) > INDICATORS_PER_PAGE:
+            breaks.append(col - 1)          # break after the previous group's last column
+            on_page = 0
+        on_page += len(g)
+        col += len(g) * len(spec.periods)
+    return tuple(breaks)
 
 
 def _indicator_headers(ws, spec: Spec, t: S.Table) -> None:
