@@ -29,8 +29,13 @@ def atomic_path(target: str | os.PathLike, inputs: tuple = ()):
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix + ".tmp", dir=target.parent)
     os.close(fd)
+    # mkstemp creates 0600; give the output the permissions a normal save would
+    umask = os.umask(0)
+    os.umask(umask)
+    mode = 0o666 & ~umask
     try:
         yield Path(tmp)
+        os.chmod(tmp, mode)
         os.replace(tmp, target)
     finally:
         if os.path.exists(tmp):
