@@ -100,9 +100,11 @@ Private Function PythonReady() As Boolean
         End If
         interpreter = GetConfig("INTERPRETER_WIN", "")
         If interpreter = "" Then interpreter = "python"
-        If interpreter <> "python" And interpreter <> "pythonw" And Dir(interpreter) = "" Then
-            MsgBox XjrText("XJR_NO_PYTHON"), vbExclamation, XjrText("XJR_TITLE")
-            Exit Function
+        If interpreter <> "python" And interpreter <> "pythonw" Then
+            If Not FileFound(interpreter) Then
+                MsgBox XjrText("XJR_NO_PYTHON"), vbExclamation, XjrText("XJR_TITLE")
+                Exit Function
+            End If
         End If
         rc = CreateObject("WScript.Shell").Run("cmd /c """"" & interpreter & """ -c ""import xjr_excel.ribbon""""", 0, True)
         If rc = 9009 Then
@@ -114,4 +116,13 @@ Private Function PythonReady() As Boolean
             PythonReady = True
         End If
     #End If
+End Function
+
+Private Function FileFound(path As String) As Boolean
+    ' Dir raises on malformed paths; treat those as missing.
+    On Error GoTo nope
+    FileFound = (Len(Dir(path)) > 0)
+    Exit Function
+nope:
+    FileFound = False
 End Function

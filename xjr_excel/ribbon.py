@@ -295,12 +295,13 @@ def reset_book(book, ui: _UI | None = None) -> _Reset:
         if ui:
             ui.status("正在恢复批注…")
         known: dict[str, set[str] | None] = {}
+        by_name = {s.name: s for s in book.sheets}
         for row in _read_table(store)[1:]:
             sheet, cell, text, _author, created = (list(row) + [None] * 5)[:5]
             if not sheet or not cell:
                 continue
             sheet, cell = str(sheet), str(cell)
-            target = _sheet_or_none(book, sheet)
+            target = by_name.get(sheet)
             if target is None:
                 continue
             if sheet not in known:
@@ -419,8 +420,9 @@ def _write_notes(book, plan) -> tuple[list[list], int]:
     it under ours when its text can be read; where it cannot (remote engine) it is left alone."""
     stored, skipped = [], 0
     known: dict[str, set[str] | None] = {}
+    by_name = {s.name: s for s in book.sheets}          # one lookup per sheet, not per note
     for (sheet_name, cell), text in plan.notes.items():
-        sheet = _sheet_or_none(book, sheet_name)
+        sheet = by_name.get(sheet_name)
         if sheet is None:
             continue
         if sheet_name not in known:
