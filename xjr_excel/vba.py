@@ -259,7 +259,8 @@ def project_wm_stream(modules: list[Module]) -> bytes:
     return bytes(b + b"\0\0")
 
 
-VBA_PROJECT_STREAM = struct.pack("<HHBH", 0x61CC, 0xFFFF, 0x00, 0x0000)
+# Version 0xFFFF: no p-code cache — Office compiles the modules from their source on open.
+VBA_PROJECT_STREAM = struct.pack("<HHBH", 0x61CC, 0xFFFF, 0x00, 0x0003)
 
 
 def build_project(modules: list[Module]) -> bytes:
