@@ -239,3 +239,17 @@ def test_package_macros_is_idempotent_and_keeps_other_parts(tmp_path):
         assert z.read("xl/_rels/workbook.xml.rels").decode().count(xlsm.REL_VBA) == 1
     assert openpyxl.load_workbook(path).active["A1"].value == "数据"
     assert shutil.which("olevba")
+
+
+def test_cli_annotate_and_clear_keep_the_vba_project_and_ribbon(master, tmp_path):
+    from xjr_excel import annotate
+    from xjr_excel.validate import validate_file
+    _data, findings = validate_file(master)
+    marked = annotate.annotate_file(master, tmp_path / "marked.xlsm", findings)
+    cleared = annotate.clear_file(marked, tmp_path / "cleared.xlsm")
+    for path in (marked, cleared):
+        assert _olevba_modules(path) == _olevba_modules(master)
+        with zipfile.ZipFile(path) as z:
+            assert z.read("customUI/customUI14.xml") == (MACROS / "customUI14.xml").read_bytes()
+            assert xlsm.REL_UI14 in z.read("_rels/.rels").decode()
+        assert openpyxl.load_workbook(path, keep_vba=True)[xlsm.CONF_SHEET].sheet_state == "hidden"
