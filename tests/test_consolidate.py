@@ -516,3 +516,32 @@ def test_docs_pngs_regenerate(tmp_path):
     assert "province-stats.png" in pngs and "province-a1.png" in pngs
     for p in tmp_path.glob("*.png"):
         assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and p.stat().st_size > 10_000
+
+
+def test_earlier_provincial_output_in_the_folder_is_not_merged(merged, tmp_path):
+    out, _ = merged
+    shutil.copy2(SAMPLES / "南京市.xlsx", tmp_path / "南京市.xlsx")
+    shutil.copy2(out, tmp_path / "江苏省汇总（上次）.xlsx")
+    p = consolidate([tmp_path], tmp_path / "江苏省汇总.xlsx", province=PROVINCE, jobs=1, progress=False)
+    assert [c["city"] for c in p["cities"]] == ["南京市"]
+    assert "全省汇总" in p["skipped"][0]["reason"]
+    # the output written into the input folder is not read back as an input on the next run
+    p2 = consolidate([tmp_path], tmp_path / "江苏省汇总.xlsx", province=PROVINCE, jobs=1, progress=False)
+    assert [Path(s["file"]).name for s in p2["skipped"]] == ["江苏省汇总（上次）.xlsx"]
+
+
+def test_names_reference_is_used_for_every_city(tmp_path):
+    """--names: a city whose enterprises are missing from the MIIT list gets names.not_published errors."""
+    nj = records(SAMPLES / "南京市.xlsx", "附1", "序号")
+    names = [next(v for k, v in r.items() if k.startswith("企业名称")) for r in nj]
+    ref = tmp_path / "names.csv"
+    ref.write_text("企业名称\n" + "\n".join(names[1:]), encoding="utf-8")     # the first one is not published
+    d = tmp_path / "in"
+    d.mkdir()
+    shutil.copy2(SAMPLES / "南京市.xlsx", d / "南京市.xlsx")
+    without = consolidate([d], tmp_path / "a.xlsx", province=PROVINCE, jobs=1, progress=False)
+    with_ref = consolidate([d], tmp_path / "b.xlsx", province=PROVINCE, names_path=str(ref), jobs=2,
+                           progress=True)
+    assert without["cities"][0]["status"] == "合格"
+    assert with_ref["cities"][0]["status"] == "有错误"
+    assert with_ref["cities"][0]["errors"] >= 1

@@ -30,6 +30,7 @@ from .spec import Spec, attachment_tables, get_spec
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xltx", ".xltm"}
 LOCK_REASON = "Excel打开工作簿时生成的临时锁定文件（以“~$”开头），不是工作簿，已忽略。"
 PROGRESS_MIN_FILES = 20
+PROVINCE_SHEETS = ("统计", "合并记录")      # only our provincial workbook has both
 
 
 def collate(city: str) -> tuple:
@@ -124,13 +125,17 @@ def read_city_file(path: str, names_path: str | None = None, policy_path: str | 
                      f"请单独运行 xjr validate 查看，或将文件发给技术支持。")
         cf.kind = "internal"
         return cf
+    if set(PROVINCE_SHEETS) <= set(data.sheet_names):
+        cf.reason = ("这是全省汇总工作簿（xjr consolidate 的输出），不是城市工作簿，已跳过。"
+                     "请不要把汇总文件与城市文件放在同一文件夹中合并。")
+        cf.kind = "province_output"
+        return cf
     _fill_from_data(cf, data, findings, spec)
     return cf
 
 
 def _fill_from_data(cf: CityFile, data, findings, spec: Spec) -> None:
-    seen = {(f.sheet, f.cell, f.rule, f.value) for f in findings}
-    findings += [f for f in data.findings if (f.sheet, f.cell, f.rule, f.value) not in seen]
+    """Counts of the findings (validate() includes the reader's), the records, the cover."""
     cf.errors = sum(1 for f in findings if f.severity == "error")
     cf.warnings = sum(1 for f in findings if f.severity == "warning")
     cf.findings_by_rule = dict(sorted(Counter(f.rule for f in findings).items()))
@@ -263,12 +268,22 @@ def _consensus(values: dict[str, int | None], what: str) -> tuple[int | None, st
 # ----------------------------------------------------------------------------- the command
 
 def consolidate(inputs, output, *, province: str, names_path=None, strict: bool = False, jobs: int = 0,
-                policy_path=None, progress: bool | None = None, run_time: dt.datetime | None = None) -> dict:
-    """Merge the city workbooks in ``inputs`` into ``output``; return the ``--json`` payload."""
+                policy_path=None, progress: bool | None = None, run_time: dt.datetime | None = None,
+                timings: dict | None = None) -> dict:
+    """Merge the city workbooks in ``inputs`` into ``output``; return the ``--json`` payload.
+
+    ``run_time`` (default now) is written to 合并记录 only; ``timings``, when given, receives the
+    seconds spent reading + validating and writing (for the benchmark).
+    """
+    import time
+    t0 = time.perf_counter()
     spec = get_spec(policy_path)
     inputs = [inputs] if isinstance(inputs, (str, os.PathLike)) else list(inputs)
+    if names_path:
+        _names(names_path)      # a bad reference list stops here, once, not in every city; workers inherit it
     files, skipped = discover(inputs, output)
     read = read_all(files, names_path=names_path, policy_path=policy_path, jobs=jobs, progress=progress)
+    t1 = time.perf_counter()
     chosen, superseded = choose_per_city(read)
     included = [cf for cf in chosen if not strict or cf.status == STATUS_OK]
     inc_ids = {id(cf) for cf in included}
@@ -322,6 +337,8 @@ def consolidate(inputs, output, *, province: str, names_path=None, strict: bool 
     with atomic_path(output, inputs=all_inputs) as tmp:
         write_book(tmp, book)
     payload["province"]["output"] = str(output)
+    if timings is not None:
+        timings.update(read_validate=t1 - t0, merge_write=time.perf_counter() - t1)
     return payload
 
 

@@ -1,4 +1,4 @@
-"""Write the provincial workbook (省汇总) with openpyxl in write-only (streaming) mode.
+"""Lay out the provincial workbook (省汇总); :mod:`xjr_excel.province_xlsx` writes it.
 
 Sheets: 统计, 附1, 附2 (print-ready for the stamp), 附3, 附4, one sheet per 附5
 table, 重复, 合并记录.  Only 合并记录 carries the run time; every other cell
@@ -16,10 +16,8 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
 from . import spec as S
-from .province_model import CityFile
-from .province_stats import (NOT_FOUR_BASE, CityStats, IndustryIndex, indicator_fields,
-                             is_star, ordered_keys, star_kind)
-
+from .province_model import CityFile, norm_name
+from .province_stats import CityStats, IndustryIndex, indicator_fields, is_star, ordered_keys, star_kind
 from .province_xlsx import FastBook, FastSheet, Style
 
 FONT = "宋体"
@@ -43,7 +41,6 @@ A_RIGHT = Alignment(horizontal="right", vertical="center")
 SOURCE_HEADERS = ("来源文件", "来源工作表", "来源行")
 STAMP = "省级中小企业主管部门：（盖章）"
 
-
 ST_LABEL = Style(font=F_LABEL)
 ST_TITLE = Style(font=F_TITLE, alignment=A_CENTER)
 ST_SUB = Style(font=F_SUB, alignment=Alignment(horizontal="left", vertical="center"))
@@ -61,10 +58,6 @@ ST_NUM = Style(font=F_BODY, border=BOX, alignment=A_CENTER, number_format="0")
 ST_DEC = Style(font=F_BODY, border=BOX, alignment=A_CENTER, number_format="0.00")
 ST_FILE = Style(font=F_NOTE, alignment=Alignment(horizontal="left", vertical="center"))
 ST_TOTAL_DEC = Style(font=F_BOLD, fill=FILL_TOTAL, border=BOX, alignment=A_CENTER, number_format="0.00")
-
-
-def first_line(header: str) -> str:
-    return header.split("\n")[0].strip()
 
 
 def _width(f: S.Field) -> float:
@@ -115,7 +108,6 @@ def write_book(path, inp: BookInput) -> None:
 
 def _stars_by_city(inp: BookInput) -> dict[tuple[str, str], str]:
     """(city, 企业名称) → ★ kind, from each city's 附3."""
-    from .province_model import norm_name
     out = {}
     for cf in inp.cities:
         for _, rec in cf.table("a3").records():
@@ -142,7 +134,6 @@ def _source_block(cf: CityFile, sheet: str, row: int) -> list:
 
 
 def _list_a1(book: FastBook, inp: BookInput) -> None:
-    from .province_model import norm_name
     t = inp.spec.table("a1")
     stars = _stars_by_city(inp)
     rows = []

@@ -20,7 +20,6 @@ import posixpath
 import re
 import zipfile
 from dataclasses import dataclass
-from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
