@@ -20,6 +20,7 @@ BLANK_TOKENS = frozenset({"", "无", "/", "／", "\\", "—", "——", "-", "--
                           "n/a", "N/A", "NA", "na", "null", "NULL", "none", "None", "空", "暂无", "/ ", "、"})
 FORMULA_ERRORS = frozenset({"#DIV/0!", "#N/A", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!",
                             "#GETTING_DATA", "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#UNKNOWN!"})
+_LONGEST_TOKEN = max(map(len, BLANK_TOKENS))
 TICKS = "☑✓✔√■▣☒⊠●◉◆▲✅"
 BOXES = "□☐○◇△◻⬜"
 # Control and zero-width characters that survive copy/paste from web pages and PDFs.
@@ -69,7 +70,10 @@ def clean_text(value) -> str | None:
         value = int(value)
     if isinstance(value, (dt.datetime, dt.date)):
         return display(value)
-    text = strip_control(str(value)).strip().strip("\u3000")
+    text = str(value)
+    if not text.isprintable():          # control / zero-width characters (rare): the slow path
+        text = strip_control(text)
+    text = text.strip().strip("\u3000")
     return text or None
 
 
@@ -93,6 +97,8 @@ def display(value) -> str:
 def is_blank_token(text: str | None, choices=()) -> bool:
     if text is None:
         return True
+    if len(text) > _LONGEST_TOKEN and not text[:1].isspace() and not text[-1:].isspace():
+        return False
     t = squash(text)
     return t in BLANK_TOKENS and t not in choices
 

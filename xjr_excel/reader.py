@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
 import pandas as pd
 
 from . import normalize as N
@@ -200,27 +201,57 @@ def _read_table(spec: S.Spec, table: S.Table, sheet: _Sheet, loc: _Located, file
     content_cols = [cols[k] for k in content]
     all_cols = [cols[f.key] if f.key in cols else None for f in fields]
     keys = [f.key for f in fields]
-    rows_idx: list[int] = []
-    rows: list[list] = []
-    header_forms = _field_forms(table)
-    for r in range(loc.row + 1, len(grid)):
-        row = grid[r]
-        width = len(row)
-        vals = [row[c] if c is not None and c < width else None for c in all_cols]
-        first = next((row[c] for c in range(loc.span[0], min(loc.span[1] + 1, width))
-                      if not _is_blank(row[c])), None)
-        if isinstance(first, str) and NOTE_RE.match(first.strip()):
-            break
-        if all(_is_blank(row[c]) if c < width else True for c in content_cols):
-            continue
-        # a header row pasted again inside the data
-        if sum(1 for c in content_cols if c < width and _cell_matches(row[c], header_forms)) > max(1, len(content_cols) // 2):
-            continue
-        rows_idx.append(r + 1)
-        rows.append(vals)
-    raw_values = pd.DataFrame(rows, index=pd.Index(rows_idx, name="row"), columns=keys, dtype=object)
-    raw = raw_values.map(N.display) if len(raw_values) else raw_values.astype(object)
-    raw = raw.where(raw_values.notna(), "")
+    # The body as one object array: blank rows, note rows and repeated headers are found with
+    # whole-array comparisons instead of a Python loop over every cell.
+    used = [c for c in all_cols if c is not None]
+    lo, hi = min(loc.span[0], *used), max(loc.span[1], *used) + 1
+    body = grid[loc.row + 1:]
+    width = hi - lo
+    block = [r[lo:hi] if len(r) >= hi else list(r[lo:hi]) + [None] * (width - len(r[lo:hi])) for r in body]
+    arr = np.empty((len(block), width), dtype=object)
+    if block:
+        arr[:, :] = block
+    content_idx = [c - lo for c in content_cols]
+    sub = arr[:, content_idx]
+    empty = (sub == "") | pd.isna(sub)
+    keep = ~empty.all(axis=1)
+    # cells holding only spaces or empty tick boxes ("□是 □否") do not make a record
+    first = empty.argmin(axis=1)           # first non-empty content cell of each row
+    for i in np.flatnonzero(keep):
+        v = sub[i, first[i]]
+        if type(v) is str and _is_blank(v):    # rare: look at the whole row
+            if all(type(x) is str and _is_blank(x) for x in sub[i][~empty[i]]):
+                keep[i] = False
+    # a note row (「注：…」, in the first columns of the table) ends the table
+    end = len(block)
+    first_cols = range(loc.span[0] - lo, min(loc.span[0] - lo + 2, width))
+    for c in first_cols:
+        col = arr[:, c]
+        for i, v in enumerate(col):
+            if i >= end:
+                break
+            if type(v) is str and v[:1] in "注说备 \u3000" and NOTE_RE.match(v.strip()):
+                end = i
+                break
+    keep[end:] = False
+    # a header row pasted again inside the data (same text as the header)
+    header = grid[loc.row]
+    hvals = np.array([header[c] if c < len(header) else None for c in content_cols], dtype=object)
+    if len(content_idx):
+        same = (sub == hvals).sum(axis=1)
+        keep &= ~(same > max(1, len(content_cols) // 2))
+    picked = np.flatnonzero(keep)
+    rows_idx = [int(i) + loc.row + 2 for i in picked]
+    chosen = arr[picked]
+    data_cols = {k: (chosen[:, c - lo].tolist() if c is not None else [None] * len(picked))
+                 for k, c in zip(keys, all_cols)}
+    index = pd.Index(rows_idx, name="row", dtype=int)
+    raw_values = pd.DataFrame({k: pd.Series(v, index=index, dtype=object) for k, v in data_cols.items()},
+                              index=index, columns=keys)
+    disp = _display_fast
+    raw = pd.DataFrame({k: pd.Series([v if type(v) is str else ("" if v is None else disp(v))
+                                      for v in raw_values[k].tolist()], index=raw_values.index, dtype=object)
+                        for k in keys}, index=raw_values.index, columns=keys)
     columns: dict[str, pd.Series] = {}
     for f in fields:
         values = raw_values[f.key].tolist()
@@ -228,7 +259,7 @@ def _read_table(spec: S.Spec, table: S.Table, sheet: _Sheet, loc: _Located, file
         if f.type == S.PERCENT and f.key in cols and percent_lookup is not None:
             c1 = cols[f.key] + 1
             wanted = {(r, c1) for r, v in zip(rows_idx, values)
-                      if isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < abs(v) <= 1}
+                      if (type(v) is float or type(v) is int) and 0 < abs(v) <= 1}
             if wanted:
                 pct = percent_lookup(sheet.name, wanted)
         columns[f.key] = pd.Series(_normalise_column(f, values, rows_idx, cols.get(f.key), pct),
@@ -266,17 +297,50 @@ def _normalise_column(f: S.Field, values: list, rows: list[int], col0: int | Non
     if t == S.PERCENT:
         c1 = col0 + 1
         for r, v in zip(rows, values):
-            out.append(N.normalise(f, v, percent_cell=(r, c1) in pct) if v not in ("", None) else None)
+            tv = type(v)
+            if (tv is float or tv is int) and not pct:
+                out.append(int(v) if tv is float and v.is_integer() else v)
+            elif v is None or v == "":
+                out.append(None)
+            else:
+                out.append(N.normalise(f, v, percent_cell=(r, c1) in pct))
         return out
     if t == S.TEXT:
         for v in values:
-            if type(v) is str and v and not N.is_formula_error(v):
+            # plain text typed cleanly (the usual case) needs no work
+            if type(v) is str and len(v) > 4 and v.isprintable() and v[0] not in " #\u3000" and v[-1] not in " \u3000":
+                out.append(v)
+            elif type(v) is str and v and not N.is_formula_error(v):
                 text = N.clean_text(v)
                 out.append(None if N.is_blank_token(text) else text)
             else:
                 out.append(N.normalise(f, v) if v not in ("", None) else None)
         return out
-    return [N.normalise(f, v) if v not in ("", None) else None for v in values]
+    # choices, industries, dates typed as text…: the same few strings repeat down a column
+    cache: dict = {}
+    for v in values:
+        if v is None or v == "":
+            out.append(None)
+        elif type(v) is str:
+            hit = cache.get(v, _MISS)
+            if hit is _MISS:
+                hit = cache[v] = N.normalise(f, v)
+            out.append(hit)
+        else:
+            out.append(N.normalise(f, v))
+    return out
+
+
+_MISS = object()
+
+
+def _display_fast(v) -> str:
+    t = type(v)
+    if t is float:
+        return str(int(v)) if v.is_integer() else repr(v)
+    if t is int:
+        return str(v)
+    return N.display(v)
 
 
 def _col_letter(n: int) -> str:

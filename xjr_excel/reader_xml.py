@@ -81,14 +81,15 @@ class XlsxParts:
         ex = SheetExtras()
         if not xml:
             return ex
-        for m in _ROW_HIDDEN.finditer(xml):
+        # each pattern only runs when its marker occurs at all (most sheets have none)
+        for m in (_ROW_HIDDEN.finditer(xml) if b"hidden=" in xml else ()):
             r = _ATTR_R.search(m.group(0))
             if r:
                 ex.hidden_rows.add(int(r.group(2)))
-        for m in _MERGE.finditer(xml):
+        for m in (_MERGE.finditer(xml) if b"mergeCell" in xml else ()):
             c1, r1, c2, r2 = range_boundaries(m.group(1).decode())
             ex.merged.append((r1, c1, r2, c2))
-        for m in _ERROR_CELL.finditer(xml):
+        for m in (_ERROR_CELL.finditer(xml) if b't="e"' in xml else ()):
             r = _ATTR_R.search(m.group(1))
             v = _V.search(m.group(2))
             if r:

@@ -29,32 +29,39 @@ SEQ_RULE = {"a1": "a1.seq", "a2": "a2.seq"}
 
 # ---------------------------------------------------------------- vectorised masks
 
-def _types(s: pd.Series) -> pd.Series:
-    return s.map(type)
+def _flags(s: pd.Series, pred) -> pd.Series:
+    vals = s.to_numpy(dtype=object)
+    return pd.Series(np.fromiter((pred(v) for v in vals), dtype=bool, count=len(vals)), index=s.index)
+
+
+# While one table is validated, each column's Unparsed reasons are computed once and shared by
+# all its checks (formula error / type / choice), instead of one pass over the column per check.
+_REASONS: dict | None = None
+
+
+def _reasons(s: pd.Series) -> np.ndarray:
+    if _REASONS is not None and s.name in _REASONS and len(_REASONS[s.name]) == len(s):
+        return _REASONS[s.name]
+    arr = np.array([v.reason if type(v) is Unparsed else "" for v in s.to_numpy(dtype=object)], dtype=object)
+    if _REASONS is not None:
+        _REASONS[s.name] = arr
+    return arr
 
 
 def unparsed_mask(s: pd.Series, reasons: tuple[str, ...] | None = None) -> pd.Series:
-    t = _types(s)
-    m = t == Unparsed
-    if reasons is not None and m.any():
-        m = m & s.map(lambda v: getattr(v, "reason", None) in reasons)
-    return m
+    r = _reasons(s)
+    m = (r != "") if reasons is None else np.isin(r, reasons)
+    return pd.Series(m.astype(bool), index=s.index)
 
 
 def numbers(s: pd.Series) -> pd.Series:
-    """The numeric values of ``s`` as float, NaN elsewhere."""
-    t = _types(s)
-    m = t.isin((int, float, np.int64, np.float64))
-    out = pd.Series(np.nan, index=s.index, dtype=float)
-    if m.any():
-        out[m] = s[m].astype(float)
-    return out
+    """The numeric values of ``s`` as float, NaN elsewhere (Unparsed, text, blank)."""
+    return pd.to_numeric(s, errors="coerce").astype(float)
 
 
 def texts(s: pd.Series) -> pd.Series:
     """The str values of ``s``, NaN elsewhere."""
-    m = _types(s) == str
-    return s.where(m)
+    return s.where(_flags(s, lambda v: type(v) is str))
 
 
 def char_counts(s: pd.Series) -> pd.Series:
@@ -114,12 +121,16 @@ def table_schema(table: S.Table) -> pa.DataFrameSchema:
 
 def failures(table: S.Table, frame: pd.DataFrame) -> pd.DataFrame:
     """(row, column, check) of every failed cell, from one lazy validation."""
+    global _REASONS
     if frame.empty:
         return pd.DataFrame(columns=["index", "column", "check"])
+    _REASONS = {}
     try:
         table_schema(table).validate(frame, lazy=True)
     except pa.errors.SchemaErrors as e:
         fc = e.failure_cases
         fc = fc[fc["index"].notna() & fc["column"].notna()]
         return fc[["index", "column", "check"]].astype({"index": int})
+    finally:
+        _REASONS = None
     return pd.DataFrame(columns=["index", "column", "check"])
