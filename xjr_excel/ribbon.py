@@ -141,18 +141,82 @@ def read_book(book, spec, ui: _UI | None = None):
     """WorkbookData of the open workbook (user sheets only)."""
     from . import reader
     sheets = [s for s in book.sheets if not _is_internal(s.name)]
-    grids, tables = {}, {}
+    desktop = _is_desktop(book)
+    grids, tables, hidden, merged = {}, {}, {}, {}
     for i, sheet in enumerate(sheets, start=1):
         if ui:
             ui.status(f"正在读取“{sheet.name}”（{i}/{len(sheets)}）…")
-        grids[sheet.name] = _sheet_grid(sheet)
+        grids[sheet.name] = grid = _sheet_grid(sheet)
         tables[sheet.name] = _tables(sheet)
+        if desktop:   # what the CLI gets from the file's XML; other engines cannot tell
+            nrows, ncols = len(grid), max((len(r) for r in grid), default=0)
+            hidden[sheet.name] = hidden_rows(sheet, nrows)
+            merged[sheet.name] = merged_ranges(sheet, nrows, ncols)
     macros = book.name.lower().endswith((".xlsm", ".xltm"))
-    data = reader.read_grids(grids, file=book.name, spec=spec, has_macros=macros)
+    extra = {"hidden_rows": hidden, "merged": merged}
+    data = reader.read_grids(grids, file=book.name, spec=spec, has_macros=macros, **extra)
     percent = _percent_cells(book, data, grids, spec)
     if percent:       # "85%" typed into a cell: Excel stores 0.85 — read it as the CLI does
-        data = reader.read_grids(grids, file=book.name, spec=spec, has_macros=macros, percent_cells=percent)
+        data = reader.read_grids(grids, file=book.name, spec=spec, has_macros=macros, percent_cells=percent,
+                                 **extra)
     return data, list(grids), tables
+
+
+def _is_desktop(book) -> bool:
+    try:
+        return book.app.engine.name == "excel"
+    except Exception:  # noqa: BLE001
+        return False
+
+
+XL_CELL_TYPE_VISIBLE = 12
+
+
+def hidden_rows(sheet, nrows: int) -> set[int]:
+    """Hidden rows among 1..nrows: one SpecialCells call (desktop Excel's COM API)."""
+    if nrows < 1:
+        return set()
+    try:
+        visible = sheet.range((1, 1), (nrows, 1)).api.SpecialCells(XL_CELL_TYPE_VISIBLE)
+        shown: set[int] = set()
+        for area in visible.Areas:
+            shown.update(range(area.Row, area.Row + area.Rows.Count))
+        return set(range(1, nrows + 1)) - shown
+    except Exception:  # noqa: BLE001 - "no cells found" (all hidden) or no COM: report none
+        return set()
+
+
+def merged_ranges(sheet, nrows: int, ncols: int, budget: int = 5000) -> list[tuple[int, int, int, int]]:
+    """Merged areas as (row1, col1, row2, col2). One call says "none" for most sheets; otherwise one
+    call per column, then per cell only in columns that hold merges (at most ``budget`` probes)."""
+    if nrows < 1 or ncols < 1:
+        return []
+    out: list[tuple[int, int, int, int]] = []
+    try:
+        if sheet.range((1, 1), (nrows, ncols)).api.MergeCells is False:
+            return out
+        covered: set[tuple[int, int]] = set()
+        for c in range(1, ncols + 1):
+            column = sheet.range((1, c), (nrows, c)).api
+            if column.MergeCells is False:
+                continue
+            for r in range(1, nrows + 1):
+                if (r, c) in covered:
+                    continue
+                budget -= 1
+                if budget < 0:
+                    return out
+                cell = column.Cells(r, 1)
+                if not cell.MergeCells:
+                    continue
+                area = cell.MergeArea
+                box = (area.Row, area.Column, area.Row + area.Rows.Count - 1, area.Column + area.Columns.Count - 1)
+                if box not in out:
+                    out.append(box)
+                covered.update((rr, cc) for rr in range(box[0], box[2] + 1) for cc in range(box[1], box[3] + 1))
+    except Exception:  # noqa: BLE001 - no COM: report what was found
+        pass
+    return out
 
 
 def _percent_cells(book, data, grids, spec) -> dict[str, set[tuple[int, int]]]:
