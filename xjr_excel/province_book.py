@@ -38,6 +38,7 @@ A_CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
 A_LEFT = Alignment(horizontal="left", vertical="center", wrap_text=True)
 A_RIGHT = Alignment(horizontal="right", vertical="center")
 
+LANDSCAPE_PAGE_PT = 470      # printable height of landscape A4 with our margins and footer (approx.)
 SOURCE_HEADERS = ("来源文件", "来源工作表", "来源行")
 STAMP = "省级中小企业主管部门：（盖章）"
 
@@ -56,6 +57,7 @@ ST_TOTAL = Style(font=F_BOLD, fill=FILL_TOTAL, border=BOX, alignment=A_CENTER)
 ST_BAD = Style(font=F_BOLD, fill=FILL_BAD, border=BOX, alignment=A_CENTER)
 ST_NUM = Style(font=F_BODY, border=BOX, alignment=A_CENTER, number_format="0")
 ST_DEC = Style(font=F_BODY, border=BOX, alignment=A_CENTER, number_format="0.00")
+ST_ALERT = Style(font=F_RED)
 ST_FILE = Style(font=F_NOTE, alignment=Alignment(horizontal="left", vertical="center"))
 ST_TOTAL_DEC = Style(font=F_BOLD, fill=FILL_TOTAL, border=BOX, alignment=A_CENTER, number_format="0.00")
 
@@ -272,15 +274,19 @@ def _stats_sheet(book: FastBook, inp: BookInput) -> None:
     meta = f"申报年度：{inp.year}年；" if inp.year else ""
     sh.append([f"{meta}纳入名单{sum(1 for s in stats if s.included)}个市，收到文件{len(inp.files)}个。"
                f"全省合计只计纳入名单的城市；各文件的处理情况见“合并记录”。"], ST_NOTE)
+    if inp.duplicates:
+        sh.append([f"多个城市报送的同一企业：{len(inp.duplicates)}组，见“重复”工作表。"], ST_ALERT)
     for note in inp.notices:
-        sh.append([f"提示：{note}"], Style(font=F_RED))
+        sh.append([f"提示：{note}"], ST_ALERT)
 
     def block(title: str, headers: list[str], row_of: Callable[[CityStats], list], *, decimals: bool = False,
-              tail: Callable[[CityStats], Any] | None = None, tail_header: str = ""):
+              tail: Callable[[CityStats], Any] | None = None, tail_header: str = "", header_pt: float = 48):
+        sh.keep_together(15 + 22 + header_pt + 15 * (len(stats) + 1), LANDSCAPE_PAGE_PT)   # a block never splits
         sh.blank()
         sh.append([title], ST_SUB, height=22)
         extra = [tail_header] if tail else []
-        sh.append(["城市"] + headers + extra, [ST_HEAD] * (1 + len(headers)) + [ST_HEAD] * len(extra), height=48)
+        sh.append(["城市"] + headers + extra, [ST_HEAD] * (1 + len(headers)) + [ST_HEAD] * len(extra),
+                  height=header_pt)
         body = ST_DEC if decimals else ST_NUM
         for s in stats:
             bad = s.status != "合格"
@@ -319,10 +325,10 @@ def _stats_sheet(book: FastBook, inp: BookInput) -> None:
     shorts = {i.key: i.short for i in spec.indicators}
     block("六、附4计数指标合计（实施期初始值 / 满一年目标 / 满两年目标）",
           [f"{shorts[f.indicator]}\n{periods[f.period]}" for f in ints],
-          lambda s: [s.int_sums.get(f.key, 0) for f in ints])
+          lambda s: [s.int_sums.get(f.key, 0) for f in ints], header_pt=68)
     block("七、附4百分比指标平均值（各企业的平均；全省合计为全省企业的平均）",
           [f"{shorts[f.indicator]}\n{periods[f.period]}" for f in pcts],
-          lambda s: [s.pct_mean(f.key) for f in pcts], decimals=True)
+          lambda s: [s.pct_mean(f.key) for f in pcts], decimals=True, header_pt=68)
     sh.blank()
     sh.append(["说明：状态“合格”为无错误；“有错误”的城市在 --strict 时不纳入名单；“无法读取”的文件见“合并记录”。"
                "★企业：填补国内或国际空白，或关键领域补短板。"], ST_NOTE)

@@ -31,6 +31,7 @@ from .guard import is_formula_like
 
 EPOCH = dt.datetime(1899, 12, 30)
 COLS = [""] + [get_column_letter(i) for i in range(1, 703)]    # A … ZZ
+DEFAULT_ROW_PT = 15.0
 _SHEETDATA = re.compile(rb"<sheetData\s*/>|<sheetData>\s*</sheetData>")
 
 
@@ -71,6 +72,7 @@ class FastSheet:
         self.ws.sheet_properties.pageSetUpPr.fitToPage = fit_width
         self.row = 0
         self.parts: list[str] = []
+        self.page_used = 0.0          # points used on the current printed page (approximate)
 
     def widths(self, widths: list[float]) -> None:
         for i, w in enumerate(widths, start=1):
@@ -109,11 +111,20 @@ class FastSheet:
             else:
                 out.append(f'<c r="{ref}"{_s(sid(st))} t="inlineStr"><is><t>{_escape(str(v))}</t></is></c>')
         attrs = f' ht="{height}" customHeight="1"' if height else ""
+        self.page_used += height or DEFAULT_ROW_PT
         self.parts.append(f'<row r="{rs}"{attrs}>{"".join(out)}</row>')
         return self.row
 
     def blank(self, n: int = 1) -> None:
         self.row += n
+        self.page_used += n * DEFAULT_ROW_PT
+
+    def keep_together(self, height: float, page: float) -> None:
+        """Start a new printed page unless the next ``height`` points fit on this one."""
+        if self.page_used and self.page_used + height > page and height <= page:
+            from openpyxl.worksheet.pagebreak import Break
+            self.ws.row_breaks.append(Break(id=self.row))
+            self.page_used = 0.0
 
     def merge(self, first_row: int, first_col: int, last_row: int, last_col: int) -> None:
         if (first_row, first_col) != (last_row, last_col):
