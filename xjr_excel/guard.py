@@ -526,9 +526,9 @@ class _SheetExtent:
     def check(self, sheet: str, path: Path, lim: dict) -> None:
         max_rows, max_cols = lim["max_rows_per_sheet"], lim["max_columns_per_sheet"]
         if self.rows > max_rows or self.max_row > max_rows:
-            raise _too_big(path, sheet, f"的数据延伸到第{max(self.rows, self.max_row)}行", lim)
+            raise _too_big(path, sheet, f"的数据至少延伸到第{max(self.rows, self.max_row)}行", lim)
         if self.max_col > max_cols:
-            raise _too_big(path, sheet, f"的数据延伸到第{self.max_col}列", lim)
+            raise _too_big(path, sheet, f"的数据至少延伸到第{self.max_col}列", lim)
         if self.cells > max_rows * max_cols:
             raise _too_big(path, sheet, f"有超过{max_rows * max_cols}个单元格", lim)
 
@@ -557,11 +557,23 @@ def _scan_member(zf, info, budget: int, path: Path, lim: dict, sheet: str | None
             if extent is not None:
                 extent.feed(b"", final=True)
                 extent.check(sheet, path, lim)
+            if prolog is not None and prolog.root and prolog.root[0] == "sst":
+                _check_string_count(prolog.root[1], path, lim)
     except InputRejected:
         raise
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError) as e:
         raise _damaged(path, f"内部部件“{info.filename}”无法解压：{_zip_error(e)}") from None
     return n
+
+
+def _check_string_count(attrs: dict, path: Path, lim: dict) -> None:
+    """calamine reserves memory for the declared uniqueCount before reading a single string."""
+    most = lim["max_rows_per_sheet"] * lim["max_columns_per_sheet"]
+    for key in ("uniqueCount", "count"):
+        value = attrs.get(key, "0")
+        if not value.isdigit() or int(value) > most * (1 if key == "uniqueCount" else 100):
+            raise _reject(f"文件内部数据异常（共享字符串表声明了{value}个字符串，远超任何填报表格），"
+                          f"可能已损坏或被篡改，已拒绝读取。{SAVE_AS_XLSX}。", path, "damaged")
 
 
 class _Prolog:
@@ -571,6 +583,7 @@ class _Prolog:
         self.worksheet = worksheet
         self.done = False
         self.dimension: str | None = None
+        self.root: tuple[str, dict] | None = None     # local name and attributes of the root element
         p = expat.ParserCreate()
         p.StartDoctypeDeclHandler = self._doctype
         p.EntityDeclHandler = self._doctype
@@ -582,6 +595,8 @@ class _Prolog:
 
     def _start(self, name, attrs):
         local = name.rsplit(":", 1)[-1]
+        if self.root is None:
+            self.root = (local, attrs)
         if not self.worksheet or local == "sheetData":
             raise _Stop()
         if local == "dimension":

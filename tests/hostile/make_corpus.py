@@ -323,6 +323,23 @@ def make_xls_far_cell(d: Path, xls: Path | None = None) -> Path:
     return p
 
 
+def make_string_count(d: Path) -> Path:
+    """A shared-string table declaring four billion strings (calamine reserves them up front)."""
+    base = plain_xlsx(d / "_base.xlsx")
+    with zipfile.ZipFile(base) as z:
+        ct, rels = z.read("[Content_Types].xml"), z.read("xl/_rels/workbook.xml.rels")
+    ct = ct.replace(b"</Types>", b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+                    b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>')
+    rels = rels.replace(b"</Relationships>", b'<Relationship Id="rId99" Type="http://schemas.openxmlformats.org/'
+                        b'officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>')
+    sst = (b'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/'
+           b'2006/main" count="1" uniqueCount="4000000000"><si><t>x</t></si></sst>')
+    p = rewrite_zip(base, d / "字符串数异常.xlsx",
+                    {"xl/sharedStrings.xml": sst, "[Content_Types].xml": ct, "xl/_rels/workbook.xml.rels": rels})
+    base.unlink()
+    return p
+
+
 def make_encrypted(d: Path) -> Path:
     """A real workbook with an open password (ECMA-376 agile encryption, as Excel writes)."""
     from msoffcrypto.format.ooxml import OOXMLFile
@@ -570,7 +587,7 @@ KINDS = {
     "many_members": make_many_members, "entity_expansion": make_entity_expansion,
     "external_entity": make_external_entity, "huge_dimension": make_huge_dimension, "many_rows": make_many_rows,
     "far_cell": make_far_cell, "implicit_columns": make_implicit_columns, "xls_far_cell": make_xls_far_cell,
-    "encrypted": make_encrypted, "xls": make_xls, "encrypted_xls": make_encrypted_xls,
+    "string_count": make_string_count, "encrypted": make_encrypted, "xls": make_xls, "encrypted_xls": make_encrypted_xls,
     "wrong_template": make_wrong_template,
     "city": make_city, "missing_sheet": make_missing_sheet, "renamed_column": make_renamed_column,
     "long_cell": make_long_cell, "odd_text": make_odd_text, "formula_errors": make_formula_errors,
