@@ -109,3 +109,38 @@ def test_path_escaping_scheme_round_trips_through_python():
         text = py_string(path)
         assert text.isascii() and '"' not in text and "%" not in text
         assert ribbon.from_vba(ast.literal_eval(text)) == path
+
+
+# The parts of the customUI 2009/07 schema this file uses: nesting, attribute names, value forms.
+ALLOWED = {
+    "customUI": ({"ribbon"}, set()),
+    "ribbon": ({"tabs"}, set()),
+    "tabs": ({"tab"}, set()),
+    "tab": ({"group"}, {"id", "label", "keytip"}),
+    "group": ({"button"}, {"id", "label"}),
+    "button": (set(), {"id", "label", "size", "imageMso", "onAction", "keytip", "screentip", "supertip"}),
+}
+
+
+def test_ribbon_xml_follows_the_customui_schema_for_what_it_uses():
+    root = _xml()
+
+    def walk(el):
+        tag = el.tag.replace(NS, "")
+        assert el.tag.startswith(NS) and tag in ALLOWED, el.tag
+        children, attrs = ALLOWED[tag]
+        assert set(el.attrib) <= attrs, (tag, set(el.attrib) - attrs)
+        for a in ("label", "screentip", "supertip"):
+            if a in el.attrib:
+                assert 1 <= len(el.get(a)) <= 1024
+        if "id" in el.attrib:
+            assert re.fullmatch(r"[A-Za-z_][\w.-]*", el.get("id"))
+        if "keytip" in el.attrib:
+            assert re.fullmatch(r"[A-Z0-9]{1,3}", el.get("keytip"))
+        if "size" in el.attrib:
+            assert el.get("size") in ("normal", "large")
+        for child in el:
+            assert child.tag.replace(NS, "") in children, (tag, child.tag)
+            walk(child)
+
+    walk(root)
