@@ -99,9 +99,13 @@ class _UI:
             self._status_ok = False
 
     def alert(self, text: str, *, critical: bool = False) -> None:
+        self.done()       # repaint first, so the message sits over the finished workbook
         self.app.alert(text, title=TITLE, mode="critical" if critical else "info")
 
     def done(self) -> None:
+        if getattr(self, "_done", False):
+            return
+        self._done = True
         if self._status_ok:
             try:
                 self.app.status_bar = False        # give the status bar back to Excel
