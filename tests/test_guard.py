@@ -5,7 +5,6 @@ The same corpus goes through the real command line in tests/hostile/test_hostile
 from __future__ import annotations
 
 import hashlib
-import resource
 import subprocess
 import sys
 import time
@@ -129,6 +128,18 @@ def test_template_xlsx_and_xlsm(tmp_path):
     assert {"封面", "实施方案", "附1", "附2", "附3", "附4", "附5"} <= set(info.sheets)
     info = guard.check_file(mc.template_xlsx(tmp_path / "南京市.xlsm"))
     assert info.kind == "xlsm" and info.has_macros      # VBA is reported, never run
+
+
+def test_files_saved_by_excel_and_libreoffice_pass_the_door(tmp_path):
+    """No false alarms: a workbook Excel wrote (xlwings ships one) and one LibreOffice re-saved."""
+    import xlwings
+    excel_made = Path(xlwings.__file__).parent / "quickstart.xlsm"
+    info = guard.check_file(excel_made)
+    assert info.kind == "xlsm" and info.has_macros
+    city = mc.make_city(tmp_path)
+    resaved = render.convert(city, tmp_path / "lo", "xlsx")
+    info = guard.check_file(resaved)
+    assert info.kind == "xlsx" and {"附1", "附5"} <= set(info.sheets)
 
 
 def test_external_links_are_reported(tmp_path):

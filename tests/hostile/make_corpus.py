@@ -5,7 +5,6 @@ Each ``make_<kind>(outdir)`` writes one file (or folder) and returns its path.
 """
 from __future__ import annotations
 
-import io
 import os
 import re
 import shutil
