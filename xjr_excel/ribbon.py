@@ -336,6 +336,11 @@ def _write_table(sheet, rows: list[list], *, text: bool = True) -> None:
     sheet.range((1, 1), (len(values), width)).value = values
 
 
+def _has_values(sheet) -> bool:
+    values = sheet.used_range.options(ndim=2).value
+    return any(v is not None for row in values for v in row)
+
+
 def _read_table(sheet) -> list[list]:
     last = sheet.used_range.last_cell
     values = sheet.range((1, 1), (last.row, last.column)).options(ndim=2).value
@@ -391,7 +396,7 @@ def reset_book(book, ui: _UI | None = None) -> _Reset:
     if results is not None:
         results.delete()
     for sheet in book.sheets:
-        if sheet.name.startswith(M.MARKS_PREFIX):
+        if sheet.name.startswith(M.MARKS_PREFIX) and (out.state or _has_values(sheet)):
             sheet.clear_contents()
     if state_sheet is not None:
         state_sheet.delete()
