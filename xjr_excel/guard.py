@@ -19,6 +19,7 @@ import os
 import posixpath
 import re
 import stat
+import struct
 import zipfile
 import zlib
 from dataclasses import dataclass, field
@@ -107,10 +108,16 @@ def check_file(path: str | os.PathLike, limits: dict | None = None) -> FileInfo:
     except OSError as e:
         raise _reject(f"无法读取该文件（{e.strerror}）。请检查文件权限后重试。", path, "unreadable") from None
 
-    if head.startswith(ZIP_MAGIC):
-        info = _check_zip(path, size, lim)
-    elif head.startswith(OLE_MAGIC):
-        info = _check_ole(path, size, lim)
+    if head.startswith(ZIP_MAGIC) or head.startswith(OLE_MAGIC):
+        try:
+            info = _check_zip(path, size, lim) if head.startswith(ZIP_MAGIC) else _check_ole(path, size, lim)
+        except InputRejected:
+            raise
+        except (struct.error, ValueError, IndexError, KeyError, EOFError, OSError, zipfile.BadZipFile,
+                zlib.error) as e:
+            # A record or header cut short: a file that trips up the inspection is damaged or
+            # crafted; either way it is not parsed.
+            raise _damaged(path, "内部结构不完整或无法解析") from None
     else:
         if path.name.startswith("~$") and size < 4096:
             raise _reject("这是Excel打开工作簿时生成的临时锁定文件（以“~$”开头），不是工作簿。"
@@ -218,8 +225,7 @@ def _check_ole(path: Path, size: int, lim: dict) -> FileInfo:
         if "Workbook" in names and _msoffcrypto_encrypted(path):
             raise _reject(f"{REMOVE_PASSWORD}（这是设置了打开密码的旧版.xls文件：在Excel中去除密码后，"
                           "另存为.xlsx提交）。本工具不会尝试破解密码。", path, "encrypted")
-        if "Workbook" in names:
-            _check_biff_extent(path, lim)
+        _check_biff_extent(path, lim, "Workbook" if "Workbook" in names else "Book")
         info = FileInfo(path, "xls", size, has_macros="_VBA_PROJECT_CUR" in names)
         if "Book" in names and "Workbook" not in names:
             info.notes.append("Excel 5.0/95 格式")
@@ -236,43 +242,52 @@ def _check_ole(path: Path, size: int, lim: dict) -> FileInfo:
 # BIFF8 cell records: (row, col) in their first four bytes; MULRK/MULBLANK end with the last column.
 _BIFF_CELLS = {0x0006, 0x0203, 0x0204, 0x00FD, 0x027E, 0x0201, 0x0205, 0x00D6}
 _BIFF_MULTI = {0x00BD, 0x00BE}
-_BIFF_BOF, _BIFF_EOF, _BIFF_BOUNDSHEET = 0x0809, 0x000A, 0x0085
+_BIFF_EOF, _BIFF_BOUNDSHEET = 0x000A, 0x0085
 
 
-def _check_biff_extent(path: Path, lim: dict) -> None:
+def _check_biff_extent(path: Path, lim: dict, stream: str = "Workbook") -> None:
     """Refuse a legacy .xls whose cells reach past the sheet limits (readers allocate the rectangle)."""
-    import struct
     import olefile
     try:
         with olefile.OleFileIO(str(path)) as ole:
-            data = ole.openstream("Workbook").read()
+            data = ole.openstream(stream).read()
     except Exception:  # noqa: BLE001
         raise _reject("文件已损坏（旧版.xls的工作簿数据无法读取）。请在Excel中打开并另存为.xlsx后重新提交。",
                       path, "damaged") from None
-    names: dict[int, str] = {}
-    sheet, max_row, max_col, bofs = None, 0, 0, 0
-    pos, end = 0, len(data)
-    while pos + 4 <= end:
-        rtype, ln = struct.unpack_from("<HH", data, pos)
-        body = pos + 4
+    # Readers seek to each sheet's BOF through its BOUNDSHEET record, so we do the same
+    # rather than trust one sequential pass (a crafted length could hop over a sheet).
+    sheets: dict[int, str] = {}
+    for rtype, body, ln in _biff_records(data, 0):
         if rtype == _BIFF_BOUNDSHEET and ln >= 8:
             offset, cch, high = struct.unpack_from("<I", data, body)[0], data[body + 6], data[body + 7] & 1
             raw = data[body + 8: body + 8 + cch * (2 if high else 1)]
-            names[offset] = raw.decode("utf-16-le" if high else "latin-1", "replace")
-        elif rtype == _BIFF_BOF:      # the first BOF opens the globals, the others a sheet each
-            bofs += 1
-            sheet = names.get(pos, f"第{bofs - 1}个工作表") if bofs > 1 else None
-            max_row = max_col = 0
-        elif sheet is not None and ln >= 4 and (rtype in _BIFF_CELLS or rtype in _BIFF_MULTI):
-            row, col = struct.unpack_from("<HH", data, body)
-            if rtype in _BIFF_MULTI and ln >= 6:
-                col = struct.unpack_from("<H", data, body + ln - 2)[0]
-            max_row, max_col = max(max_row, row + 1), max(max_col, col + 1)
-            if max_row > lim["max_rows_per_sheet"]:
-                raise _too_big(path, sheet, f"的数据延伸到第{max_row}行", lim)
-            if max_col > lim["max_columns_per_sheet"]:
-                raise _too_big(path, sheet, f"的数据延伸到第{max_col}列", lim)
-        pos = body + ln
+            sheets[offset] = raw.decode("utf-16-le" if high else "latin-1", "replace")
+    for n, (offset, sheet) in enumerate(sorted(sheets.items()), start=1):
+        sheet = sheet or f"第{n}个工作表"
+        max_row = max_col = 0
+        for rtype, body, ln in _biff_records(data, offset):
+            if ln >= 4 and (rtype in _BIFF_CELLS or rtype in _BIFF_MULTI):
+                row, col = struct.unpack_from("<HH", data, body)
+                if rtype in _BIFF_MULTI and ln >= 6:
+                    col = struct.unpack_from("<H", data, body + ln - 2)[0]
+                max_row, max_col = max(max_row, row + 1), max(max_col, col + 1)
+                if max_row > lim["max_rows_per_sheet"]:
+                    raise _too_big(path, sheet, f"的数据至少延伸到第{max_row}行", lim)
+                if max_col > lim["max_columns_per_sheet"]:
+                    raise _too_big(path, sheet, f"的数据至少延伸到第{max_col}列", lim)
+
+
+def _biff_records(data: bytes, pos: int):
+    """(type, body offset, length) of the records of one substream, from its BOF to its EOF."""
+    end = len(data)
+    while pos + 4 <= end:
+        rtype, ln = struct.unpack_from("<HH", data, pos)
+        if pos + 4 + ln > end:
+            raise struct.error("record runs past the end of the stream")
+        yield rtype, pos + 4, ln
+        if rtype == _BIFF_EOF:
+            return
+        pos += 4 + ln
 
 
 def _msoffcrypto_encrypted(path: Path) -> bool | None:
