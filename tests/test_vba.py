@@ -139,18 +139,43 @@ def test_project_build_is_deterministic():
     assert vba.build_project(mods) == vba.build_project(mods)
 
 
+def _decrypt(hex_text: str) -> bytes:
+    """[MS-OVBA] 2.4.3.3 Decryption, written from the spec's pseudocode."""
+    data = bytes.fromhex(hex_text)
+    seed, version_enc, key_enc = data[0], data[1], data[2]
+    assert version_enc ^ seed == 2
+    unenc1, enc1, enc2 = key_enc ^ seed, key_enc, version_enc
+    pos = 3
+
+    def take(n):
+        nonlocal pos, unenc1, enc1, enc2
+        out = bytearray()
+        for _ in range(n):
+            e = data[pos]
+            pos += 1
+            b = e ^ ((enc2 + unenc1) & 0xFF)
+            out.append(b)
+            enc2, enc1, unenc1 = enc1, e, b
+        return bytes(out)
+
+    take((seed & 6) // 2)                       # ignored bytes
+    length = int.from_bytes(take(4), "little")
+    payload = take(length)
+    assert pos == len(data)
+    return payload
+
+
 def test_project_stream_declares_modules_and_no_protection():
     mods = vba.master_modules()
     text = vba.project_stream(mods).decode("cp1252")
     assert "Document=ThisWorkbook/&H00000000" in text
     assert "Module=XjrRibbon" in text and "Module=xlwings" in text and "Class=Dictionary" in text
     pid = text.split('"')[1]
-    # Protection fields decrypt ([MS-OVBA] 2.4.3) to "not protected", "no password", "visible".
-    from ms_ovba_crypto.ms_ovba_crypto import MsOvbaCrypto  # independent implementation
+    # Protection fields decrypt ([MS-OVBA] 2.4.3.3) to "not protected", "no password", "visible".
     fields = dict(line.split("=", 1) for line in text.splitlines() if line[:3] in ("CMG", "DPB", "GC="))
-    assert MsOvbaCrypto.decrypt(bytes.fromhex(fields["CMG"].strip('"'))) == bytes(4)
-    assert MsOvbaCrypto.decrypt(bytes.fromhex(fields["DPB"].strip('"'))) == b"\0"
-    assert MsOvbaCrypto.decrypt(bytes.fromhex(fields["GC"].strip('"'))) == b"\xff"
+    assert _decrypt(fields["CMG"].strip('"')) == bytes(4)
+    assert _decrypt(fields["DPB"].strip('"')) == b"\0"
+    assert _decrypt(fields["GC"].strip('"')) == b"\xff"
     assert pid.startswith("{") and pid.endswith("}")
 
 
