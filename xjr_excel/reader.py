@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
@@ -65,6 +66,7 @@ def _forms(text: str) -> set[str]:
     return out
 
 
+@lru_cache(maxsize=64)
 def _field_forms(table: S.Table) -> dict[str, list[str]]:
     """header form → field keys; short forms only when they name one field of the table."""
     exact: dict[str, list[str]] = {}
@@ -86,13 +88,21 @@ def _field_forms(table: S.Table) -> dict[str, list[str]]:
     return out
 
 
+@lru_cache(maxsize=8192)
+def _cell_forms(value: str) -> tuple[str, frozenset]:
+    return _header_key(value), frozenset(_forms(value))
+
+
+MAX_HEADER_CHARS = 120     # longer cells are data (企业简介…), never a header
+
+
 def _cell_matches(value, forms: dict[str, list[str]]) -> list[str]:
-    if value is None or value == "" or not isinstance(value, str):
+    if type(value) is not str or not value or len(value) > MAX_HEADER_CHARS:
         return []
-    key = _header_key(value)
+    key, all_forms = _cell_forms(value)
     if key in forms:
         return forms[key]
-    for form in _forms(value):
+    for form in all_forms:
         if form in forms:
             return forms[form]
     return []
@@ -183,10 +193,16 @@ def _find_sheet(spec: S.Spec, table: S.Table, sheets: dict[str, _Sheet]) -> list
     return named + [n for n in sheets if n not in named]
 
 
+_BLANKISH = N.BOXES + "/、|"
+
+
 def _is_blank(v) -> bool:
     if v is None:
         return True
     if isinstance(v, str):
+        c = v[:1]
+        if c and not c.isspace() and c not in _BLANKISH:     # the usual case: real content
+            return False
         t = N.squash(v)
         return not t or all(ch in N.BOXES + "/、|" for ch in t)
     return False
@@ -248,9 +264,7 @@ def _read_table(spec: S.Spec, table: S.Table, sheet: _Sheet, loc: _Located, file
     index = pd.Index(rows_idx, name="row", dtype=int)
     raw_values = pd.DataFrame({k: pd.Series(v, index=index, dtype=object) for k, v in data_cols.items()},
                               index=index, columns=keys)
-    disp = _display_fast
-    raw = pd.DataFrame({k: pd.Series([v if type(v) is str else ("" if v is None else disp(v))
-                                      for v in raw_values[k].tolist()], index=raw_values.index, dtype=object)
+    raw = pd.DataFrame({k: pd.Series(_display_column(raw_values[k].tolist()), index=raw_values.index, dtype=object)
                         for k in keys}, index=raw_values.index, columns=keys)
     columns: dict[str, pd.Series] = {}
     for f in fields:
@@ -332,6 +346,26 @@ def _normalise_column(f: S.Field, values: list, rows: list[int], col0: int | Non
 
 
 _MISS = object()
+
+
+def _display_column(values: list) -> list[str]:
+    """The cells as text; numbers repeat a lot down a column (0, 1, 85 …), so each is formatted once."""
+    seen: dict = {}
+    out = []
+    for v in values:
+        t = type(v)
+        if t is str:
+            out.append(v)
+        elif v is None:
+            out.append("")
+        elif t is float or t is int:
+            s = seen.get(v)
+            if s is None:
+                s = seen[v] = _display_fast(v)
+            out.append(s)
+        else:
+            out.append(N.display(v))
+    return out
 
 
 def _display_fast(v) -> str:
