@@ -32,6 +32,8 @@ SAMPLES = ROOT / "samples"
 PROVINCE = "江苏省"
 NEWER_NANJING = "南京市（第二次报送）.xlsx"
 BROKEN = "泰州市.xlsx"
+ENCRYPTED = "盐城市.xlsx"
+WRONG_TEMPLATE = "企业统计数据.xlsx"
 LOCK = "~$南京市.xlsx"
 PATENTS_I0 = "有效发明专利（个）\n实施期初始值"
 
@@ -172,6 +174,13 @@ def mailbox(tmp_path_factory) -> Path:
     (d / BROKEN).write_bytes(data[: len(data) // 2])          # a truncated e-mail attachment
     (d / LOCK).write_bytes(b"\x0bzhang san  " + b"\x00" * 40)  # what Excel leaves while a file is open
     (d / "说明.txt").write_text("各市材料已收齐。", encoding="utf-8")
+    from msoffcrypto.format.ooxml import OOXMLFile
+    with open(SAMPLES / "常州市.xlsx", "rb") as fin, open(d / ENCRYPTED, "wb") as fout:
+        OOXMLFile(fin).encrypt("1234", fout)                    # sent with an open password
+    wb = openpyxl.Workbook()
+    wb.active.append(["企业名称", "营业收入"])
+    wb.active.append(["某某科技有限公司", 1200])
+    wb.save(d / WRONG_TEMPLATE)                                 # somebody's own table, not the template
     return d
 
 
@@ -192,8 +201,10 @@ def used_files(mailbox: Path) -> list[Path]:
 def test_broken_lock_and_duplicate_city_are_reported(mailbox, merged):
     out, payload = merged
     skipped = {Path(s["file"]).name: s["reason"] for s in payload["skipped"]}
-    assert set(skipped) == {BROKEN, LOCK, "说明.txt", "南京市.xlsx"}
+    assert set(skipped) == {BROKEN, LOCK, "说明.txt", "南京市.xlsx", ENCRYPTED, WRONG_TEMPLATE}
     assert "锁定文件" in skipped[LOCK]
+    assert "加密" in skipped[ENCRYPTED] or "密码" in skipped[ENCRYPTED]
+    assert "模板" in skipped[WRONG_TEMPLATE]
     assert "不是Excel工作簿" in skipped["说明.txt"]
     assert NEWER_NANJING in skipped["南京市.xlsx"] and "填报日期" in skipped["南京市.xlsx"]
     assert skipped[BROKEN]            # the reader's Chinese reason (damaged / not a workbook)
@@ -201,6 +212,7 @@ def test_broken_lock_and_duplicate_city_are_reported(mailbox, merged):
     # the broken file's city is listed as unreadable, so the official asks again
     cities = {c["city"]: c for c in payload["cities"]}
     assert cities["泰州市"]["status"] == "无法读取" and cities["泰州市"]["enterprises"] == 0
+    assert cities["盐城市"]["status"] == "无法读取"
     assert cities["南京市"]["file"] == NEWER_NANJING
     # every other city is merged, under the city its cover names
     assert {c for c, v in cities.items() if v["status"] != "无法读取"} == {city_of(f) for f in used_files(mailbox)}

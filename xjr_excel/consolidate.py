@@ -279,6 +279,8 @@ def consolidate(inputs, output, *, province: str, names_path=None, strict: bool 
     t0 = time.perf_counter()
     spec = get_spec(policy_path)
     inputs = [inputs] if isinstance(inputs, (str, os.PathLike)) else list(inputs)
+    if Path(output).suffix.lower() != ".xlsx":
+        raise errors.UserError(f"全省汇总文件应以.xlsx结尾（当前为“{Path(output).name}”），请修改输出文件名。")
     if names_path:
         _names(names_path)      # a bad reference list stops here, once, not in every city; workers inherit it
     files, skipped = discover(inputs, output)
@@ -428,7 +430,7 @@ def print_summary(payload: dict) -> None:
     t = Table(title=f"{prov['province']}汇总：{prov['cities']}个市纳入名单，共{prov['enterprises']}家重点企业"
                     f"（★{prov['star']}家）、{prov['platforms']}个平台")
     for h in ("城市", "文件", "状态", "重点企业", "★", "平台", "错误", "警告"):
-        t.add_column(h)
+        t.add_column(h, overflow="fold")
     for c in payload["cities"]:
         style = {"合格": "green", "有错误": "yellow", "无法读取": "red"}.get(c["status"], "")
         t.add_row(c["city"], c["file"], f"[{style}]{c['status']}[/]", str(c["enterprises"]), str(c["star"]),
