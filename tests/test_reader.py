@@ -250,3 +250,67 @@ def test_industry_code_and_name_disagree():
 def test_control_characters_are_stripped_for_checking():
     assert N.to_text("张\u200b三\u0007") == "张三"
     assert N.count_chars("一 二\n三\u3000四") == 4
+
+
+def test_libreoffice_saved_copy_reads_the_same(tmp_path):
+    """A second writer (LibreOffice: other XML conventions, recalculated formulas) gives the same findings."""
+    from pathlib import Path as P
+    from xjr_excel import render
+    sample = P(__file__).resolve().parent.parent / "samples" / "苏州市.xlsx"
+    src = tmp_path / "in" / sample.name
+    src.parent.mkdir()
+    src.write_bytes(sample.read_bytes())
+    copy_ = render.convert(src, tmp_path / "lo", "xlsx")
+    ours = {(f.sheet, f.cell, f.rule) for f in validate(read_workbook(src))}
+    theirs = {(f.sheet, f.cell, f.rule) for f in validate(read_workbook(copy_))}
+    assert ours and theirs == ours
+
+
+def test_xlwings_style_values_read_clean():
+    """What xlwings' used_range.value gives: None for blanks, floats for whole numbers, datetimes."""
+    def xl(v):
+        if v == "":
+            return None
+        if isinstance(v, int) and not isinstance(v, bool):
+            return float(v)
+        if isinstance(v, dt.date) and not isinstance(v, dt.datetime):
+            return dt.datetime(v.year, v.month, v.day)
+        return v
+    grids = {name: [[xl(v) for v in row] for row in grid] for name, grid in build_grids().items()}
+    assert validate(read_grids(grids, file="南京市.xlsx"), today=dt.date(2026, 6, 1)) == []
+
+
+def test_pasted_header_and_hidden_blank_rows_are_not_records():
+    grids = build_grids()
+    a3 = grids["附3"]
+    a3.insert(5, list(a3[3]))                      # the header pasted again between two records
+    data = read_grids(grids, file="x.xlsx", hidden_rows={"附3": {20, 21}})
+    assert list(data.tables["a3"].frame["name"]) == ENTERPRISES
+    assert validate(data, today=dt.date(2026, 6, 1)) == []
+
+
+def test_findings_sorted_by_sheet_order_row_column():
+    from conftest_validate import records
+    recs = records()
+    recs["a4"][2]["rd_share_i0"] = 1
+    recs["a3"][1]["ownership"] = "私营"
+    recs["a3"][1]["legal_rep"] = None
+    recs["a1"][2]["miit_batch"] = "3"
+    found = validate(read_grids(build_grids(recs), file="x.xlsx"), today=dt.date(2026, 6, 1))
+    assert [(f.sheet, f.cell) for f in found] == [
+        ("附1", cell_of("a1", 2, "miit_batch")), ("附3", cell_of("a3", 1, "legal_rep")),
+        ("附3", cell_of("a3", 1, "ownership")), ("附4", cell_of("a4", 2, "rd_share_i0"))]
+
+
+def test_side_by_side_tables_with_an_inserted_column():
+    """附5 holds five tables side by side; a column inserted into one of them moves the rest."""
+    grids = build_grids()
+    a5 = grids["附5"]
+    ops = SPEC.table("a5_ops")
+    at = ops.first_col + 2                         # after 申请单位, 年度
+    for r, row in enumerate(a5):
+        row.insert(at - 1, "备注" if r == ops.header_row - 1 else ("已审计" if r >= ops.header_row else ""))
+    data = read_grids(grids, file="x.xlsx")
+    assert data.tables["a5_ops"].columns["revenue"] == at + 1
+    assert data.tables["a5_srv"].columns["unit"] == SPEC.table("a5_srv").first_col + 1
+    assert validate(data, today=dt.date(2026, 6, 1)) == []
