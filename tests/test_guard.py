@@ -45,6 +45,7 @@ REFUSED = {
     "implicit_columns": ("too_big_sheet", ["Sheet1", "第1000列"]),
     "xls_far_cell": ("too_big_sheet", ["第60000行"]),
     "string_count": ("damaged", ["共享字符串表", "4000000000"]),
+    "xls_bad_record": ("damaged", ["文件已损坏"]),
     "encrypted": ("encrypted", ["文件已加密，请去除密码后重新提交", "不会尝试破解"]),
     "encrypted_xls": ("encrypted", ["文件已加密，请去除密码后重新提交", ".xls"]),
 }

@@ -339,6 +339,25 @@ def make_string_count(d: Path) -> Path:
     return p
 
 
+def make_xls_bad_record(d: Path) -> Path:
+    """A legacy .xls whose BOUNDSHEET record claims to run 60000 bytes past the end of the stream."""
+    import olefile
+    p = d / "记录损坏.xls"
+    p.write_bytes(make_xls(d).read_bytes())
+    (d / "南京市_旧版.xls").unlink()
+    with olefile.OleFileIO(str(p), write_mode=True) as ole:
+        wb = bytearray(ole.openstream("Workbook").read())
+        pos = 0
+        while pos + 4 <= len(wb):
+            rtype, ln = struct.unpack_from("<HH", wb, pos)
+            if rtype == 0x0085:
+                struct.pack_into("<H", wb, pos + 2, 60000)
+                break
+            pos += 4 + ln
+        ole.write_stream("Workbook", bytes(wb))
+    return p
+
+
 def make_encrypted(d: Path) -> Path:
     """A real workbook with an open password (ECMA-376 agile encryption, as Excel writes)."""
     from msoffcrypto.format.ooxml import OOXMLFile
@@ -586,7 +605,7 @@ KINDS = {
     "many_members": make_many_members, "entity_expansion": make_entity_expansion,
     "external_entity": make_external_entity, "huge_dimension": make_huge_dimension, "many_rows": make_many_rows,
     "far_cell": make_far_cell, "implicit_columns": make_implicit_columns, "xls_far_cell": make_xls_far_cell,
-    "string_count": make_string_count, "encrypted": make_encrypted, "xls": make_xls, "encrypted_xls": make_encrypted_xls,
+    "string_count": make_string_count, "xls_bad_record": make_xls_bad_record, "encrypted": make_encrypted, "xls": make_xls, "encrypted_xls": make_encrypted_xls,
     "wrong_template": make_wrong_template,
     "city": make_city, "missing_sheet": make_missing_sheet, "renamed_column": make_renamed_column,
     "long_cell": make_long_cell, "odd_text": make_odd_text, "formula_errors": make_formula_errors,

@@ -49,6 +49,7 @@ REFUSED = {
     "implicit_columns": ["第1000列"],
     "xls_far_cell": ["第60000行"],
     "string_count": ["共享字符串表"],
+    "xls_bad_record": ["文件已损坏"],
     "encrypted": ["文件已加密，请去除密码后重新提交"],
     "encrypted_xls": ["文件已加密，请去除密码后重新提交"],
     "wrong_template": ["不是本填报模板", "“附1”", "“企业统计”", "最新模板"],
