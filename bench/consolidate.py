@@ -10,7 +10,7 @@ master template, valid data), then times in the same run:
             of the merged sheets — no validation, no statistics.
 
 Prints both times and the ratio (baseline / ours; > 1 means ours is faster).
-Usage:  python bench/consolidate.py [--cities 200] [--enterprises 50] [--jobs 0] [--keep DIR]
+Usage:  python bench/consolidate.py [--cities 200] [--enterprises 50] [--jobs 0] [--repeat 1] [--keep DIR]
 """
 from __future__ import annotations
 
@@ -219,6 +219,7 @@ def main(argv=None) -> int:
     ap.add_argument("--cities", type=int, default=200)
     ap.add_argument("--enterprises", type=int, default=50)
     ap.add_argument("--jobs", type=int, default=0, help="worker processes for xjr consolidate (0 = CPU count)")
+    ap.add_argument("--repeat", type=int, default=1, help="interleaved runs of each; the best is compared")
     ap.add_argument("--keep", help="keep the generated files in this folder (reused when present)")
     args = ap.parse_args(argv)
 
@@ -233,25 +234,30 @@ def main(argv=None) -> int:
             files = make_city_files(folder, args.cities, args.enterprises)
         print(f"{len(files)} city workbooks in {folder} ({time.perf_counter() - t0:.1f}s to prepare)")
 
-        t0 = time.perf_counter()
-        stages: dict = {}
-        payload = consolidate([folder], work / "province.xlsx", province="测试省", jobs=args.jobs, progress=False,
-                              timings=stages)
-        ours = time.perf_counter() - t0
-        prov = payload["province"]
-        print(f"ours     : {ours:7.2f}s  = read+validate {stages['read_validate']:.2f}s + merge+write "
-              f"{stages['merge_write']:.2f}s  ({prov['cities']} cities, {prov['enterprises']} enterprises, "
-              f"{prov['errors']} errors, {prov['warnings']} warnings, {len(payload['skipped'])} skipped)")
+        ours_runs, base_runs = [], []
+        for i in range(args.repeat):
+            # interleaved, so both see the same machine load; the best run of each is compared
+            t0 = time.perf_counter()
+            stages: dict = {}
+            payload = consolidate([folder], work / "province.xlsx", province="测试省", jobs=args.jobs,
+                                  progress=False, timings=stages)
+            ours_runs.append(time.perf_counter() - t0)
+            prov = payload["province"]
+            print(f"ours     : {ours_runs[-1]:7.2f}s  = read+validate {stages['read_validate']:.2f}s + merge+write "
+                  f"{stages['merge_write']:.2f}s  ({prov['cities']} cities, {prov['enterprises']} enterprises, "
+                  f"{prov['errors']} errors, {prov['warnings']} warnings, {len(payload['skipped'])} skipped)")
 
-        t0 = time.perf_counter()
-        stages = {}
-        rows = baseline(files, work / "baseline.xlsx", stages)
-        base = time.perf_counter() - t0
-        print(f"baseline : {base:7.2f}s  = read {stages['read']:.2f}s + concat+write {stages['write']:.2f}s  "
-              f"(pandas.read_excel engine=openpyxl, pd.concat, to_excel; {rows.get('附1', 0)} rows in 附1 "
-              f"incl. titles; no validation)")
-        print(f"ratio baseline/ours = {base / ours:.2f}x  ({'ours faster' if base > ours else 'ours SLOWER'}; "
-              f"{os.cpu_count()} CPUs)")
+            t0 = time.perf_counter()
+            stages = {}
+            rows = baseline(files, work / "baseline.xlsx", stages)
+            base_runs.append(time.perf_counter() - t0)
+            print(f"baseline : {base_runs[-1]:7.2f}s  = read {stages['read']:.2f}s + concat+write "
+                  f"{stages['write']:.2f}s  (pandas.read_excel engine=openpyxl, pd.concat, to_excel; "
+                  f"{rows.get('附1', 0)} rows in 附1 incl. titles; no validation)")
+        ours, base = min(ours_runs), min(base_runs)
+        print(f"ratio baseline/ours = {base / ours:.2f}x  (best of {args.repeat}: {base:.2f}s / {ours:.2f}s; "
+              f"{'ours faster' if base > ours else 'ours SLOWER'}; {os.cpu_count()} CPUs, "
+              f"load average {os.getloadavg()[0]:.1f})")
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
