@@ -133,6 +133,18 @@ def test_refused(corpus, kind, logdir):
     assert not list(logdir.iterdir()), "a refusal is not an internal error"
 
 
+@pytest.mark.parametrize("kind", ["zip_bomb", "entity_expansion", "encrypted", "far_cell", "renamed_csv"])
+def test_clear_refuses_the_same_files_and_touches_nothing(corpus, kind, logdir):
+    """``xjr clear`` rewrites a file in place: the door must stand before it too (no backup, no temp)."""
+    path = corpus(kind)
+    before = snapshot(path.parent)
+    proc = xjr("clear", path, cwd=path.parent, logdir=logdir)
+    assert proc.returncode == 2, (proc.returncode, proc.stderr)
+    no_traceback(proc)
+    assert REFUSED[kind][0] in proc.stderr
+    assert snapshot(path.parent) == before
+
+
 def test_missing_file_and_folder(tmp_path, logdir):
     proc = xjr("validate", tmp_path / "没有.xlsx", cwd=tmp_path, logdir=logdir)
     assert proc.returncode == 2 and "找不到" in proc.stderr
