@@ -97,6 +97,10 @@ def test_annotate_writes_a_new_file_and_leaves_the_input(files, tmp_path):
     assert sha(files["broken"]) == before
     wb = load_workbook(out)
     assert "附3" in wb.sheetnames and len(wb.sheetnames) > len(load_workbook(files["broken"]).sheetnames)
+    # the marked copy validates to the same findings (marks and the results sheet are not data)
+    again = json.loads(xjr("validate", out, "--json").stdout)["findings"]
+    first = json.loads(xjr("validate", files["broken"], "--json").stdout)["findings"]
+    assert [(f["sheet"], f["cell"], f["rule"]) for f in again] == [(f["sheet"], f["cell"], f["rule"]) for f in first]
 
 
 def test_in_place_keeps_a_backup_and_clear_removes_marks(files, tmp_path):

@@ -26,10 +26,11 @@ def message(spec: Spec, rule_id: str, **ph) -> str:
 
 
 def make(spec: Spec, rule_id: str, *, file: str, sheet: str = "", cell: str = "", field: str = "",
-         value="", **ph) -> Finding:
+         value="", field_label: str | None = None, **ph) -> Finding:
+    """``field`` is the header the finding names; ``field_label`` (shorter) is how the message names it."""
     rule = spec.rule(rule_id)
     value = "" if value is None else str(value)
-    ph.setdefault("field", field)
+    ph.setdefault("field", field_label or field)
     ph.setdefault("sheet", sheet)
     ph.setdefault("value", value)
     return Finding(file=file, sheet=sheet or "", cell=cell or "", field=field or "", value=value,
@@ -56,6 +57,18 @@ def sort_findings(findings, sheet_names) -> list[Finding]:
     order = {n: i for i, n in enumerate(sheet_names)}
     return sorted(findings, key=lambda f: (order.get(f.sheet, -1 if not f.sheet else len(order)),
                                            *_cell_key(f.cell), f.severity != "error", f.rule))
+
+
+def _clip(text: str, n: int) -> str:
+    text = text.replace("\n", " ")
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _short_field(header: str) -> str:
+    """「企业简介（不超过500字，另附页无效）」 → 「企业简介」 in the table (the message has the rest)."""
+    header = header.replace("\n", "")
+    head = header.split("（")[0]
+    return _clip(head if len(header) > 12 and head else header, 24)
 
 
 def to_json(file: str, findings) -> dict:
@@ -87,7 +100,7 @@ def render(file: str, findings, console=None) -> None:
         t.add_column("规则", no_wrap=True, style="dim")
         for f in items:
             level = "[red]错误[/red]" if f.severity == "error" else "[yellow]提示[/yellow]"
-            t.add_row(f.cell or "—", level, f.field.replace("\n", ""), f.value, f.message, f.rule)
+            t.add_row(f.cell or "—", level, _short_field(f.field), _clip(f.value, 24), f.message, f.rule)
         console.print(t)
     colour = "red" if s["errors"] else "yellow"
     console.print(f"[{colour}]{file}：错误 {s['errors']} 处，提示 {s['warnings']} 处"

@@ -51,8 +51,11 @@ class Ctx:
     def add(self, rule: str, td: TableData, row: int | None, key: str, value=None, **ph) -> None:
         if value is None:
             value = self.raw(td, row, key) if row is not None else ""
+        f = td.table.field(key)
+        # messages name the field by its first header line (「企业名称」), 附4 columns by indicator + period
+        label = f.header.replace("\n", "") if f.period else f.header.split("\n")[0]
         self.out.append(make(self.spec, rule, file=self.data.file, sheet=td.sheet, cell=td.cell(row, key),
-                             field=self.header(td, key), value=value, **ph))
+                             field=self.header(td, key), value=value, field_label=label, **ph))
 
     @property
     def batch(self) -> int | None:
