@@ -247,3 +247,11 @@ def test_notes_list_every_rule():
     from pathlib import Path
     notes = (Path(__file__).resolve().parent.parent / "docs" / "notes-validate.md").read_text(encoding="utf-8")
     assert [r.id for r in SPEC.rules if f"`{r.id}`" not in notes] == []
+
+
+def test_plan_rows_deleted_is_empty_plan():
+    recs = records()
+    recs["plan"] = [r for r in recs["plan"] if r["section"] != 2]
+    found = [f for f in run(build_grids(recs)) if f.rule == "plan.empty"]
+    assert [(f.sheet, f.cell) for f in found] == [("实施方案", "D4")]
+    assert "第2部分" in found[0].message

@@ -106,7 +106,7 @@ def is_blank_token(text: str | None, choices=()) -> bool:
 # ---------------------------------------------------------------- numbers
 
 def _number_text(text: str) -> str:
-    t = squash(half_width(text)).replace(",", "").replace("，", "")
+    t = squash(half_width(text)).replace(",", "").replace("，", "").replace("\u2212", "-")
     return _UNIT_RE.sub("", t) if not _NUM_RE.match(t) else t
 
 
@@ -349,7 +349,7 @@ def to_credit_code(value):
     text = clean_text(value)
     if text is None or is_blank_token(text):
         return None
-    return squash(half_width(text)).upper()
+    return squash(half_width(text)).upper().replace("-", "")
 
 
 def to_text(value, choices=()):

@@ -176,7 +176,8 @@ def plan_rules(ctx: Ctx) -> None:
     counts = td.frame["text"].map(N.count_chars)
     for section, limit in ctx.spec.plan_limits.items():
         rows = td.frame.index[sec == section]
-        if len(rows) == 0:
+        if len(rows) == 0:          # the section's rows were deleted: nothing written for it
+            ctx.add("plan.empty", td, None, "text", value="", section=section)
             continue
         total = int(counts[rows].sum())
         if total == 0:
