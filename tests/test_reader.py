@@ -314,3 +314,14 @@ def test_side_by_side_tables_with_an_inserted_column():
     assert data.tables["a5_ops"].columns["revenue"] == at + 1
     assert data.tables["a5_srv"].columns["unit"] == SPEC.table("a5_srv").first_col + 1
     assert validate(data, today=dt.date(2026, 6, 1)) == []
+
+
+def test_side_by_side_tables_without_separator_columns():
+    """The blank columns between 附5's tables deleted: each table still gets its own columns."""
+    grids = build_grids()
+    seps = [t.last_col for t in SPEC.tables_on("a5")][:-1]      # 0-based index of each separator column
+    grids["附5"] = [[v for c, v in enumerate(row) if c not in seps] for row in grids["附5"]]
+    data = read_grids(grids, file="x.xlsx")
+    assert data.tables["a5_ops"].columns["unit"] == SPEC.table("a5_basic").last_col + 1
+    assert list(data.tables["a5_tot"].frame["activities"]) == [12] * 4
+    assert validate(data, today=dt.date(2026, 6, 1)) == []

@@ -129,14 +129,30 @@ class _Located:
     score: int
 
 
+def _split_at_starters(row: list, spans: list[tuple[int, int]], starters: dict) -> list[tuple[int, int]]:
+    """Side-by-side tables whose blank separator column was deleted: every 附5 table starts with
+    申请单位, so a block is also cut before each repeated first-column header."""
+    out = []
+    for a, b in spans:
+        start = a
+        for c in range(a + 1, b + 1):
+            if _cell_matches(row[c], starters):
+                out.append((start, c - 1))
+                start = c
+        out.append((start, b))
+    return out
+
+
 def _locate_in_sheet(grid: list[list], table: S.Table, *, multi: bool,
-                     taken: set[tuple[int, int, int]]) -> _Located | None:
+                     taken: set[tuple[int, int, int]], starters: dict | None = None) -> _Located | None:
     forms = _field_forms(table)
     best: _Located | None = None
     for r, row in enumerate(grid[:HEADER_SCAN_ROWS]):
         if not any(isinstance(v, str) and v for v in row):
             continue
         spans = _blocks(list(row)) if multi else [(0, len(row) - 1)]
+        if multi and starters:
+            spans = _split_at_starters(row, spans, starters)
         for span in spans:
             if (r, *span) in taken:
                 continue
@@ -179,6 +195,15 @@ def _prepare(sheet: _Sheet) -> None:
             for c in range(c1 - 1, min(c2, len(row))):
                 if row[c] in ("", None):
                     row[c] = top
+
+
+@lru_cache(maxsize=16)
+def _starters(tables: tuple) -> dict:
+    """Header forms of the first field of each table sharing a sheet, when they all share it."""
+    firsts = {t.fields[0].key for t in tables}
+    if len(firsts) != 1:
+        return {}
+    return {k: v for k, v in _field_forms(tables[0]).items() if v == [tables[0].fields[0].key]}
 
 
 def _sheet_key(name: str) -> str:
@@ -460,14 +485,16 @@ def _read(sheets: dict[str, _Sheet], *, file: str, spec: S.Spec | None, has_macr
     tables: dict[str, TableData] = {}
     taken: set[tuple[str, int, int, int]] = set()
     for table in spec.tables:
-        multi = len(spec.tables_on(table.sheet)) > 1
+        siblings = spec.tables_on(table.sheet)
+        multi = len(siblings) > 1
+        starters = _starters(tuple(siblings)) if multi else None
         best, best_sheet = None, None
         candidates = _find_sheet(spec, table, sheets)
         sh_spec = spec.sheet(table.sheet)
         named = {_sheet_key(n) for n in (sh_spec.name, *sh_spec.aliases)}
         for name in candidates:
             tk = {(r, a, b) for (s, r, a, b) in taken if s == name}
-            loc = _locate_in_sheet(sheets[name].grid, table, multi=multi, taken=tk)
+            loc = _locate_in_sheet(sheets[name].grid, table, multi=multi, taken=tk, starters=starters)
             if loc is None:
                 continue
             # a sheet found by name wins unless it has nothing of the table
