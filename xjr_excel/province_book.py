@@ -57,7 +57,9 @@ ST_TOTAL = Style(font=F_BOLD, fill=FILL_TOTAL, border=BOX, alignment=A_CENTER)
 ST_BAD = Style(font=F_BOLD, fill=FILL_BAD, border=BOX, alignment=A_CENTER)
 ST_NUM = Style(font=F_BODY, border=BOX, alignment=A_CENTER, number_format="0")
 ST_DEC = Style(font=F_BODY, border=BOX, alignment=A_CENTER, number_format="0.00")
+ST_DATE = Style(font=F_BODY, border=BOX, alignment=A_CENTER, number_format="yyyy-mm-dd")
 ST_ALERT = Style(font=F_RED)
+ST_LINE = Style(font=F_BODY, border=BOX, alignment=Alignment(horizontal="left", vertical="center"))   # one line
 ST_FILE = Style(font=F_NOTE, alignment=Alignment(horizontal="left", vertical="center"))
 ST_TOTAL_DEC = Style(font=F_BOLD, fill=FILL_TOTAL, border=BOX, alignment=A_CENTER, number_format="0.00")
 
@@ -203,7 +205,7 @@ def _merged_table(book: FastBook, inp: BookInput, key: str) -> None:
     headers = ["市"] + [f.header for f in fields] + (["★"] if star_col else [])
     n = len(headers)
     name = inp.spec.sheet(t.sheet).name if key == "a3" else _a5_sheet_name(t)
-    sh = book.sheet(name)
+    sh = book.sheet(name, fit_width=False)      # many columns: print across pages, 市 + name repeated
     sh.widths([10] + [_width(f) for f in fields] + ([6] if star_col else []) + [22, 9, 7])
     sh.ws.freeze_panes = "C5"
     label = inp.spec.sheet(t.sheet).label
@@ -222,6 +224,7 @@ def _merged_table(book: FastBook, inp: BookInput, key: str) -> None:
             sh.append(vals + _source_block(cf, tab.sheet, row))
     sh.ws.auto_filter.ref = f"A4:{get_column_letter(n + 3)}{max(sh.row, 5)}"
     sh.print_setup(landscape=True, title_rows="4:4", area_cols=None)
+    sh.ws.print_title_cols = "A:B"
 
 
 def _merged_a4(book: FastBook, inp: BookInput) -> None:
@@ -230,7 +233,7 @@ def _merged_a4(book: FastBook, inp: BookInput) -> None:
     t = spec.table("a4")
     ind_fields = [f for f in t.fields if f.indicator]
     n = 2 + len(ind_fields)
-    sh = book.sheet(spec.sheet("a4").name)
+    sh = book.sheet(spec.sheet("a4").name, fit_width=False)
     sh.widths([10, 30] + [11] * len(ind_fields) + [22, 9, 7])
     sh.ws.freeze_panes = "C6"
     sh.append([spec.sheet("a4").label], ST_LABEL)
@@ -257,6 +260,7 @@ def _merged_a4(book: FastBook, inp: BookInput) -> None:
                       + _source_block(cf, tab.sheet, row))
     sh.ws.auto_filter.ref = f"A5:{get_column_letter(n + 3)}{max(sh.row, 6)}"
     sh.print_setup(landscape=True, title_rows="4:5", area_cols=None)
+    sh.ws.print_title_cols = "A:B"
 
 
 # ----------------------------------------------------------------------------- 统计
@@ -363,8 +367,8 @@ RUN_TIME_CELL = "B2"     # the only cell that changes between two runs on the sa
 
 
 def _record_sheet(book: FastBook, inp: BookInput) -> None:
-    sh = book.sheet("合并记录")
-    sh.widths([6, 30, 66, 10, 8, 12, 6, 9, 9, 9, 6, 6, 22, 60])
+    sh = book.sheet("合并记录", fit_width=False)
+    sh.widths([9, 30, 66, 10, 8, 12, 6, 9, 9, 9, 6, 6, 22, 60])
     sh.ws.freeze_panes = "A5"
     sh.append(["合并记录"], ST_SUB)
     sh.append(["合并时间", inp.run_time], [ST_CELL_C, ST_CELL])
@@ -374,9 +378,8 @@ def _record_sheet(book: FastBook, inp: BookInput) -> None:
     for i, f in enumerate(inp.files, start=1):
         vals = [i, f["file"], f["sha256"], f["city"], f["city_from"], f["filled_on"], f["batch"], f["year"],
                 f["rows"], f["status"], f["errors"], f["warnings"], f["action"], f["reason"]]
-        st = [ST_CELL_C, ST_CELL, ST_CELL, ST_CELL_C, ST_CELL_C, Style(font=F_BODY, border=BOX, alignment=A_CENTER,
-              number_format="yyyy-mm-dd"), ST_NUM, ST_NUM, ST_NUM, ST_BAD if f["status"] != "合格" else ST_CELL_C,
-              ST_NUM, ST_NUM, ST_CELL, ST_CELL]
+        st = [ST_CELL_C, ST_CELL, ST_LINE, ST_CELL_C, ST_CELL_C, ST_DATE, ST_NUM, ST_NUM, ST_NUM, ST_BAD if f["status"] != "合格" else ST_CELL_C,
+              ST_NUM, ST_NUM, ST_CELL, ST_LINE]
         sh.append(vals, st)
     sh.ws.auto_filter.ref = f"A4:N{max(sh.row, 5)}"
     sh.print_setup(landscape=True, title_rows="4:4", area_cols=14)

@@ -96,7 +96,8 @@ class FastSheet:
                 quoted = is_formula_like(v)
                 s = sid(st, quote=True) if quoted else sid(st)
                 text = _escape(v)
-                space = ' xml:space="preserve"' if (text[:1].isspace() or text[-1:].isspace()) else ""
+                keep = text[:1].isspace() or text[-1:].isspace() or "\n" in text
+                space = ' xml:space="preserve"' if keep else ""
                 out.append(f'<c r="{ref}"{_s(s)} t="inlineStr"><is><t{space}>{text}</t></is></c>')
             elif isinstance(v, bool):
                 out.append(f'<c r="{ref}"{_s(sid(st))} t="b"><v>{int(v)}</v></c>')
