@@ -177,6 +177,15 @@ def test_zip_bomb_peak_memory_under_500_mib(corpus, kind, logdir):
     assert maxrss_kib < 500 * 1024, f"peak {maxrss_kib / 1024:.0f} MiB"
 
 
+def test_mutated_workbooks_never_abort_hang_or_exhaust_memory(tmp_path):
+    """A fixed sample of attribute mutations through the door and the reader (see fuzz_reader.py)."""
+    import fuzz_reader
+    result = fuzz_reader.run(seed=2026, count=60, work=tmp_path, timeout=180)
+    print(result["stats"])
+    assert not result["bad"], result["bad"]
+    assert sum(result["stats"].values()) == 60
+
+
 # --------------------------------------------------------------------------
 # 2. Partial damage is findings, not failure
 # --------------------------------------------------------------------------
