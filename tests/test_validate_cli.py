@@ -119,3 +119,17 @@ def test_in_place_keeps_a_backup_and_clear_removes_marks(files, tmp_path):
     assert len(load_workbook(cleared).sheetnames) < len(marked_sheets)
     r = xjr("validate", cleared, "--json")
     assert json.loads(r.stdout)["summary"]["errors"] == 1      # the data is unchanged, only marks went
+
+
+def test_policy_file_changes_thresholds(files, tmp_path):
+    """Policy is data: a stricter R&D threshold in a copy of policy.toml turns the same workbook red."""
+    from xjr_excel.policy import default_data_dir
+    text = (default_data_dir() / "policy.toml").read_text(encoding="utf-8")
+    assert "rd_share_min = 4 " in text
+    policy = tmp_path / "policy.toml"
+    policy.write_text(text.replace("rd_share_min = 4 ", "rd_share_min = 6 "), encoding="utf-8")
+    r = xjr("validate", files["clean"], "--json", "--policy", policy)
+    assert r.returncode == 1, r.stderr
+    found = json.loads(r.stdout)["findings"]
+    assert {f["rule"] for f in found} == {"a4.rd_share"}
+    assert len(found) == 3 and all("低于6%" in f["message"] for f in found)

@@ -54,3 +54,15 @@ def test_every_record_read(results, name):
     assert len(data.tables["a3"].frame) == info["enterprises"]      # the manifest counts 附3 records
     assert len(data.tables["a2"].frame) == info["platforms"]
     assert data.cover["city"] == info["city"] and data.cover["batch"] == info["batch"]
+
+
+def test_macro_sample_is_read_without_running_or_changing_it(results):
+    import hashlib
+    xlsm = [n for n in FILES if n.endswith(".xlsm")]
+    assert xlsm
+    for name in xlsm:
+        data, _ = results[name]
+        assert data.has_macros
+        before = hashlib.sha256((SAMPLES / name).read_bytes()).hexdigest()
+        validate_file(SAMPLES / name)
+        assert hashlib.sha256((SAMPLES / name).read_bytes()).hexdigest() == before
