@@ -562,6 +562,11 @@ def read_grids(grids: dict[str, list[list]], *, file: str, spec: S.Spec | None =
                  percent_lookup=lambda sheet, wanted: set(pc.get(sheet, ())) & wanted)
 
 
+def _ours(sheet_name: str) -> bool:
+    """Sheets the toolkit itself adds (marks.MARKS_PREFIX sheets, annotate.RESULTS_SHEET): never read as data."""
+    return sheet_name.startswith("_xjr_") or sheet_name == "校验结果"
+
+
 def _guard(path):
     try:
         from . import guard
@@ -587,8 +592,11 @@ def read_workbook(path, spec: S.Spec | None = None) -> WorkbookData:
     try:
         sheets = {}
         for meta in book.sheets_metadata:
-            if str(meta.typ).endswith("WorkSheet") is False and "Work" not in str(meta.typ):
+            if "Work" not in str(meta.typ):
                 continue        # chart sheets and macro sheets hold no table
+            if _ours(meta.name):
+                sheets[meta.name] = _Sheet(meta.name, [])     # our own marks / results: not data
+                continue
             grid = book.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)
             ex = parts.extras(meta.name)
             sheets[meta.name] = _Sheet(meta.name, grid, ex.hidden_rows, ex.merged, ex.errors)
