@@ -255,6 +255,15 @@ def test_output_that_is_an_input_is_refused(corpus, tmp_path, logdir):
     assert snapshot(src.parent) == before
 
 
+def test_annotate_onto_the_input_is_refused(corpus, logdir):
+    src = corpus("city")
+    before = snapshot(src.parent)
+    proc = xjr("validate", src, "--annotate", src, cwd=src.parent, logdir=logdir)
+    no_traceback(proc)
+    assert proc.returncode == 2 and "输入文件相同" in proc.stderr, proc.stderr
+    assert snapshot(src.parent) == before
+
+
 def test_merge_keeps_readable_cities_when_others_are_bad(corpus, tmp_path, logdir):
     inbox = tmp_path / "收件箱"
     inbox.mkdir()
