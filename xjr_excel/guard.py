@@ -304,10 +304,6 @@ def _msoffcrypto_encrypted(path: Path) -> bool | None:
 # Zip (OOXML) packages
 # --------------------------------------------------------------------------
 
-class _Bomb(Exception):
-    pass
-
-
 def _damaged(path: Path, detail: str) -> InputRejected:
     return _reject(f"文件已损坏（{detail}），无法读取。可能是邮件附件下载不完整或保存时中断。"
                    f"请在Excel中打开并重新保存（另存为.xlsx）后提交；如无法打开，请向报送单位索取原文件。", path, "damaged")
