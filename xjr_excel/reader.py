@@ -597,8 +597,14 @@ def read_workbook(path, spec: S.Spec | None = None) -> WorkbookData:
             if _ours(meta.name):
                 sheets[meta.name] = _Sheet(meta.name, [])     # our own marks / results: not data
                 continue
-            grid = book.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)
-            ex = parts.extras(meta.name)
+            try:
+                grid = book.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)
+                ex = parts.extras(meta.name)
+            except Exception as e:  # noqa: BLE001 - calamine/zip/xlrd errors on a damaged part
+                raise InputRejected(
+                    f"工作表“{meta.name}”已损坏，无法读取（{type(e).__name__}: {e}）。"
+                    f"请在Excel或WPS中打开该文件，确认内容无误后另存为.xlsx再提交。",
+                    file=str(path), kind="damaged") from None
             sheets[meta.name] = _Sheet(meta.name, grid, ex.hidden_rows, ex.merged, ex.errors)
         has_macros = bool(getattr(info, "has_macros", False)) or parts.has_macros()
         return _read(sheets, file=str(path), spec=spec, has_macros=has_macros,

@@ -87,8 +87,12 @@ class XlsxParts:
             if r:
                 ex.hidden_rows.add(int(r.group(2)))
         for m in (_MERGE.finditer(xml) if b"mergeCell" in xml else ()):
-            c1, r1, c2, r2 = range_boundaries(m.group(1).decode())
-            ex.merged.append((r1, c1, r2, c2))
+            try:
+                c1, r1, c2, r2 = range_boundaries(m.group(1).decode())
+            except ValueError:
+                continue          # a damaged merge reference: the cells keep their own values
+            if None not in (c1, r1, c2, r2):
+                ex.merged.append((r1, c1, r2, c2))
         for m in (_ERROR_CELL.finditer(xml) if b't="e"' in xml else ()):
             r = _ATTR_R.search(m.group(1))
             v = _V.search(m.group(2))
