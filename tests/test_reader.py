@@ -325,3 +325,18 @@ def test_side_by_side_tables_without_separator_columns():
     assert data.tables["a5_ops"].columns["unit"] == SPEC.table("a5_basic").last_col + 1
     assert list(data.tables["a5_tot"].frame["activities"]) == [12] * 4
     assert validate(data, today=dt.date(2026, 6, 1)) == []
+
+
+def test_damaged_sheet_is_refused_with_a_message(tmp_path):
+    """A broken <dimension> that gets past the guard: calamine fails; the user gets a sentence, not a traceback."""
+    good = write_xlsx(build_grids(), tmp_path / "good.xlsx")
+    bad = tmp_path / "南京市.xlsx"
+    with zipfile.ZipFile(good) as z, zipfile.ZipFile(bad, "w") as out:
+        for n in z.namelist():
+            data = z.read(n)
+            if n.startswith("xl/worksheets/") and b'<dimension ref="A1:C7"' in data:
+                data = data.replace(b'<dimension ref="A1:C7"', b'<dimension ref="A0:C7"')
+            out.writestr(n, data)
+    with pytest.raises(InputRejected) as e:
+        read_workbook(bad)
+    assert e.value.kind == "damaged" and "附1" in e.value.message and "另存为" in e.value.message
