@@ -12,7 +12,6 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 from stdnum.cn import uscc
 
-from xjr_excel import spec as S
 from xjr_excel.spec import get_spec
 
 SPEC = get_spec()

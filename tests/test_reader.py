@@ -2,7 +2,6 @@
 checking only, nothing executed or changed."""
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import hashlib
 import zipfile

@@ -6,7 +6,6 @@ through reader.read_grids — the same core the file reader and the Excel ribbon
 """
 from __future__ import annotations
 
-import copy
 import datetime as dt
 
 import pytest

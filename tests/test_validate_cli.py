@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from conftest_validate import ENTERPRISES, build_grids, cell_of, with_value, write_xlsx
+from conftest_validate import build_grids, cell_of, with_value, write_xlsx
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -33,10 +33,6 @@ _UNIT_RE = re.compile(r"(万元|元|人|个|项|次|户次|户|家|年)$")
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 
 
-def has_control_chars(text: str) -> bool:
-    return bool(_CONTROL_RE.search(text))
-
-
 def strip_control(text: str) -> str:
     return _CONTROL_RE.sub("", text)
 

@@ -85,9 +85,6 @@ def _key(v) -> str | None:
 
 # ---------------------------------------------------------------- field rules (schemas)
 
-_EXPECTED_CHOICES = "、".join
-
-
 def field_rules(ctx: Ctx) -> None:
     for td in ctx.data.tables.values():
         if not td.sheet or td.frame.empty:

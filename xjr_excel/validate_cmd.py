@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from . import findings as F
-from .errors import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE, UserError
+from .errors import EXIT_FINDINGS, EXIT_OK, UserError
 from .spec import get_spec
 
 
@@ -75,5 +75,3 @@ def cli_main(args) -> int:
         return clear_main(args)
     return validate_main(args)
 
-
-__all__ = ["cli_main", "EXIT_UNREADABLE"]
