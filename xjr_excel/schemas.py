@@ -11,6 +11,7 @@ check, never min/max/choice as well.
 """
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
 
 import numpy as np
@@ -36,15 +37,16 @@ def _flags(s: pd.Series, pred) -> pd.Series:
 
 # While one table is validated, each column's Unparsed reasons are computed once and shared by
 # all its checks (formula error / type / choice), instead of one pass over the column per check.
-_REASONS: dict | None = None
+_LOCAL = threading.local()      # per thread: the ribbon and a CLI run may validate side by side
 
 
 def _reasons(s: pd.Series) -> np.ndarray:
-    if _REASONS is not None and s.name in _REASONS and len(_REASONS[s.name]) == len(s):
-        return _REASONS[s.name]
+    memo = getattr(_LOCAL, "reasons", None)
+    if memo is not None and s.name in memo and len(memo[s.name]) == len(s):
+        return memo[s.name]
     arr = np.array([v.reason if type(v) is Unparsed else "" for v in s.to_numpy(dtype=object)], dtype=object)
-    if _REASONS is not None:
-        _REASONS[s.name] = arr
+    if memo is not None:
+        memo[s.name] = arr
     return arr
 
 
@@ -121,10 +123,9 @@ def table_schema(table: S.Table) -> pa.DataFrameSchema:
 
 def failures(table: S.Table, frame: pd.DataFrame) -> pd.DataFrame:
     """(row, column, check) of every failed cell, from one lazy validation."""
-    global _REASONS
     if frame.empty:
         return pd.DataFrame(columns=["index", "column", "check"])
-    _REASONS = {}
+    _LOCAL.reasons = {}
     try:
         table_schema(table).validate(frame, lazy=True)
     except pa.errors.SchemaErrors as e:
@@ -132,5 +133,5 @@ def failures(table: S.Table, frame: pd.DataFrame) -> pd.DataFrame:
         fc = fc[fc["index"].notna() & fc["column"].notna()]
         return fc[["index", "column", "check"]].astype({"index": int})
     finally:
-        _REASONS = None
+        _LOCAL.reasons = None
     return pd.DataFrame(columns=["index", "column", "check"])
