@@ -530,7 +530,7 @@ def _read(sheets: dict[str, _Sheet], *, file: str, spec: S.Spec | None, has_macr
             f = table.field(key)
             if f.required:
                 findings.append(make(spec, "file.column_missing", file=file, sheet=td.sheet,
-                                     cell=td.cell(None, key), field=f.header.replace("\n", ""),
+                                     cell=td.cell(None, key), field=f.label,
                                      value=""))
     cover, cover_cells = _read_cover(spec, sheets, file, findings)
     return WorkbookData(file=file, spec=spec, tables=tables, cover=cover, cover_cells=cover_cells,

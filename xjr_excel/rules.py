@@ -40,7 +40,7 @@ class Ctx:
         return td if td is not None and td.sheet else None
 
     def header(self, td: TableData, key: str) -> str:
-        return td.table.field(key).header.replace("\n", "")
+        return td.table.field(key).label
 
     def raw(self, td: TableData, row: int, key: str) -> str:
         try:
@@ -52,8 +52,7 @@ class Ctx:
         if value is None:
             value = self.raw(td, row, key) if row is not None else ""
         f = td.table.field(key)
-        # messages name the field by its first header line (「企业名称」), 附4 columns by indicator + period
-        label = f.header.replace("\n", "") if f.period else f.header.split("\n")[0]
+        label = f.label
         self.out.append(make(self.spec, rule, file=self.data.file, sheet=td.sheet, cell=td.cell(row, key),
                              field=self.header(td, key), value=value, field_label=label, **ph))
 

@@ -44,6 +44,16 @@ class Field:
     indicator: str = ""               # 附4: indicator key
     period: str = ""                  # 附4: i0 / y1 / y2
     formula: str = ""                 # computed column (not user input)
+    short: str = ""                   # name in messages when the header is long
+
+    @property
+    def label(self) -> str:
+        """How messages name the field: 「平台名称」, 「有效发明专利（个）·实施期初始值」."""
+        if self.short:
+            return self.short
+        if self.period:
+            return self.header.replace("\n", "·")
+        return self.header.split("\n")[0]
 
     @property
     def number_format(self) -> str:
@@ -292,19 +302,19 @@ def _tables(p: Policy, indicators: tuple[Indicator, ...], industry_choices: tupl
 
     a1 = T("a1", "T1_KeyEnterprises", "a1", "重点“小巨人”企业名单汇总表", (
         seq,
-        F("name", "企业名称\n（须与工业和信息化部公布的名称一致）", TEXT, unique=True, width=44,
+        F("name", "企业名称\n（须与工业和信息化部公布的名称一致）", TEXT, unique=True, width=44, short="企业名称",
           hint="须与工业和信息化部公布的名称完全一致（含括号的全角/半角）", aliases=("企业名称",)),
-        F("miit_batch", "国家级专精特新“小巨人”\n企业批次", CHOICE, batches, width=22,
+        F("miit_batch", "国家级专精特新“小巨人”\n企业批次", CHOICE, batches, width=22, short="国家级“小巨人”批次",
           hint=f"从下拉列表选择：第一批…{batches[-1]}", aliases=("国家级专精特新“小巨人”企业批次", "小巨人批次", "批次")),
     ), header_row=4, template_rows=rows["a1"], record="企业", key_field="name")
 
     a2 = T("a2", "T2_Platforms", "a2", "支持国家（或省级）中小企业公共服务示范平台名单汇总表", (
         seq,
         F("name", "国家（或省级）中小企业公共服务示范平台名称\n（具有独立法人资格，须与公布名称一致）", TEXT, unique=True,
-          width=40, hint="具有独立法人资格的单位全称，须与公布名称一致", aliases=("平台名称", "示范平台名称")),
-        F("content", f"提供服务内容\n（{lim['service_content']}字以内）", TEXT, max_len=lim["service_content"], width=40,
+          width=40, short="平台名称", hint="具有独立法人资格的单位全称，须与公布名称一致", aliases=("平台名称", "示范平台名称")),
+        F("content", f"提供服务内容\n（{lim['service_content']}字以内）", TEXT, max_len=lim["service_content"], width=40, short="提供服务内容",
           hint=f"不超过{lim['service_content']}字", aliases=("提供服务内容", "服务内容")),
-        F("doc_no", "工业和信息化部（或省级中小企业\n主管部门）认定文号", TEXT, width=30,
+        F("doc_no", "工业和信息化部（或省级中小企业\n主管部门）认定文号", TEXT, width=30, short="认定文号",
           hint="发文机关代字〔年份〕序号号，如：工信部企业函〔2020〕123号（用六角括号〔〕）",
           aliases=("认定文号", "文号")),
     ), header_row=4, template_rows=rows["a2"], record="平台", key_field="name")
@@ -326,7 +336,7 @@ def _tables(p: Policy, indicators: tuple[Indicator, ...], industry_choices: tupl
         F("product_category", "主导产品类别", TEXT, width=26,
           hint="《统计用产品分类目录》第四级或第五级类别名称及8位或10位代码，如：3441020100 气体压缩机；新产品请注明“新产品”"),
         F("product_name", "主导产品名称", TEXT, width=18),
-        F("four_base", "是否属于《工业“四基”发展目录》所列重点领域", CHOICE, yes_no_first, width=12,
+        F("four_base", "是否属于《工业“四基”发展目录》所列重点领域", CHOICE, yes_no_first, width=12, short="是否属于“四基”重点领域",
           hint="否 / 是；选“是”须在右侧选择具体类别", aliases=("是否属于四基重点领域", "四基")),
         F("four_base_category", "“四基”具体类别", CHOICE, tuple(c["four_base_category"]), required=False, width=22,
           hint="“四基”选“是”时必填"),
