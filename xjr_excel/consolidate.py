@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import sys
+import time
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
@@ -253,7 +254,7 @@ def _superseded_reason(old: CityFile, new: CityFile) -> str:
     return f"同一城市“{new.city}”收到多个文件，已采用“{new.name}”（{why}）；本文件未合并。"
 
 
-def _consensus(values: dict[str, int | None], what: str) -> tuple[int | None, str | None]:
+def _consensus(values: dict[str, int | None], what: str, fmt: str) -> tuple[int | None, str | None]:
     """The value most cities gave (ties: the smaller), and a notice when cities disagree."""
     counts = Counter(v for v in values.values() if v is not None)
     if not counts:
@@ -261,8 +262,9 @@ def _consensus(values: dict[str, int | None], what: str) -> tuple[int | None, st
     best = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
     if len(counts) == 1:
         return best, None
-    detail = "、".join(f"{c}{v}" for c, v in sorted(values.items(), key=lambda kv: collate(kv[0])) if v is not None)
-    return best, f"各市封面的{what}不一致（{detail}），标题按多数城市的{best}；请与相关城市核实。"
+    detail = "、".join(f"{c}{fmt.format(v)}" for c, v in sorted(values.items(), key=lambda kv: collate(kv[0]))
+                      if v is not None)
+    return best, f"各市封面的{what}不一致（{detail}），标题按多数城市的{fmt.format(best)}；请与相关城市核实。"
 
 
 # ----------------------------------------------------------------------------- the command
@@ -275,7 +277,6 @@ def consolidate(inputs, output, *, province: str, names_path=None, strict: bool 
     ``run_time`` (default now) is written to 合并记录 only; ``timings``, when given, receives the
     seconds spent reading + validating and writing (for the benchmark).
     """
-    import time
     t0 = time.perf_counter()
     spec = get_spec(policy_path)
     inputs = [inputs] if isinstance(inputs, (str, os.PathLike)) else list(inputs)
@@ -309,8 +310,8 @@ def consolidate(inputs, output, *, province: str, names_path=None, strict: bool 
     total = province_total(stats, spec)
     duplicates = find_duplicates(chosen, collate)
 
-    batch, batch_note = _consensus({cf.city: cf.batch for cf in included}, "批次")
-    year, year_note = _consensus({cf.city: cf.year for cf in included}, "申报年度")
+    batch, batch_note = _consensus({cf.city: cf.batch for cf in included}, "批次", "第{}批")
+    year, year_note = _consensus({cf.city: cf.year for cf in included}, "申报年度", "{}年")
     notices = [n for n in (batch_note, year_note) if n]
     if strict:
         left_out = [cf.city for cf in chosen if id(cf) not in inc_ids]
