@@ -460,6 +460,8 @@ def test_exit_codes_all_clean_and_nothing_readable(tmp_path):
         shutil.copy2(f, d / f.name)
     p = consolidate([d], tmp_path / "ok.xlsx", province=PROVINCE, jobs=1, progress=False)
     assert [c["status"] for c in p["cities"]] == ["合格"] and exit_code(p) == 0
+    p = consolidate([d, tmp_path / "没有这个文件.xlsx"], tmp_path / "ok.xlsx", province=PROVINCE, jobs=1, progress=False)
+    assert "找不到" in p["skipped"][0]["reason"] and exit_code(p) == 1
     bad = tmp_path / "bad"
     bad.mkdir()
     (bad / "镇江市.xlsx").write_bytes(b"PK\x03\x04 not really a zip")
