@@ -23,7 +23,7 @@ from pathlib import Path
 
 from . import errors
 from .atomic import atomic_path
-from .province_model import (STATUS_ERRORS, STATUS_OK, STATUS_UNREADABLE, CityFile, Rows, city_from_filename,
+from .province_model import (MACRO_NOTE, STATUS_ERRORS, STATUS_OK, STATUS_UNREADABLE, CityFile, Rows, city_from_filename,
                              norm_city, plain)
 from .province_stats import IndustryIndex, CityStats, city_stats, find_duplicates, province_total
 from .spec import Spec, attachment_tables, get_spec
@@ -56,8 +56,10 @@ def discover(inputs, output=None) -> tuple[list[Path], list[dict]]:
 
     def consider(p: Path, explicit: bool):
         rp = p.resolve()
+        if explicit and out is not None and rp == out:
+            raise errors.UserError(f"输出文件“{p}”与输入文件相同。为避免覆盖城市报送的原始数据，请换一个输出文件名。")
         if rp in seen or (out is not None and rp == out):
-            return
+            return                   # the previous output lying in the inbox folder: never an input
         seen.add(rp)
         if p.name.startswith("~$"):
             skipped.append({"file": str(p), "reason": LOCK_REASON})
@@ -141,6 +143,7 @@ def _fill_from_data(cf: CityFile, data, findings, spec: Spec) -> None:
     cf.warnings = sum(1 for f in findings if f.severity == "warning")
     cf.findings_by_rule = dict(sorted(Counter(f.rule for f in findings).items()))
     cf.status = STATUS_ERRORS if cf.errors else STATUS_OK
+    cf.has_macros = bool(data.has_macros)
 
     found_any = False
     for t in attachment_tables(spec):
@@ -319,6 +322,7 @@ def consolidate(inputs, output, *, province: str, names_path=None, strict: bool 
             notices.append(f"按 --strict，有错误的城市未纳入名单：{'、'.join(left_out)}。")
 
     record_rows = _record_rows(read, skipped, chosen, included, superseded, strict)
+    notices += [f"{cf.name}：{MACRO_NOTE}" for cf in read if cf.has_macros]
     payload = {
         "cities": [{"city": s.city, "file": s.file, "status": s.status, "enterprises": s.enterprises,
                     "platforms": s.platforms, "star": s.star, "errors": s.errors, "warnings": s.warnings}
@@ -361,6 +365,8 @@ def _record_rows(read, skipped, chosen, included, superseded, strict) -> list[di
         else:
             action = "未合并（无法读取）"
         reason = next((s["reason"] for s in skipped if s["file"] == cf.path), "")
+        if cf.has_macros:
+            reason = f"{reason} {MACRO_NOTE}".strip()
         rows.append({"file": cf.name, "sha256": cf.sha256, "city": cf.city or city_from_filename(Path(cf.name).stem),
                      "city_from": cf.city_from, "filled_on": cf.filled_on, "batch": cf.batch, "year": cf.year,
                      "rows": cf.rows_read if cf.readable else 0, "status": cf.status, "errors": cf.errors,

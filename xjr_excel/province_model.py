@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 STATUS_OK, STATUS_ERRORS, STATUS_UNREADABLE = "合格", "有错误", "无法读取"
+MACRO_NOTE = "文件含宏（VBA），已只按数据读取，宏未运行。"
 
 
 @dataclass
@@ -52,6 +53,7 @@ class CityFile:
     department: str = ""
     errors: int = 0
     warnings: int = 0
+    has_macros: bool = False      # a VBA project was in the file: read as data, never run
     tables: dict[str, Rows] = field(default_factory=dict)
     findings_by_rule: dict[str, int] = field(default_factory=dict)
 
