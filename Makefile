@@ -6,7 +6,7 @@ XJR    := $(VENV)/bin/xjr
 OUT    ?= out
 MASTER := workbook/xjr-master.xlsm
 
-.PHONY: venv install workbook samples demo test bench clean
+.PHONY: venv install workbook samples demo test bench clean wheelhouse docs
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -42,3 +42,14 @@ bench: install
 
 clean:
 	rm -rf $(VENV) $(OUT) build *.egg-info
+
+# An offline installer for intranet PCs: the package and every dependency as wheels.
+# Build it on a machine of the target platform (Windows wheels for Windows users).
+wheelhouse: $(PY)
+	$(PY) -m pip wheel -q -w wheelhouse .
+	@echo "wheelhouse/ ready: pip install --no-index --find-links wheelhouse xjr-excel"
+
+docs: install
+	$(PY) docs/render.py
+	$(PY) docs/render_annotated.py
+	$(PY) docs/province_png.py
