@@ -331,6 +331,10 @@ def _style_results(ws, plan: AnnotationPlan) -> None:
     total_row = plan.table_header_row - 1       # 合计 row sits just above the blank row
     for c in range(1, 5):
         ws.cell(total_row, c).font = bold
+    centre = Alignment(horizontal="center")     # counts sit under their headers, not at the far edge
+    for r in range(plan.count_header_row + 1, total_row + 1):
+        for c in range(2, 5):
+            ws.cell(r, c).alignment = centre
     sev_fill = {"错误": PatternFill("solid", fgColor=M.ERROR_FILL), "警告": PatternFill("solid", fgColor=M.WARNING_FILL)}
     wrap, top = Alignment(wrap_text=True, vertical="top"), Alignment(vertical="top")
     for r in range(plan.table_header_row + 2, len(plan.results) + 1):
