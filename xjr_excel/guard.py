@@ -499,15 +499,23 @@ class _SheetExtent:
     replay the positions the way a reader does: explicit r="B7" where given, else the
     next row / next column.  Tags are never split between chunks: each pass stops at
     the last "<" ("<" cannot occur inside a tag), the rest waits for the next chunk.
+
+    Replaying tag by tag in Python is slow on big sheets, so each chunk first gets a
+    few C-speed passes (``_Fast``): when every cell and row tag in it is the plain
+    ``<c r="B7"`` / ``<row r="7"`` form and none lies beyond the limits, counting the
+    tags gives the same verdict as the replay.  Anything else in the chunk (tags without
+    r=, namespace prefixes, odd refs, a position past the limits, <cols> and friends)
+    sends that chunk through the replay, which also words the refusal.
     """
     TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]{0,15}:)?(row|c)(?=[\s/>])([^<]*)")
     REF = re.compile(rb"""\br\s*=\s*["']([A-Za-z]{0,3})(\d{1,9})["']""")
 
-    def __init__(self):
+    def __init__(self, lim: dict):
         self.rows = self.cells = 0           # tags seen
-        self.max_row = self.max_col = 0      # farthest position
+        self.max_row = self.max_col = 0      # farthest position (replayed chunks; fast ones stay within limits)
         self._row = self._col = 0
         self._tail = b""
+        self._fast = _Fast.for_limits(lim["max_rows_per_sheet"], lim["max_columns_per_sheet"])
 
     def feed(self, chunk: bytes, final: bool = False) -> None:
         data = self._tail + chunk
@@ -518,7 +526,27 @@ class _SheetExtent:
                 return
             cut = len(data)                  # one giant "tag": not a sheet we read
         self._tail = data[cut:]
-        for m in self.TAG.finditer(data, 0, cut):
+        if not self._counted(data, cut):
+            self._replay(data, cut)
+
+    def _counted(self, data: bytes, end: int) -> bool:
+        """Count the chunk's tags if they are all plain and within limits; False if it needs the replay."""
+        f = self._fast
+        if f.PREFIXED.search(data, 0, end) or f.odd_cell.search(data, 0, end) or f.odd_row.search(data, 0, end):
+            return False
+        self.cells += data.count(b'<c r="', 0, end)
+        self.rows += data.count(b'<row r="', 0, end)
+        # the replay of a later chunk goes on from this chunk's last tag
+        last_c, last_row = data.rfind(b'<c r="', 0, end), data.rfind(b'<row r="', 0, end)
+        if last_c > last_row:
+            m = _Fast.CELL.match(data, last_c)
+            self._col, self._row = _col_number(m.group(1).decode()), int(m.group(2))
+        elif last_row >= 0:
+            self._row, self._col = int(_Fast.ROW.match(data, last_row).group(1)), 0
+        return True
+
+    def _replay(self, data: bytes, end: int) -> None:
+        for m in self.TAG.finditer(data, 0, end):
             ref = self.REF.search(m.group(2))
             if m.group(1) == b"row":
                 self.rows += 1
@@ -544,10 +572,66 @@ class _SheetExtent:
             raise _too_big(path, sheet, f"有超过{max_rows * max_cols}个单元格", lim)
 
 
+class _Fast:
+    """The patterns of the counting pass for one pair of limits.
+
+    ``odd_cell`` / ``odd_row`` find any ``<c`` / ``<row`` that is not the plain form with an
+    explicit position within the limits (other tags such as <cols> are found too; they only
+    cost a replay).  Plain refs are what Excel writes: 1-3 upper-case letters, 1-9 digits
+    without a leading zero, double quotes — the forms the replay's REF reads the same way.
+    """
+    CELL = re.compile(rb'<c r="([A-Z]{1,3})([1-9][0-9]{0,8})"')
+    ROW = re.compile(rb'<row r="([1-9][0-9]{0,8})"')
+    PREFIXED = re.compile(rb":(?:c|row)")     # <x:c …>: a namespace prefix hides a tag from the patterns
+    _cache: dict = {}
+
+    def __init__(self, max_rows: int, max_cols: int):
+        row_ok = _at_most(str(max_rows) if max_rows > 0 else "", "0123456789", first="1", longest=9).encode()
+        col_ok = _at_most(_col_letters(max_cols), "ABCDEFGHIJKLMNOPQRSTUVWXYZ", first="A", longest=3).encode()
+        self.odd_cell = re.compile(rb'<c(?! r="(?:%s)(?:%s)")' % (col_ok, row_ok))
+        self.odd_row = re.compile(rb'<row(?! r="(?:%s)")' % row_ok)
+
+    @classmethod
+    def for_limits(cls, max_rows: int, max_cols: int) -> "_Fast":
+        key = (max_rows, max_cols)
+        if key not in cls._cache:
+            cls._cache[key] = cls(max_rows, max_cols)
+        return cls._cache[key]
+
+
+def _at_most(limit: str, alphabet: str, first: str, longest: int) -> str:
+    """A regex for the tokens over ``alphabet`` (in order; a token starts with ``first`` or a
+    later character, so a longer token is larger) of at most ``longest`` characters that are
+    not larger than ``limit`` ("" allows none).  What follows a token must not be in ``alphabet``."""
+    top = alphabet[-1]
+    lead = f"[{first}-{top}]"
+    if len(limit) > longest:                     # every token is within the limit
+        return f"{lead}[{alphabet[0]}-{top}]{{0,{longest - 1}}}"
+    if not limit:
+        return "(?!)"
+    n = len(limit)
+    parts = [f"{lead}[{alphabet[0]}-{top}]{{0,{n - 2}}}"] if n >= 2 else []     # shorter
+    for i, ch in enumerate(limit):               # as long: agree up to i, then smaller
+        low = first if i == 0 else alphabet[0]
+        if ch > low:
+            below = chr(ord(ch) - 1)
+            parts.append(f"{limit[:i]}[{low}-{below}][{alphabet[0]}-{top}]{{{n - i - 1}}}")
+    parts.append(limit)
+    return "|".join(parts)
+
+
+def _col_letters(n: int) -> str:
+    out = ""
+    while n > 0:
+        n, rem = divmod(n - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
 def _scan_member(zf, info, budget: int, path: Path, lim: dict, sheet: str | None, xml: bool) -> int:
     """Inflate one member in chunks; returns its real size. Refuses on budget, DTD or sheet size."""
     prolog = _Prolog(sheet is not None) if xml else None
-    extent = _SheetExtent() if sheet is not None else None
+    extent = _SheetExtent(lim) if sheet is not None else None
     n = 0
     try:
         with zf.open(info) as fh:
