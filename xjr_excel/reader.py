@@ -287,13 +287,10 @@ def _read_table(spec: S.Spec, table: S.Table, sheet: _Sheet, loc: _Located, file
     data_cols = {k: (chosen[:, c - lo].tolist() if c is not None else [None] * len(picked))
                  for k, c in zip(keys, all_cols)}
     index = pd.Index(rows_idx, name="row", dtype=int)
-    raw_values = pd.DataFrame({k: pd.Series(v, index=index, dtype=object) for k, v in data_cols.items()},
-                              index=index, columns=keys)
-    raw = pd.DataFrame({k: pd.Series(_display_column(raw_values[k].tolist()), index=raw_values.index, dtype=object)
-                        for k in keys}, index=raw_values.index, columns=keys)
-    columns: dict[str, pd.Series] = {}
+    raw = _object_frame({k: _display_column(data_cols[k]) for k in keys}, index, keys)
+    columns: dict[str, list] = {}
     for f in fields:
-        values = raw_values[f.key].tolist()
+        values = data_cols[f.key]
         pct: set = set()
         if f.type == S.PERCENT and f.key in cols and percent_lookup is not None:
             c1 = cols[f.key] + 1
@@ -301,10 +298,9 @@ def _read_table(spec: S.Spec, table: S.Table, sheet: _Sheet, loc: _Located, file
                       if (type(v) is float or type(v) is int) and 0 < abs(v) <= 1}
             if wanted:
                 pct = percent_lookup(sheet.name, wanted)
-        columns[f.key] = pd.Series(_normalise_column(f, values, rows_idx, cols.get(f.key), pct),
-                                   index=raw_values.index, dtype=object)
+        columns[f.key] = _normalise_column(f, values, rows_idx, cols.get(f.key), pct)
     # object columns keep None for blank (not NaN), so rules can tell "blank" from a value
-    frame = pd.DataFrame(columns, index=raw_values.index, columns=keys)
+    frame = _object_frame(columns, index, keys)
     # hidden rows that hold data: reported, still read (see module docstring)
     for r in rows_idx:
         if r in sheet.hidden_rows:
@@ -314,6 +310,11 @@ def _read_table(spec: S.Spec, table: S.Table, sheet: _Sheet, loc: _Located, file
                    columns={k: c + 1 for k, c in cols.items()}, header_row=loc.row + 1,
                    missing=[f.key for f in fields if f.key not in cols])
     return td
+
+
+def _object_frame(columns: dict[str, list], index: pd.Index, keys: list[str]) -> pd.DataFrame:
+    """One object column per key, straight from the lists (no per-column Series to align)."""
+    return pd.DataFrame(columns, index=index, columns=keys, dtype=object)
 
 
 def _normalise_column(f: S.Field, values: list, rows: list[int], col0: int | None, pct: set) -> list:
