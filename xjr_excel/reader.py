@@ -20,6 +20,7 @@ What a careful official would expect, and what we do:
 """
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 from dataclasses import dataclass, field
@@ -321,77 +322,72 @@ def _normalise_column(f: S.Field, values: list, rows: list[int], col0: int | Non
     if col0 is None:
         return [None] * len(values)
     t = f.type
-    out = []
+    if t == S.PERCENT and pct:          # 0.85 reads as 85 only in a %-formatted cell: cell by cell
+        c1 = col0 + 1
+        return [None if v is None or v == "" else N.normalise(f, v, percent_cell=(r, c1) in pct)
+                for r, v in zip(rows, values)]
     # fast paths for what calamine already typed correctly
     if t in (S.NUMBER, S.INT):
         integer = t == S.INT
-        for v in values:
+
+        def one(v):
             tv = type(v)
             if tv is int or (tv is float and (not integer or v.is_integer())):
-                out.append(int(v) if integer else (int(v) if v.is_integer() else v) if tv is float else v)
-            elif v is None or v == "":
-                out.append(None)
-            else:
-                out.append(N.normalise(f, v))
-        return out
-    if t == S.PERCENT:
-        c1 = col0 + 1
-        for r, v in zip(rows, values):
+                return int(v) if integer else (int(v) if v.is_integer() else v) if tv is float else v
+            return None if v is None or v == "" else N.normalise(f, v)
+    elif t == S.PERCENT:
+        def one(v):
             tv = type(v)
-            if (tv is float or tv is int) and not pct:
-                out.append(int(v) if tv is float and v.is_integer() else v)
-            elif v is None or v == "":
-                out.append(None)
-            else:
-                out.append(N.normalise(f, v, percent_cell=(r, c1) in pct))
-        return out
-    if t == S.TEXT:
-        for v in values:
+            if tv is float or tv is int:
+                return int(v) if tv is float and v.is_integer() else v
+            return None if v is None or v == "" else N.normalise(f, v, percent_cell=False)
+    elif t == S.TEXT:
+        def one(v):
             # plain text typed cleanly (the usual case) needs no work
             if type(v) is str and len(v) > 4 and v.isprintable() and v[0] not in " #\u3000" and v[-1] not in " \u3000":
-                out.append(v)
-            elif type(v) is str and v and not N.is_formula_error(v):
+                return v
+            if type(v) is str and v and not N.is_formula_error(v):
                 text = N.clean_text(v)
-                out.append(None if N.is_blank_token(text) else text)
-            else:
-                out.append(N.normalise(f, v) if v not in ("", None) else None)
-        return out
-    # choices, industries, dates typed as text…: the same few strings repeat down a column
-    cache: dict = {}
-    for v in values:
-        if v is None or v == "":
-            out.append(None)
-        elif type(v) is str:
-            hit = cache.get(v, _MISS)
-            if hit is _MISS:
-                hit = cache[v] = N.normalise(f, v)
-            out.append(hit)
-        else:
-            out.append(N.normalise(f, v))
-    return out
+                return None if N.is_blank_token(text) else text
+            return N.normalise(f, v) if v not in ("", None) else None
+    else:
+        def one(v):
+            return None if v is None or v == "" else N.normalise(f, v)
+    return _per_distinct(one, values)
 
 
-_MISS = object()
+# Cell values that are equal only when they are the same value of the same type.  int joins them
+# when no float is in the column: True == 1 == 1.0 compare equal but read differently.
+_KEYABLE = frozenset({str, float, type(None), dt.date, dt.datetime, dt.time, dt.timedelta})
+
+
+def _per_distinct(fn, values: list, kinds: set | None = None) -> list:
+    """``[fn(v) for v in values]`` with ``fn`` called once per distinct value: columns repeat a
+    handful of values (是/否, 中型, 0, 85 …), and the mapping itself then runs at C speed."""
+    kinds = set(map(type, values)) if kinds is None else kinds
+    if not (kinds - {int} <= _KEYABLE and not (int in kinds and float in kinds)):
+        return [fn(v) for v in values]
+    table = {v: fn(v) for v in set(values)}
+    return list(map(table.__getitem__, values))
+
+
+def _display_one(v) -> str:
+    t = type(v)
+    if t is str:
+        return v
+    if v is None:
+        return ""
+    if t is float or t is int:
+        return _display_fast(v)
+    return N.display(v)
 
 
 def _display_column(values: list) -> list[str]:
-    """The cells as text; numbers repeat a lot down a column (0, 1, 85 …), so each is formatted once."""
-    seen: dict = {}
-    out = []
-    for v in values:
-        t = type(v)
-        if t is str:
-            out.append(v)
-        elif v is None:
-            out.append("")
-        elif t is float or t is int:
-            s = seen.get(v)
-            if s is None:
-                s = seen[v] = _display_fast(v)
-            out.append(s)
-        else:
-            out.append(N.display(v))
-    return out
+    """The cells as text, each distinct value formatted once."""
+    kinds = set(map(type, values))
+    if kinds == {str}:
+        return list(values)
+    return _per_distinct(_display_one, values, kinds)
 
 
 def _display_fast(v) -> str:
