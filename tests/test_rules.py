@@ -244,7 +244,7 @@ def test_rule_keeps(rule_id):
 
 def test_notes_list_every_rule():
     from pathlib import Path
-    notes = (Path(__file__).resolve().parent.parent / "docs" / "notes-validate.md").read_text(encoding="utf-8")
+    notes = (Path(__file__).resolve().parent.parent / "docs" / "validate.md").read_text(encoding="utf-8")
     assert [r.id for r in SPEC.rules if f"`{r.id}`" not in notes] == []
 
 
