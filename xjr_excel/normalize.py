@@ -26,7 +26,6 @@ BOXES = "□☐○◇△◻⬜"
 # Control and zero-width characters that survive copy/paste from web pages and PDFs.
 _CONTROL_RE = re.compile("[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u200b-\u200f\u2028\u2029\u202a-\u202e"
                          "\u2060-\u2064\ufeff\u00ad]")
-_SPACE_RE = re.compile(r"\s+")
 _NUM_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 # Units people append to numbers ("120人", "500万元"); only stripped when the rest is a number.
 _UNIT_RE = re.compile(r"(万元|元|人|个|项|次|户次|户|家|年)$")
@@ -44,7 +43,7 @@ def half_width(text: str) -> str:
 
 def squash(text: str) -> str:
     """Remove every whitespace character (also full-width spaces and line breaks)."""
-    return _SPACE_RE.sub("", text.replace("\u3000", " "))
+    return "".join(text.split())      # str.split() splits at exactly the characters regex \s matches
 
 
 def count_chars(text) -> int:

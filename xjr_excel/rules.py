@@ -144,7 +144,12 @@ def control_chars(ctx: Ctx) -> None:
         for key in td.columns:
             s = td.raw[key]
             # one search over the whole column first: almost every column is clean
-            if not N._CONTROL_RE.search("\n".join(v for v in s.tolist() if isinstance(v, str))):
+            values = s.tolist()
+            try:
+                text = "\n".join(values)        # the raw frame holds text only …
+            except TypeError:                    # … but a frame built elsewhere may not
+                text = "\n".join(v for v in values if isinstance(v, str))
+            if not N._CONTROL_RE.search(text):
                 continue
             hit = s.str.contains(pattern, regex=True, na=False)
             for row in s.index[hit]:

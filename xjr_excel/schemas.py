@@ -80,7 +80,7 @@ def char_counts(s: pd.Series) -> pd.Series:
 
 def dup_mask(s: pd.Series) -> pd.Series:
     """Later occurrences of a value already seen (compared ignoring width and spaces)."""
-    keys = s.map(lambda v: N.squash(N.half_width(v)) if isinstance(v, str) else None)
+    keys = pd.Series([unique_key(v) for v in s.to_numpy(dtype=object)], index=s.index, dtype=object)
     return keys.notna() & keys.duplicated(keep="first")
 
 
