@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -572,6 +573,49 @@ def _guard(path):
     return guard.check_file(path)
 
 
+class _SheetParser:
+    """The sheets' values from calamine, parsed on worker threads.
+
+    calamine parses a sheet without holding the GIL, so big sheets are parsed side by side
+    and meanwhile the main thread reads what calamine drops (hidden rows, merges, errors).
+    A CalamineWorkbook must not be used by two threads at once: each worker opens its own.
+    Results and errors are handed out per sheet, in whatever order the caller asks.
+    """
+
+    def __init__(self, path: Path, names: list[str]):
+        from concurrent.futures import ThreadPoolExecutor
+        self.path = os.fspath(path)
+        self._local = threading.local()
+        self._books: list = []
+        self._lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(max_workers=max(1, min(2, os.cpu_count() or 1, len(names))),
+                                        thread_name_prefix="xjr-calamine")
+        self._futures = {n: self._pool.submit(self._parse, n) for n in names}
+
+    def _parse(self, name: str) -> list[list]:
+        book = getattr(self._local, "book", None)
+        if book is None:
+            from python_calamine import CalamineWorkbook
+            book = self._local.book = CalamineWorkbook.from_path(self.path)
+            with self._lock:
+                self._books.append(book)
+        return book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+
+    def result(self, name: str) -> list[list]:
+        return self._futures[name].result()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        for f in self._futures.values():
+            f.cancel()
+        self._pool.shutdown(wait=True)
+        for book in self._books:
+            book.close()
+        return False
+
+
 def read_workbook(path, spec: S.Spec | None = None) -> WorkbookData:
     """Read ``path`` (.xlsx/.xlsm/.xls) without executing or changing anything."""
     from python_calamine import CalamineWorkbook
@@ -587,22 +631,28 @@ def read_workbook(path, spec: S.Spec | None = None) -> WorkbookData:
                             file=str(path), kind="damaged") from None
     parts = XlsParts(path) if kind == "xls" else XlsxParts(path)
     try:
+        metas = [m for m in book.sheets_metadata if "Work" in str(m.typ)]   # chart/macro sheets hold no table
+        data_names = [m.name for m in metas if not _ours(m.name)]
         sheets = {}
-        for meta in book.sheets_metadata:
-            if "Work" not in str(meta.typ):
-                continue        # chart sheets and macro sheets hold no table
-            if _ours(meta.name):
-                sheets[meta.name] = _Sheet(meta.name, [])     # our own marks / results: not data
-                continue
-            try:
-                grid = book.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)
-                ex = parts.extras(meta.name)
-            except Exception as e:  # noqa: BLE001 - calamine/zip/xlrd errors on a damaged part
-                raise InputRejected(
-                    f"工作表“{meta.name}”已损坏，无法读取（{type(e).__name__}: {e}）。"
-                    f"请在Excel或WPS中打开该文件，确认内容无误后另存为.xlsx再提交。",
-                    file=str(path), kind="damaged") from None
-            sheets[meta.name] = _Sheet(meta.name, grid, ex.hidden_rows, ex.merged, ex.errors)
+        with _SheetParser(path, data_names) as grids:
+            for meta in metas:
+                if _ours(meta.name):
+                    sheets[meta.name] = _Sheet(meta.name, [])     # our own marks / results: not data
+                    continue
+                try:
+                    try:
+                        ex, ex_error = parts.extras(meta.name), None   # while calamine parses in the background
+                    except Exception as e:  # noqa: BLE001 - reported after calamine's own error, as before
+                        ex, ex_error = None, e
+                    grid = grids.result(meta.name)
+                    if ex_error is not None:
+                        raise ex_error
+                except Exception as e:  # noqa: BLE001 - calamine/zip/xlrd errors on a damaged part
+                    raise InputRejected(
+                        f"工作表“{meta.name}”已损坏，无法读取（{type(e).__name__}: {e}）。"
+                        f"请在Excel或WPS中打开该文件，确认内容无误后另存为.xlsx再提交。",
+                        file=str(path), kind="damaged") from None
+                sheets[meta.name] = _Sheet(meta.name, grid, ex.hidden_rows, ex.merged, ex.errors)
         has_macros = bool(getattr(info, "has_macros", False)) or parts.has_macros()
         return _read(sheets, file=str(path), spec=spec, has_macros=has_macros,
                      percent_lookup=parts.percent_cells, path=path)
