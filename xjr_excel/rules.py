@@ -136,20 +136,30 @@ def _fmt(v) -> str:
     return str(v)
 
 
+def _text_values(values: list) -> str:
+    try:
+        return " ".join(values)           # the raw frame holds text only …
+    except TypeError:                     # … but a frame built elsewhere may not
+        return " ".join(v for v in values if isinstance(v, str))
+
+
+def _has_control(text: str) -> bool:
+    # every character _CONTROL_RE matches is non-printable, and isprintable() runs at C speed;
+    # only text with line breaks or tabs (also non-printable) needs the regular expression
+    return not text.isprintable() and N._CONTROL_RE.search(text) is not None
+
+
 def control_chars(ctx: Ctx) -> None:
     pattern = N._CONTROL_RE.pattern
     for td in ctx.data.tables.values():
         if not td.sheet or td.raw.empty:
             continue
+        # the whole table first, then its columns: almost every cell is clean
+        if not _has_control(" ".join(_text_values(td.raw[key].tolist()) for key in td.columns)):
+            continue
         for key in td.columns:
             s = td.raw[key]
-            # one search over the whole column first: almost every column is clean
-            values = s.tolist()
-            try:
-                text = "\n".join(values)        # the raw frame holds text only …
-            except TypeError:                    # … but a frame built elsewhere may not
-                text = "\n".join(v for v in values if isinstance(v, str))
-            if not N._CONTROL_RE.search(text):
+            if not _has_control(_text_values(s.tolist())):
                 continue
             hit = s.str.contains(pattern, regex=True, na=False)
             for row in s.index[hit]:

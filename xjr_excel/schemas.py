@@ -11,6 +11,7 @@ check, never min/max/choice as well.
 """
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from functools import lru_cache
 
@@ -123,22 +124,25 @@ def field_checks(table: S.Table, f: S.Field) -> list[pa.Check]:
 UNPARSED_ONLY = frozenset({"cell.formula_error", "field.type", "field.choice", *CHOICE_RULE.values()})
 
 
+# Value types that are never NA (pandas notna is True): a column of only these has nothing blank.
+NEVER_NA = frozenset({str, int, bool, dt.date, dt.datetime, dt.time, Unparsed})
+
+
 @lru_cache(maxsize=256)
-def table_schema(table: S.Table, clean: frozenset = frozenset()) -> pa.DataFrameSchema:
+def table_schema(table: S.Table, clean: frozenset = frozenset(), full: frozenset = frozenset()) -> pa.DataFrameSchema:
     """The pandera schema of one spec table (columns optional: missing ones are reported by the reader).
 
-    ``clean``: fields whose column holds no Unparsed value; their UNPARSED_ONLY checks are left
-    out, since they could not fail there (most columns of most files: about half the checks).
+    Checks that could not fail on the frame at hand are left out (most columns of most files:
+    about half the checks): ``clean`` fields hold no Unparsed value (so no UNPARSED_ONLY check
+    can fail), ``full`` fields no blank (so field.required cannot).
     """
-    cols = {f.key: pa.Column(None, checks=[c for c in field_checks(table, f)
-                                           if not (f.key in clean and c.name in UNPARSED_ONLY)],
+    def could_fail(f: S.Field, check: pa.Check) -> bool:
+        return not ((f.key in clean and check.name in UNPARSED_ONLY)
+                    or (f.key in full and check.name == "field.required"))
+    cols = {f.key: pa.Column(None, checks=[c for c in field_checks(table, f) if could_fail(f, c)],
                              nullable=True, required=False, coerce=False)
             for f in table.fields}
     return pa.DataFrameSchema(cols, name=table.key, strict=False, coerce=False)
-
-
-def _has_unparsed(s: pd.Series) -> bool:
-    return Unparsed in set(map(type, s.to_numpy(dtype=object)))
 
 
 def failures(table: S.Table, frame: pd.DataFrame) -> pd.DataFrame:
@@ -146,9 +150,11 @@ def failures(table: S.Table, frame: pd.DataFrame) -> pd.DataFrame:
     if frame.empty:
         return pd.DataFrame(columns=["index", "column", "check"])
     _LOCAL.reasons = {}
-    clean = frozenset(k for k in frame.columns if not _has_unparsed(frame[k]))
+    kinds = {k: set(map(type, frame[k].to_numpy(dtype=object))) for k in frame.columns}
+    clean = frozenset(k for k, t in kinds.items() if Unparsed not in t)
+    full = frozenset(k for k, t in kinds.items() if t <= NEVER_NA)
     try:
-        table_schema(table, clean).validate(frame, lazy=True)
+        table_schema(table, clean, full).validate(frame, lazy=True)
     except pa.errors.SchemaErrors as e:
         fc = e.failure_cases
         fc = fc[fc["index"].notna() & fc["column"].notna()]
