@@ -46,6 +46,13 @@ def squash(text: str) -> str:
     return "".join(text.split())      # str.split() splits at exactly the characters regex \s matches
 
 
+@lru_cache(maxsize=1 << 16)
+def fold(text: str) -> str:
+    """``squash(half_width(text))``: the form names are compared in.  Memoised, since the same
+    names are compared on several sheets (附1, 附3, 附4; 附2 and the five 附5 tables)."""
+    return squash(half_width(text))
+
+
 def count_chars(text) -> int:
     """Characters counted against a limit: every non-whitespace character."""
     if text is None or (isinstance(text, float) and text != text):

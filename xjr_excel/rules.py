@@ -79,7 +79,7 @@ def _key(v) -> str | None:
     """Names compared across sheets: ignoring width, spaces and bracket style."""
     if not isinstance(v, str):
         return None
-    return N.squash(N.half_width(v)).replace("(", "（").replace(")", "）")
+    return N.fold(v).replace("(", "（").replace(")", "）")
 
 
 # ---------------------------------------------------------------- field rules (schemas)
@@ -306,8 +306,9 @@ def size_staff(ctx: Ctx) -> None:
     if not known.any():
         return
     # one size band per industry division (a handful of distinct values), then whole-column comparisons
-    bands = {code: pol.size_band(code[1:]) for code in ind[known].str.split(" ").str[0].unique()}
-    band = ind.str.split(" ").str[0].map(bands)
+    codes = ind.str.split(" ").str[0]
+    bands = {code: pol.size_band(code[1:]) for code in codes[known].unique()}
+    band = codes.map(bands)
     upper = band.map(lambda b: b.upper if b is not None and not isinstance(b, float) else None).astype(float)
     need = pd.Series(np.nan, index=td.frame.index)
     for label, attr in (("中型", "medium_min"), ("小型", "small_min")):
@@ -600,8 +601,12 @@ REGISTRY: dict[str, Callable | str] = {
 
 def run_all(ctx: Ctx) -> list[Finding]:
     seen = []
-    for impl in REGISTRY.values():
-        if callable(impl) and impl not in seen:
-            seen.append(impl)
-            impl(ctx)
+    N.fold.cache_clear()      # the memo serves one validation (names across sheets), not the next file
+    try:
+        for impl in REGISTRY.values():
+            if callable(impl) and impl not in seen:
+                seen.append(impl)
+                impl(ctx)
+    finally:
+        N.fold.cache_clear()
     return ctx.out

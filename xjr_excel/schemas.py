@@ -75,8 +75,9 @@ def texts(s: pd.Series) -> pd.Series:
 
 
 def char_counts(s: pd.Series) -> pd.Series:
-    t = texts(s)
-    return t.str.replace(r"\s+", "", regex=True).str.len()
+    """Characters other than whitespace in each text value, NaN elsewhere."""
+    return pd.Series([len("".join(v.split())) if type(v) is str else np.nan for v in s.to_numpy(dtype=object)],
+                     index=s.index, dtype=float, name=s.name)
 
 
 def dup_mask(s: pd.Series) -> pd.Series:
@@ -86,7 +87,7 @@ def dup_mask(s: pd.Series) -> pd.Series:
 
 
 def unique_key(v):
-    return N.squash(N.half_width(v)) if isinstance(v, str) else None
+    return N.fold(v) if isinstance(v, str) else None
 
 
 # ---------------------------------------------------------------- the generated schema
