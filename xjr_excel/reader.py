@@ -27,6 +27,7 @@ import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Callable
 
 import numpy as np
@@ -474,11 +475,45 @@ def _cover_value(cf: S.CoverField, value):
     return N.to_text(value)
 
 
-def _read(sheets: dict[str, _Sheet], *, file: str, spec: S.Spec | None, has_macros: bool,
+class _Sheets(Mapping):
+    """The sheets by name, in workbook order.  Each is loaded and prepared on first use, so the
+    reader works on the first tables while calamine still parses the later sheets.  A load
+    error is kept and raised again on every use (``load_all`` reports the first, in order)."""
+
+    def __init__(self, names: list[str], load: Callable[[str], _Sheet]):
+        self._names = list(names)
+        self._load = load
+        self._done: dict[str, _Sheet | Exception] = {}
+
+    def __getitem__(self, name: str) -> _Sheet:
+        if name not in self._done:
+            if name not in self._names:
+                raise KeyError(name)
+            try:
+                sheet = self._load(name)
+                _prepare(sheet)
+                self._done[name] = sheet
+            except Exception as e:  # noqa: BLE001 - kept, raised below and on every later use
+                self._done[name] = e
+        got = self._done[name]
+        if isinstance(got, Exception):
+            raise got
+        return got
+
+    def __iter__(self):
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def load_all(self) -> None:
+        for name in self._names:
+            self[name]
+
+
+def _read(sheets: _Sheets, *, file: str, spec: S.Spec | None, has_macros: bool,
           percent_lookup: PercentLookup | None, path=None) -> WorkbookData:
     spec = spec or S.get_spec()
-    for sh in sheets.values():
-        _prepare(sh)
     findings: list = []
     tables: dict[str, TableData] = {}
     taken: set[tuple[str, int, int, int]] = set()
@@ -551,10 +586,11 @@ def read_grids(grids: dict[str, list[list]], *, file: str, spec: S.Spec | None =
     ``merged``: per sheet, merged ranges as 1-based (min_row, min_col, max_row, max_col).
     Formula errors should be in the arrays as their text ("#DIV/0!").
     """
-    sheets = {}
-    for name, grid in grids.items():
-        sheets[name] = _Sheet(name, _grid_rows(grid), set((hidden_rows or {}).get(name, ())),
-                              list((merged or {}).get(name, ())))
+    built = {name: _Sheet(name, _grid_rows(grid), set((hidden_rows or {}).get(name, ())),
+                          list((merged or {}).get(name, ())))
+             for name, grid in grids.items()}
+    sheets = _Sheets(list(built), built.__getitem__)
+    sheets.load_all()        # all at hand already: prepared up front
     pc = percent_cells or {}
     return _read(sheets, file=file, spec=spec, has_macros=has_macros,
                  percent_lookup=lambda sheet, wanted: set(pc.get(sheet, ())) & wanted)
@@ -632,30 +668,35 @@ def read_workbook(path, spec: S.Spec | None = None) -> WorkbookData:
     parts = XlsParts(path) if kind == "xls" else XlsxParts(path)
     try:
         metas = [m for m in book.sheets_metadata if "Work" in str(m.typ)]   # chart/macro sheets hold no table
-        data_names = [m.name for m in metas if not _ours(m.name)]
-        sheets = {}
-        with _SheetParser(path, data_names) as grids:
-            for meta in metas:
-                if _ours(meta.name):
-                    sheets[meta.name] = _Sheet(meta.name, [])     # our own marks / results: not data
-                    continue
+        has_macros = bool(getattr(info, "has_macros", False)) or parts.has_macros()
+        with _SheetParser(path, [m.name for m in metas if not _ours(m.name)]) as grids:
+            def load(name: str) -> _Sheet:
+                if _ours(name):
+                    return _Sheet(name, [])     # our own marks / results: not data
                 try:
                     try:
-                        ex, ex_error = parts.extras(meta.name), None   # while calamine parses in the background
+                        ex, ex_error = parts.extras(name), None
                     except Exception as e:  # noqa: BLE001 - reported after calamine's own error, as before
                         ex, ex_error = None, e
-                    grid = grids.result(meta.name)
+                    grid = grids.result(name)
                     if ex_error is not None:
                         raise ex_error
                 except Exception as e:  # noqa: BLE001 - calamine/zip/xlrd errors on a damaged part
                     raise InputRejected(
-                        f"工作表“{meta.name}”已损坏，无法读取（{type(e).__name__}: {e}）。"
+                        f"工作表“{name}”已损坏，无法读取（{type(e).__name__}: {e}）。"
                         f"请在Excel或WPS中打开该文件，确认内容无误后另存为.xlsx再提交。",
                         file=str(path), kind="damaged") from None
-                sheets[meta.name] = _Sheet(meta.name, grid, ex.hidden_rows, ex.merged, ex.errors)
-        has_macros = bool(getattr(info, "has_macros", False)) or parts.has_macros()
-        return _read(sheets, file=str(path), spec=spec, has_macros=has_macros,
-                     percent_lookup=parts.percent_cells, path=path)
+                return _Sheet(name, grid, ex.hidden_rows, ex.merged, ex.errors)
+
+            sheets = _Sheets([m.name for m in metas], load)
+            try:
+                data = _read(sheets, file=str(path), spec=spec, has_macros=has_macros,
+                             percent_lookup=parts.percent_cells, path=path)
+            except Exception:
+                sheets.load_all()    # a damaged sheet is refused first, in sheet order, whatever _read met
+                raise
+            sheets.load_all()        # … also one the tables did not need
+            return data
     finally:
         parts.close()
         book.close()
