@@ -96,5 +96,6 @@ def test_limit_patterns_are_exact():
             for c in {1, 26, 27, cols - 1, cols, cols + 1, 18278} - {0}:
                 tag = b'<c r="%s%d"/>' % (guard._col_letters(c).encode(), r)
                 assert (f.odd_cell.search(tag) is None) == (r <= rows and c <= cols), (rows, cols, tag)
-            assert (f.odd_row.search(b'<row r="%d">' % r) is None) == (r <= rows)
+            assert (f.any_row.findall(b'<row r="%d">' % r) == [b' r="%d"' % r]) == (r <= rows)
+        assert f.any_row.findall(b'<row>') == f.any_row.findall(b'<rowBreaks/>') == [b""]
     assert re.fullmatch(guard._at_most("", "0123456789", "1", 9), "1") is None

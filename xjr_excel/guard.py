@@ -532,10 +532,13 @@ class _SheetExtent:
     def _counted(self, data: bytes, end: int) -> bool:
         """Count the chunk's tags if they are all plain and within limits; False if it needs the replay."""
         f = self._fast
-        if f.PREFIXED.search(data, 0, end) or f.odd_cell.search(data, 0, end) or f.odd_row.search(data, 0, end):
+        if f.PREFIXED.search(data, 0, end) or f.odd_cell.search(data, 0, end):
+            return False
+        rows = f.any_row.findall(data, 0, end)     # the plain ones within limits, b"" for any other
+        if b"" in rows:
             return False
         self.cells += data.count(b'<c r="', 0, end)
-        self.rows += data.count(b'<row r="', 0, end)
+        self.rows += len(rows)
         # the replay of a later chunk goes on from this chunk's last tag
         last_c, last_row = data.rfind(b'<c r="', 0, end), data.rfind(b'<row r="', 0, end)
         if last_c > last_row:
@@ -575,9 +578,9 @@ class _SheetExtent:
 class _Fast:
     """The patterns of the counting pass for one pair of limits.
 
-    ``odd_cell`` / ``odd_row`` find any ``<c`` / ``<row`` that is not the plain form with an
-    explicit position within the limits (other tags such as <cols> are found too; they only
-    cost a replay).  Plain refs are what Excel writes: 1-3 upper-case letters, 1-9 digits
+    ``odd_cell`` finds any ``<c`` that is not the plain form with an explicit position within
+    the limits (other tags such as <cols> are found too; they only cost a replay); ``any_row``
+    finds every ``<row``, its group empty unless the tag is plain and within the limits.  Plain refs are what Excel writes: 1-3 upper-case letters, 1-9 digits
     without a leading zero, double quotes — the forms the replay's REF reads the same way.
     """
     CELL = re.compile(rb'<c r="([A-Z]{1,3})([1-9][0-9]{0,8})"')
@@ -589,7 +592,7 @@ class _Fast:
         row_ok = _at_most(str(max_rows) if max_rows > 0 else "", "0123456789", first="1", longest=9).encode()
         col_ok = _at_most(_col_letters(max_cols), "ABCDEFGHIJKLMNOPQRSTUVWXYZ", first="A", longest=3).encode()
         self.odd_cell = re.compile(rb'<c(?! r="(?:%s)(?:%s)")' % (col_ok, row_ok))
-        self.odd_row = re.compile(rb'<row(?! r="(?:%s)")' % row_ok)
+        self.any_row = re.compile(rb'<row( r="(?:%s)")?' % row_ok)
 
     @classmethod
     def for_limits(cls, max_rows: int, max_cols: int) -> "_Fast":
