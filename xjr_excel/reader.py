@@ -298,7 +298,8 @@ def _read_table(spec: S.Spec, table: S.Table, sheet: _Sheet, loc: _Located, file
         if f.type == S.PERCENT and f.key in cols and percent_lookup is not None:
             c1 = cols[f.key] + 1
             wanted = {(r, c1) for r, v in zip(rows_idx, values)
-                      if (type(v) is float or type(v) is int) and 0 < abs(v) <= 1}
+                      if (type(v) is float or type(v) is int) and 0 < abs(v) <= 1} \
+                if _may_hold_fractions(values) else set()
             if wanted:
                 pct = percent_lookup(sheet.name, wanted)
         columns[f.key] = _normalise_column(f, values, rows_idx, cols.get(f.key), pct)
@@ -313,6 +314,13 @@ def _read_table(spec: S.Spec, table: S.Table, sheet: _Sheet, loc: _Located, file
                    columns={k: c + 1 for k, c in cols.items()}, header_row=loc.row + 1,
                    missing=[f.key for f in fields if f.key not in cols])
     return td
+
+
+def _may_hold_fractions(values: list) -> bool:
+    """False when no value is a number in (0, 1] (most percent columns): decided on the distinct values."""
+    if not set(map(type, values)) <= _KEYABLE | {int}:    # bool (== 1) or unusual values: every cell counts
+        return True
+    return any((type(v) is float or type(v) is int) and 0 < abs(v) <= 1 for v in set(values))
 
 
 def _object_frame(columns: dict[str, list], index: pd.Index, keys: list[str]) -> pd.DataFrame:

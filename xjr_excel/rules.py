@@ -389,11 +389,12 @@ def enterprise_names(ctx: Ctx) -> None:
     sets = {k: _name_sets(td, "name") for k, td in found}
     label = {k: ctx.spec.sheet(k).label for k, _ in found}
     for k, td in found:
-        keys, _ = sets[k]
-        for row, name in keys.dropna().items():
-            missing = [label[o] for o, _ in found if o != k and name not in sets[o][1]]
-            if missing:
-                ctx.add("cross.a1_a3", td, row, "name", here=label[k], there="、".join(missing))
+        keys = sets[k][0].dropna()
+        others = [o for o, _ in found if o != k]
+        absent = {o: ~keys.isin(sets[o][1]).to_numpy(dtype=bool) for o in others}    # whole-column lookups
+        for i in np.flatnonzero(np.logical_or.reduce([absent[o] for o in others])):
+            missing = [label[o] for o in others if absent[o][i]]
+            ctx.add("cross.a1_a3", td, keys.index[i], "name", here=label[k], there="、".join(missing))
 
 
 def platform_names(ctx: Ctx) -> None:
