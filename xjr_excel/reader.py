@@ -23,7 +23,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -618,32 +617,23 @@ def _guard(path):
 
 
 class _SheetParser:
-    """The sheets' values from calamine, parsed on worker threads.
+    """The sheets' values from calamine, parsed on a worker thread in sheet order.
 
-    calamine parses a sheet without holding the GIL, so big sheets are parsed side by side
-    and meanwhile the main thread reads what calamine drops (hidden rows, merges, errors).
-    A CalamineWorkbook must not be used by two threads at once: each worker opens its own.
-    Results and errors are handed out per sheet, in whatever order the caller asks.
+    calamine parses a sheet without holding the GIL, so the main thread reads what calamine
+    drops (hidden rows, merges, errors) and the first tables while later sheets are parsed.
+    The worker has ``book`` to itself until the parser is left (a CalamineWorkbook must not
+    be used by two threads at once); one book, as before, so memory stays as it was.
+    ``result`` hands out each sheet's values, or raises what parsing it raised.
     """
 
-    def __init__(self, path: Path, names: list[str]):
+    def __init__(self, book, names: list[str]):
         from concurrent.futures import ThreadPoolExecutor
-        self.path = os.fspath(path)
-        self._local = threading.local()
-        self._books: list = []
-        self._lock = threading.Lock()
-        self._pool = ThreadPoolExecutor(max_workers=max(1, min(2, os.cpu_count() or 1, len(names))),
-                                        thread_name_prefix="xjr-calamine")
+        self._book = book
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="xjr-calamine")
         self._futures = {n: self._pool.submit(self._parse, n) for n in names}
 
     def _parse(self, name: str) -> list[list]:
-        book = getattr(self._local, "book", None)
-        if book is None:
-            from python_calamine import CalamineWorkbook
-            book = self._local.book = CalamineWorkbook.from_path(self.path)
-            with self._lock:
-                self._books.append(book)
-        return book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        return self._book.get_sheet_by_name(name).to_python(skip_empty_area=False)
 
     def result(self, name: str) -> list[list]:
         return self._futures[name].result()
@@ -654,9 +644,7 @@ class _SheetParser:
     def __exit__(self, *exc):
         for f in self._futures.values():
             f.cancel()
-        self._pool.shutdown(wait=True)
-        for book in self._books:
-            book.close()
+        self._pool.shutdown(wait=True)      # the book is the caller's again
         return False
 
 
@@ -677,7 +665,7 @@ def read_workbook(path, spec: S.Spec | None = None) -> WorkbookData:
     try:
         metas = [m for m in book.sheets_metadata if "Work" in str(m.typ)]   # chart/macro sheets hold no table
         has_macros = bool(getattr(info, "has_macros", False)) or parts.has_macros()
-        with _SheetParser(path, [m.name for m in metas if not _ours(m.name)]) as grids:
+        with _SheetParser(book, [m.name for m in metas if not _ours(m.name)]) as grids:
             def load(name: str) -> _Sheet:
                 if _ours(name):
                     return _Sheet(name, [])     # our own marks / results: not data
