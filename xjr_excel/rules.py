@@ -155,7 +155,7 @@ def control_chars(ctx: Ctx) -> None:
         if not td.sheet or td.raw.empty:
             continue
         # the whole table first, then its columns: almost every cell is clean
-        if not _has_control(" ".join(_text_values(td.raw[key].tolist()) for key in td.columns)):
+        if not _has_control(_text_values(td.raw.to_numpy(dtype=object).ravel().tolist())):
             continue
         for key in td.columns:
             s = td.raw[key]
