@@ -155,7 +155,7 @@ def failures(table: S.Table, frame: pd.DataFrame) -> pd.DataFrame:
     clean = frozenset(k for k, t in kinds.items() if Unparsed not in t)
     full = frozenset(k for k, t in kinds.items() if t <= NEVER_NA)
     try:
-        table_schema(table, clean, full).validate(frame, lazy=True)
+        table_schema(table, clean, full).validate(frame, lazy=True, inplace=True)   # no coercion: no copy needed
     except pa.errors.SchemaErrors as e:
         fc = e.failure_cases
         fc = fc[fc["index"].notna() & fc["column"].notna()]
