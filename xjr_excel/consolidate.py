@@ -12,7 +12,6 @@ older copy of a city); 2 no city workbook could be read at all.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 import sys
@@ -22,6 +21,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 from . import errors
+from .guard import sha256_of
 from .atomic import atomic_path
 from .province_model import (MACRO_NOTE, STATUS_ERRORS, STATUS_OK, STATUS_UNREADABLE, CityFile, Rows, city_from_filename,
                              norm_city, plain)
@@ -81,14 +81,6 @@ def discover(inputs, output=None) -> tuple[list[Path], list[dict]]:
         else:
             skipped.append({"file": str(p), "reason": "找不到该文件或文件夹，请检查路径。"})
     return files, skipped
-
-
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 # ----------------------------------------------------------------------------- one file (worker process)

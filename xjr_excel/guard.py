@@ -114,7 +114,7 @@ def check_file(path: str | os.PathLike, limits: dict | None = None) -> FileInfo:
         except InputRejected:
             raise
         except (struct.error, ValueError, IndexError, KeyError, EOFError, OSError, zipfile.BadZipFile,
-                zlib.error) as e:
+                zlib.error):
             # A record or header cut short: a file that trips up the inspection is damaged or
             # crafted; either way it is not parsed.
             raise _damaged(path, "内部结构不完整或无法解析") from None
@@ -125,11 +125,11 @@ def check_file(path: str | os.PathLike, limits: dict | None = None) -> FileInfo:
         what, advice = describe_bytes(head, size)
         ext = path.suffix or "（无扩展名）"
         raise _reject(f"该文件不是Excel工作簿，而是{what}（扩展名是“{ext}”，可能只是改了名字）。{advice}", path, "not_workbook")
-    info.sha256 = _sha256(path)
+    info.sha256 = sha256_of(path)
     return info
 
 
-def _sha256(path: Path) -> str:
+def sha256_of(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):

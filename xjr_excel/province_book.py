@@ -12,15 +12,16 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from . import spec as S
 from .province_model import CityFile, norm_name
 from .province_stats import CityStats, IndustryIndex, indicator_fields, is_star, ordered_keys, star_kind
 from .province_xlsx import FastBook, FastSheet, Style
+# the city template's look, so provincial sheets match what cities print
+from .layout import BOX, FONT, HEADER_FILL as FILL_HEAD, CENTER_WRAP as A_CENTER, LEFT_WRAP as A_LEFT
 
-FONT = "宋体"
 F_LABEL = Font(name=FONT, size=11, bold=True)
 F_TITLE = Font(name=FONT, size=16, bold=True)
 F_SUB = Font(name=FONT, size=12, bold=True)
@@ -28,14 +29,9 @@ F_BODY = Font(name=FONT, size=10)
 F_BOLD = Font(name=FONT, size=10, bold=True)
 F_NOTE = Font(name=FONT, size=9, color="555555")
 F_RED = Font(name=FONT, size=10, color="C00000", bold=True)
-FILL_HEAD = PatternFill("solid", fgColor="DDEBF7")
 FILL_SRC = PatternFill("solid", fgColor="EDEDED")
 FILL_TOTAL = PatternFill("solid", fgColor="FFF2CC")
 FILL_BAD = PatternFill("solid", fgColor="FCE4D6")
-THIN = Side(style="thin", color="808080")
-BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
-A_CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
-A_LEFT = Alignment(horizontal="left", vertical="center", wrap_text=True)
 A_RIGHT = Alignment(horizontal="right", vertical="center")
 
 LANDSCAPE_PAGE_PT = 470      # printable height of landscape A4 with our margins and footer (approx.)

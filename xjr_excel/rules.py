@@ -205,7 +205,6 @@ def seq_rules(ctx: Ctx) -> None:
         td = ctx.table(tkey)
         if td is None or td.frame.empty or "seq" not in td.columns:
             continue
-        s = td.frame["seq"]
         n = _num(td, "seq")
         prev = n.shift(1).fillna(0)
         expected = prev + 1
