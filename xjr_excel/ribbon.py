@@ -367,20 +367,15 @@ def reset_book(book, ui: _UI | None = None) -> _Reset:
     if store is not None:
         if ui:
             ui.status("正在恢复批注…")
-        known: dict[str, set[str] | None] = {}
-        by_name = {s.name: s for s in book.sheets}
+        cells = _NoteCells(book)
         for row in _read_table(store)[1:]:
             sheet, cell, text, _author, created = (list(row) + [None] * 5)[:5]
             if not sheet or not cell:
                 continue
-            sheet, cell = str(sheet), str(cell)
-            target = by_name.get(sheet)
-            if target is None:
+            found = cells.find(str(sheet), str(cell))
+            if found is None:
                 continue
-            if sheet not in known:
-                known[sheet] = existing_notes(target)
-            rng = target.range(cell)
-            note = rng.note if known[sheet] is None or cell in known[sheet] else None
+            rng, note = found
             if note is not None:
                 note.delete()
                 out.notes_removed += 1
@@ -470,6 +465,25 @@ def _write_marks(book, plan) -> list[str]:
     return direct
 
 
+class _NoteCells:
+    """Cells and their current notes, with each sheet's notes listed once (not per cell)."""
+
+    def __init__(self, book):
+        self.by_name = {s.name: s for s in book.sheets}
+        self.known: dict[str, set[str] | None] = {}
+
+    def find(self, sheet_name: str, cell: str):
+        """``(range, note or None)``, or None when the sheet is gone."""
+        sheet = self.by_name.get(sheet_name)
+        if sheet is None:
+            return None
+        if sheet_name not in self.known:
+            self.known[sheet_name] = existing_notes(sheet)
+        has = self.known[sheet_name]
+        rng = sheet.range(cell)
+        return rng, (rng.note if has is None or cell in has else None)
+
+
 def existing_notes(sheet) -> set[str] | None:
     """A1 addresses of the cells on ``sheet`` that have a note (None: the engine cannot say)."""
     try:
@@ -492,17 +506,12 @@ def _write_notes(book, plan) -> tuple[list[list], int]:
     """One note per cell (Excel has no bulk note call). A cell that already has a note keeps
     it under ours when its text can be read; where it cannot (remote engine) it is left alone."""
     stored, skipped = [], 0
-    known: dict[str, set[str] | None] = {}
-    by_name = {s.name: s for s in book.sheets}          # one lookup per sheet, not per note
+    cells = _NoteCells(book)
     for (sheet_name, cell), text in plan.notes.items():
-        sheet = by_name.get(sheet_name)
-        if sheet is None:
+        found = cells.find(sheet_name, cell)
+        if found is None:
             continue
-        if sheet_name not in known:
-            known[sheet_name] = existing_notes(sheet)
-        rng = sheet.range(cell)
-        has = known[sheet_name]
-        old = rng.note if has is None or cell in has else None
+        rng, old = found
         if old is not None:
             try:
                 old_text = old.text
