@@ -35,11 +35,11 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils.cell import coordinate_from_string, column_index_from_string, get_column_letter
 from openpyxl.worksheet.hyperlink import Hyperlink
 
-from . import marks as M
-from .atomic import atomic_path
-from .errors import UserError
-from .model import Finding
-from .spec import Spec, get_spec
+from xjr_excel import marks as M
+from xjr_excel.atomic import atomic_path
+from xjr_excel.errors import UserError
+from xjr_excel.model import Finding
+from xjr_excel.spec import Spec, get_spec
 
 RESULTS_SHEET = "校验结果"
 NOTES_SHEET = "_xjr_notes"      # very hidden: the user's notes we covered
@@ -480,7 +480,7 @@ def _drop_note_drawings(wb) -> None:
 
 
 def _save(wb, src: Path, dst: Path) -> Path:
-    from .package import carry_over_parts
+    from xjr_excel.package import carry_over_parts
     _drop_note_drawings(wb)
     same = src.exists() and dst.exists() and src.resolve() == dst.resolve()
     try:

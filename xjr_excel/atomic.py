@@ -10,7 +10,7 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import UserError
+from xjr_excel.errors import UserError
 
 
 @contextmanager

@@ -9,7 +9,7 @@ import argparse
 import importlib
 import sys
 
-from . import errors
+from xjr_excel import errors
 
 COMMANDS = {
     # name: (module, help)

@@ -20,13 +20,13 @@ from collections import Counter
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
-from . import errors
-from .guard import sha256_of
-from .atomic import atomic_path
-from .province_model import (MACRO_NOTE, STATUS_ERRORS, STATUS_OK, STATUS_UNREADABLE, CityFile, Rows, city_from_filename,
+from xjr_excel import errors
+from xjr_excel.guard import sha256_of
+from xjr_excel.atomic import atomic_path
+from xjr_excel.province_model import (MACRO_NOTE, STATUS_ERRORS, STATUS_OK, STATUS_UNREADABLE, CityFile, Rows, city_from_filename,
                              norm_city, plain)
-from .province_stats import IndustryIndex, CityStats, city_stats, find_duplicates, province_total
-from .spec import Spec, attachment_tables, get_spec
+from xjr_excel.province_stats import IndustryIndex, CityStats, city_stats, find_duplicates, province_total
+from xjr_excel.spec import Spec, attachment_tables, get_spec
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xltx", ".xltm"}
 LOCK_REASON = "Excel打开工作簿时生成的临时锁定文件（以“~$”开头），不是工作簿，已忽略。"
@@ -93,7 +93,7 @@ def _names(names_path):
     if not names_path:
         return None
     if names_path not in _NAMES_CACHE:
-        from .names import load
+        from xjr_excel.names import load
         _NAMES_CACHE[names_path] = load(names_path)
     return _NAMES_CACHE[names_path]
 
@@ -109,7 +109,7 @@ def read_city_file(path: str, names_path: str | None = None, policy_path: str | 
                         reason=f"无法读取该文件（{e.strerror}）。请检查文件权限后重试。", kind="unreadable")
     spec = get_spec(policy_path)
     try:
-        from . import reader, validate
+        from xjr_excel import reader, validate
         data = reader.read_workbook(p, spec=spec)
         findings = list(validate.validate(data, names=_names(names_path)))
     except errors.UserError as e:
@@ -155,7 +155,7 @@ def _fill_from_data(cf: CityFile, data, findings, spec: Spec) -> None:
                     values.append(vals)
         cf.tables[t.key] = Rows(sheet=td.sheet, columns=cols, rows=rows, values=values)
     if not found_any:
-        from .guard import reject_not_template
+        from xjr_excel.guard import reject_not_template
         e = reject_not_template(spec, cf.path, data.sheet_names)
         cf.status, cf.reason, cf.kind, cf.tables = STATUS_UNREADABLE, e.message, e.kind, {}
         return
@@ -207,7 +207,7 @@ def read_all(files: list[Path], *, names_path=None, policy_path=None, jobs: int 
         else:
             # Import the reader and validator (pandas, pandera) and build the spec here, once:
             # forked workers inherit them instead of each paying the second of start-up.
-            from . import reader, validate  # noqa: F401
+            from xjr_excel import reader, validate  # noqa: F401
             get_spec(policy_path)
             with ProcessPoolExecutor(max_workers=jobs) as pool:
                 futs = {pool.submit(read_city_file, str(f), names_path, policy_path): i for i, f in enumerate(files)}
@@ -327,7 +327,7 @@ def consolidate(inputs, output, *, province: str, names_path=None, strict: bool 
         payload["province"]["output"] = None
         return payload
 
-    from .province_book import BookInput, write_book
+    from xjr_excel.province_book import BookInput, write_book
     now = (run_time or dt.datetime.now()).replace(microsecond=0)
     book = BookInput(spec=spec, province=province, batch=batch, year=year, cities=included, stats=stats, total=total,
                      duplicates=duplicates, files=record_rows, notices=notices,

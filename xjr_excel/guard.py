@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Iterable
 from xml.parsers import expat
 
-from .errors import InputRejected
+from xjr_excel.errors import InputRejected
 
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
 OLE_MAGIC = b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1"
@@ -66,7 +66,7 @@ class FileInfo:
 
 
 def input_limits() -> dict:
-    from .spec import get_spec
+    from xjr_excel.spec import get_spec
     return {**_DEFAULT_LIMITS, **get_spec().policy.input_limits}
 
 
@@ -767,7 +767,7 @@ def describe_missing(spec, found_sheets: Iterable[str], missing_tables: Iterable
 
 def reject_not_template(spec, path, found_sheets: Iterable[str]) -> InputRejected:
     """The InputRejected to raise when NONE of the spec's tables is found."""
-    from .spec import attachment_tables
+    from xjr_excel.spec import attachment_tables
     tables = [t for t in spec.tables if t.sheet == "plan"] + list(attachment_tables(spec))
     return InputRejected(describe_missing(spec, found_sheets, tables), file=str(path), kind="not_template")
 

@@ -6,8 +6,8 @@ import re
 
 from openpyxl.styles import Alignment
 
-from . import layout as L
-from .spec import Spec
+from xjr_excel import layout as L
+from xjr_excel.spec import Spec
 
 
 def write_guide(ws, spec: Spec, title: str) -> None:

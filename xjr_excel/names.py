@@ -15,8 +15,8 @@ from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
-from . import normalize as N
-from .errors import InputRejected
+from xjr_excel import normalize as N
+from xjr_excel.errors import InputRejected
 
 NAME_HEADERS = ("企业名称", "名称", "单位名称", "企业", "name")
 
@@ -82,7 +82,7 @@ def load(path) -> Reference:
         rows = _csv_rows(path)
     elif suffix in (".xlsx", ".xlsm", ".xls"):
         try:
-            from . import guard
+            from xjr_excel import guard
             guard.check_file(path)
         except ImportError:
             pass

@@ -9,8 +9,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from . import spec as S
-from .province_model import CityFile, norm_code, norm_name
+from xjr_excel import spec as S
+from xjr_excel.province_model import CityFile, norm_code, norm_name
 
 NOT_FOUR_BASE = "非“四基”"
 NO_CATEGORY = "未填类别"

@@ -27,7 +27,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from .guard import is_formula_like
+from xjr_excel.guard import is_formula_like
 
 EPOCH = dt.datetime(1899, 12, 30)
 COLS = [""] + [get_column_letter(i) for i in range(1, 703)]    # A … ZZ

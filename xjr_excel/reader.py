@@ -32,11 +32,11 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from . import normalize as N
-from . import spec as S
-from .errors import InputRejected
-from .findings import make
-from .model import TableData, Unparsed, WorkbookData
+from xjr_excel import normalize as N
+from xjr_excel import spec as S
+from xjr_excel.errors import InputRejected
+from xjr_excel.findings import make
+from xjr_excel.model import TableData, Unparsed, WorkbookData
 
 HEADER_SCAN_ROWS = 60        # header rows are near the top; inserted title rows move them a little
 NOTE_RE = re.compile(r"^(注|说明|备注)\s*[0-9０-９一二三四五六七八九]*\s*[：:]")
@@ -553,7 +553,7 @@ def _read(sheets: _Sheets, *, file: str, spec: S.Spec | None, has_macros: bool,
         td = _read_table(spec, table, sheets[best_sheet], best, file, percent_lookup, findings)
         tables[table.key] = td
     if not any(td.sheet for td in tables.values()):
-        from . import guard
+        from xjr_excel import guard
         raise guard.reject_not_template(spec, path or file, list(sheets))
     # structure findings: missing sheets and columns
     reported_sheets = set()
@@ -610,7 +610,7 @@ def _ours(sheet_name: str) -> bool:
 
 def _guard(path):
     try:
-        from . import guard
+        from xjr_excel import guard
     except ImportError:       # guard not installed yet: read anyway
         return None
     return guard.check_file(path)
@@ -652,7 +652,7 @@ def read_workbook(path, spec: S.Spec | None = None) -> WorkbookData:
     """Read ``path`` (.xlsx/.xlsm/.xls) without executing or changing anything."""
     from python_calamine import CalamineWorkbook
 
-    from .reader_xml import XlsParts, XlsxParts
+    from xjr_excel.reader_xml import XlsParts, XlsxParts
     info = _guard(path)
     path = Path(path)
     kind = getattr(info, "kind", None) or path.suffix.lower().lstrip(".")

@@ -17,10 +17,10 @@ import datetime as _dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import annotate as A
-from . import marks as M
-from .errors import UserError, write_log
-from .spec import get_spec
+from xjr_excel import annotate as A
+from xjr_excel import marks as M
+from xjr_excel.errors import UserError, write_log
+from xjr_excel.spec import get_spec
 
 TITLE = "小巨人校验"
 INTERNAL_PREFIXES = ("_xjr_",)
@@ -143,7 +143,7 @@ def _tables(sheet) -> list[str]:
 
 def read_book(book, spec, ui: _UI | None = None):
     """WorkbookData of the open workbook (user sheets only)."""
-    from . import reader
+    from xjr_excel import reader
     sheets = [s for s in book.sheets if not _is_internal(s.name)]
     desktop = _is_desktop(book)
     grids, tables, hidden, merged = {}, {}, {}, {}
@@ -229,7 +229,7 @@ def _percent_cells(book, data, grids, spec) -> dict[str, set[tuple[int, int]]]:
     One format query per such cell — usually none. Engines that cannot read formats
     (remote) skip this; the values are then read as typed.
     """
-    from .spec import PERCENT
+    from xjr_excel.spec import PERCENT
     out: dict[str, set[tuple[int, int]]] = {}
     for td in data.tables.values():
         if not td.sheet:
@@ -403,8 +403,8 @@ def reset_book(book, ui: _UI | None = None) -> _Reset:
 # --------------------------------------------------------------------------
 
 def _validate(book, ui: _UI) -> dict:
-    from . import findings as F
-    from . import validate as V
+    from xjr_excel import findings as F
+    from xjr_excel import validate as V
     spec = get_spec()
     active = book.sheets.active.name
     data, sheet_names, tables = read_book(book, spec, ui)
@@ -618,7 +618,7 @@ def output_path(paths: list[str], now: _dt.datetime | None = None) -> Path:
 
 
 def _consolidate(book, ui: _UI, paths, province) -> dict | None:
-    from . import consolidate as C
+    from xjr_excel import consolidate as C
     if not paths:
         ui.alert("请点击“合并汇总”按钮，在弹出的对话框中选择各市上报的工作簿（可多选）。")
         return None

@@ -17,11 +17,11 @@ import numpy as np
 import pandas as pd
 from stdnum.cn import uscc
 
-from . import normalize as N
-from . import schemas as SC
-from . import spec as S
-from .findings import make
-from .model import Finding, TableData, Unparsed, WorkbookData
+from xjr_excel import normalize as N
+from xjr_excel import schemas as SC
+from xjr_excel import spec as S
+from xjr_excel.findings import make
+from xjr_excel.model import Finding, TableData, Unparsed, WorkbookData
 
 
 @dataclass

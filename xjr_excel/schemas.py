@@ -19,9 +19,9 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from . import normalize as N
-from . import spec as S
-from .model import Unparsed
+from xjr_excel import normalize as N
+from xjr_excel import spec as S
+from xjr_excel.model import Unparsed
 
 # Where a field's own rule id replaces a generic one (same check, a message that says more).
 CHOICE_RULE = {("a1", "miit_batch"): "a1.miit_batch", ("a3", "industry"): "a3.industry"}

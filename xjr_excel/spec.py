@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from functools import lru_cache
 from typing import Iterable
 
-from .policy import Policy, load_policy
+from xjr_excel.policy import Policy, load_policy
 
 # Field types the reader knows how to normalise and the builder how to format.
 TEXT, INT, NUMBER, PERCENT, DATE, CHOICE, CREDIT_CODE, INDUSTRY, YEAR = (

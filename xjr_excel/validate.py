@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from . import findings as F
-from . import rules
-from .model import Finding, WorkbookData
+from xjr_excel import findings as F
+from xjr_excel import rules
+from xjr_excel.model import Finding, WorkbookData
 
 
 def validate(data: WorkbookData, names=None, *, today: dt.date | None = None) -> list[Finding]:
@@ -14,7 +14,7 @@ def validate(data: WorkbookData, names=None, *, today: dt.date | None = None) ->
     ``names``: a :class:`xjr_excel.names.Reference`, or a path to one.
     """
     if names is not None and not hasattr(names, "explain"):
-        from .names import load
+        from xjr_excel.names import load
         names = load(names)
     ctx = rules.Ctx(data, names=names, **({"today": today} if today else {}))
     out = list(data.findings) + rules.run_all(ctx)
@@ -22,10 +22,10 @@ def validate(data: WorkbookData, names=None, *, today: dt.date | None = None) ->
 
 
 def validate_file(path, names_path=None, *, spec=None) -> tuple[WorkbookData, list[Finding]]:
-    from .reader import read_workbook
+    from xjr_excel.reader import read_workbook
     names = None
     if names_path:
-        from .names import load
+        from xjr_excel.names import load
         names = load(names_path)
     data = read_workbook(path, spec=spec)
     return data, validate(data, names)

@@ -8,9 +8,9 @@ import json
 import sys
 from pathlib import Path
 
-from . import findings as F
-from .errors import EXIT_FINDINGS, EXIT_OK, UserError
-from .spec import get_spec
+from xjr_excel import findings as F
+from xjr_excel.errors import EXIT_FINDINGS, EXIT_OK, UserError
+from xjr_excel.spec import get_spec
 
 
 def _console():
@@ -19,7 +19,7 @@ def _console():
 
 
 def validate_main(args) -> int:
-    from .validate import validate_file
+    from xjr_excel.validate import validate_file
     spec = get_spec(args.policy) if getattr(args, "policy", None) else get_spec()
     try:
         data, found = validate_file(args.file, names_path=args.names, spec=spec)
@@ -31,8 +31,8 @@ def validate_main(args) -> int:
     counts = F.summary(found)
     out_note = None
     if args.annotate or args.in_place:
-        from . import annotate
-        from .atomic import backup
+        from xjr_excel import annotate
+        from xjr_excel.atomic import backup
         if args.in_place:
             bak = backup(args.file)
             annotate.annotate_file(args.file, args.file, found, spec)
@@ -53,10 +53,10 @@ def validate_main(args) -> int:
 
 
 def clear_main(args) -> int:
-    from . import annotate
-    from .atomic import backup
+    from xjr_excel import annotate
+    from xjr_excel.atomic import backup
     try:
-        from . import guard
+        from xjr_excel import guard
         guard.check_file(args.file)
     except ImportError:
         pass

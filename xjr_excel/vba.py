@@ -19,7 +19,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import cfb
+from xjr_excel import cfb
 
 CODEPAGE = 1252                 # source text is ASCII-only, see macros/
 LCID = 0x0409
@@ -92,7 +92,7 @@ def xlwings_modules() -> list[Module]:
 
 def source_modules(folder: Path | None = None) -> list[Module]:
     """Our modules: every .bas/.cls in ``macros/``; ThisWorkbook first."""
-    from .xlsm import macros_dir
+    from xjr_excel.xlsm import macros_dir
     folder = Path(folder) if folder else macros_dir()
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".bas", ".cls"))
     mods = [module_from_source(p.read_bytes(), p.name) for p in files]

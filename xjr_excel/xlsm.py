@@ -17,7 +17,7 @@ import zipfile
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-from .atomic import atomic_path
+from xjr_excel.atomic import atomic_path
 
 CONF_SHEET = "xlwings.conf"
 RESULTS_SHEET = "校验结果"     # the sheet the annotator writes; 打开校验结果 activates it
@@ -151,7 +151,7 @@ def _add_rel(data: bytes, rel_type: str, target: str) -> bytes:
 
 def vba_project_bytes() -> bytes:
     """The ``vbaProject.bin`` for the master: our modules + xlwings' standalone module."""
-    from . import vba
+    from xjr_excel import vba
     return vba.build_project(vba.master_modules())
 
 
