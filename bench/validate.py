@@ -36,8 +36,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from openpyxl import Workbook  # noqa: E402
 from stdnum.cn import uscc  # noqa: E402
 
-from xjr_excel import spec as S  # noqa: E402
-from xjr_excel.spec import get_spec  # noqa: E402
+from xjr_excel.spec import definition as S
+from xjr_excel.spec.definition import get_spec  # noqa: E402
 
 SPEC = get_spec()
 YEAR = 2026

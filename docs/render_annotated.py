@@ -26,7 +26,7 @@ from stdnum.cn import uscc  # noqa: E402
 
 from xjr_excel import annotate, render, template  # noqa: E402
 from xjr_excel.model import Finding  # noqa: E402
-from xjr_excel.spec import get_spec  # noqa: E402
+from xjr_excel.spec.definition import get_spec  # noqa: E402
 
 DOCS = ROOT / "docs"
 CHECKED_AT = dt.datetime(2026, 5, 20, 9, 30)

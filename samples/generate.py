@@ -31,9 +31,9 @@ from stdnum.cn import uscc
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from xjr_excel import spec as S  # noqa: E402
+from xjr_excel.spec import definition as S
 from xjr_excel import template  # noqa: E402
-from xjr_excel.spec import get_spec  # noqa: E402
+from xjr_excel.spec.definition import get_spec  # noqa: E402
 
 YEAR = 2026
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾萧田董潘袁蔡蒋余于杜叶程魏苏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"

@@ -12,7 +12,7 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 from stdnum.cn import uscc
 
-from xjr_excel.spec import get_spec
+from xjr_excel.spec.definition import get_spec
 
 SPEC = get_spec()
 YEAR = 2026

@@ -25,7 +25,7 @@ from xjr_excel import render, template
 from xjr_excel.errors import UserError
 from xjr_excel.model import Finding
 from xjr_excel.package import carry_over_parts
-from xjr_excel.spec import get_spec
+from xjr_excel.spec.definition import get_spec
 
 CHECKED = dt.datetime(2026, 5, 20, 9, 30)
 REL_UI14 = "http://schemas.microsoft.com/office/2007/relationships/ui/extensibility"

@@ -19,7 +19,7 @@ import make_corpus as mc  # noqa: E402
 
 from xjr_excel import errors, guard, render  # noqa: E402
 from xjr_excel.errors import InputRejected  # noqa: E402
-from xjr_excel.spec import get_spec  # noqa: E402
+from xjr_excel.spec.definition import get_spec  # noqa: E402
 
 # kind → (InputRejected.kind, words the message must contain)
 REFUSED = {

@@ -12,7 +12,7 @@ from python_calamine import CalamineWorkbook
 from stdnum.cn import uscc
 
 from conftest_template import ROOT, SAMPLES, diff_content, workbook_content
-from xjr_excel.spec import get_spec
+from xjr_excel.spec.definition import get_spec
 
 SPEC = get_spec()
 MANIFEST = json.loads((SAMPLES / "manifest.json").read_text(encoding="utf-8"))

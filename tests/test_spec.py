@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from xjr_excel.policy import chinese_number, load_policy
-from xjr_excel.spec import get_spec
+from xjr_excel.spec.policy import chinese_number, load_policy
+from xjr_excel.spec.definition import get_spec
 
 
 def spec_json(*extra):

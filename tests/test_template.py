@@ -11,7 +11,7 @@ from python_calamine import CalamineWorkbook
 
 from conftest_template import MASTER, diff_content, workbook_content
 from xjr_excel import cli, render, template
-from xjr_excel.spec import CHOICE, attachment_tables, get_spec
+from xjr_excel.spec.definition import CHOICE, attachment_tables, get_spec
 
 SPEC = get_spec()
 

@@ -123,7 +123,7 @@ def test_in_place_keeps_a_backup_and_clear_removes_marks(files, tmp_path):
 
 def test_policy_file_changes_thresholds(files, tmp_path):
     """Policy is data: a stricter R&D threshold in a copy of policy.toml turns the same workbook red."""
-    from xjr_excel.policy import default_data_dir
+    from xjr_excel.spec.policy import default_data_dir
     text = (default_data_dir() / "policy.toml").read_text(encoding="utf-8")
     assert "rd_share_min = 4 " in text
     policy = tmp_path / "policy.toml"

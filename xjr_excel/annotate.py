@@ -39,7 +39,7 @@ from xjr_excel import marks as M
 from xjr_excel.atomic import atomic_path
 from xjr_excel.errors import UserError
 from xjr_excel.model import Finding
-from xjr_excel.spec import Spec, get_spec
+from xjr_excel.spec.definition import Spec, get_spec
 
 RESULTS_SHEET = "校验结果"
 NOTES_SHEET = "_xjr_notes"      # very hidden: the user's notes we covered

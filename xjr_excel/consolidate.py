@@ -26,7 +26,7 @@ from xjr_excel.atomic import atomic_path
 from xjr_excel.province_model import (MACRO_NOTE, STATUS_ERRORS, STATUS_OK, STATUS_UNREADABLE, CityFile, Rows, city_from_filename,
                              norm_city, plain)
 from xjr_excel.province_stats import IndustryIndex, CityStats, city_stats, find_duplicates, province_total
-from xjr_excel.spec import Spec, attachment_tables, get_spec
+from xjr_excel.spec.definition import Spec, attachment_tables, get_spec
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xltx", ".xltm"}
 LOCK_REASON = "Excel打开工作簿时生成的临时锁定文件（以“~$”开头），不是工作簿，已忽略。"

@@ -8,7 +8,7 @@ from __future__ import annotations
 import string
 
 from xjr_excel.model import SEVERITIES, Finding
-from xjr_excel.spec import Spec
+from xjr_excel.spec.definition import Spec
 
 
 class _Blank(dict):

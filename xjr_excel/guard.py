@@ -66,7 +66,7 @@ class FileInfo:
 
 
 def input_limits() -> dict:
-    from xjr_excel.spec import get_spec
+    from xjr_excel.spec.definition import get_spec
     return {**_DEFAULT_LIMITS, **get_spec().policy.input_limits}
 
 
@@ -767,7 +767,7 @@ def describe_missing(spec, found_sheets: Iterable[str], missing_tables: Iterable
 
 def reject_not_template(spec, path, found_sheets: Iterable[str]) -> InputRejected:
     """The InputRejected to raise when NONE of the spec's tables is found."""
-    from xjr_excel.spec import attachment_tables
+    from xjr_excel.spec.definition import attachment_tables
     tables = [t for t in spec.tables if t.sheet == "plan"] + list(attachment_tables(spec))
     return InputRejected(describe_missing(spec, found_sheets, tables), file=str(path), kind="not_template")
 

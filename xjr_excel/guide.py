@@ -7,7 +7,7 @@ import re
 from openpyxl.styles import Alignment
 
 from xjr_excel import layout as L
-from xjr_excel.spec import Spec
+from xjr_excel.spec.definition import Spec
 
 
 def write_guide(ws, spec: Spec, title: str) -> None:

@@ -11,7 +11,7 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.table import Table as XLTable, TableStyleInfo
 
-from xjr_excel import spec as S
+from xjr_excel.spec import definition as S
 
 FONT = "宋体"
 TITLE_FONT = Font(name=FONT, size=16, bold=True)

@@ -28,7 +28,7 @@ from openpyxl.styles.differential import DifferentialStyle
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 
-from xjr_excel.spec import Spec, get_spec
+from xjr_excel.spec.definition import Spec, get_spec
 
 MARK_ERROR, MARK_WARNING = 2, 1
 SEVERITY_CODE = {"error": MARK_ERROR, "warning": MARK_WARNING}

@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from xjr_excel.spec import Spec, Table
+from xjr_excel.spec.definition import Spec, Table
 
 SEVERITIES = ("error", "warning")
 

@@ -13,7 +13,7 @@ import unicodedata
 from functools import lru_cache
 
 from xjr_excel.model import Unparsed
-from xjr_excel import spec as S
+from xjr_excel.spec import definition as S
 
 # Written-out blanks: "无" "/" "——" … (but "无" stays a value where it is a choice, e.g. 上市计划).
 BLANK_TOKENS = frozenset({"", "无", "/", "／", "\\", "—", "——", "-", "--", "－", "－－", "---", "─", "──",
@@ -243,7 +243,7 @@ def normalise_batch(value, choices: tuple[str, ...]):
     if m:
         n = int(m[1]) if m[1].isdigit() else chinese_to_int(m[1])
         if n is not None:
-            from xjr_excel.policy import chinese_number
+            from xjr_excel.spec.policy import chinese_number
             name = f"第{chinese_number(n)}批" if 0 < n < 100 else None
             if name in choices:
                 return name

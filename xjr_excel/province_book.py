@@ -15,7 +15,7 @@ from typing import Any, Callable
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from xjr_excel import spec as S
+from xjr_excel.spec import definition as S
 from xjr_excel.province_model import CityFile, norm_name
 from xjr_excel.province_stats import CityStats, IndustryIndex, indicator_fields, is_star, ordered_keys, star_kind
 from xjr_excel.province_xlsx import FastBook, FastSheet, Style

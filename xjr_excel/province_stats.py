@@ -9,7 +9,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from xjr_excel import spec as S
+from xjr_excel.spec import definition as S
 from xjr_excel.province_model import CityFile, norm_code, norm_name
 
 NOT_FOUR_BASE = "非“四基”"

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from xjr_excel import normalize as N
-from xjr_excel import spec as S
+from xjr_excel.spec import definition as S
 from xjr_excel.errors import InputRejected
 from xjr_excel.findings import make
 from xjr_excel.model import TableData, Unparsed, WorkbookData

@@ -20,7 +20,7 @@ from pathlib import Path
 from xjr_excel import annotate as A
 from xjr_excel import marks as M
 from xjr_excel.errors import UserError, write_log
-from xjr_excel.spec import get_spec
+from xjr_excel.spec.definition import get_spec
 
 TITLE = "小巨人校验"
 INTERNAL_PREFIXES = ("_xjr_",)
@@ -229,7 +229,7 @@ def _percent_cells(book, data, grids, spec) -> dict[str, set[tuple[int, int]]]:
     One format query per such cell — usually none. Engines that cannot read formats
     (remote) skip this; the values are then read as typed.
     """
-    from xjr_excel.spec import PERCENT
+    from xjr_excel.spec.definition import PERCENT
     out: dict[str, set[tuple[int, int]]] = {}
     for td in data.tables.values():
         if not td.sheet:

@@ -19,7 +19,7 @@ from stdnum.cn import uscc
 
 from xjr_excel import normalize as N
 from xjr_excel import schemas as SC
-from xjr_excel import spec as S
+from xjr_excel.spec import definition as S
 from xjr_excel.findings import make
 from xjr_excel.model import Finding, TableData, Unparsed, WorkbookData
 

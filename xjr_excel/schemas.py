@@ -20,7 +20,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from xjr_excel import normalize as N
-from xjr_excel import spec as S
+from xjr_excel.spec import definition as S
 from xjr_excel.model import Unparsed
 
 # Where a field's own rule id replaces a generic one (same check, a message that says more).

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from xjr_excel.spec import get_spec
+from xjr_excel.spec.definition import get_spec
 
 
 def cli_main(args) -> int:

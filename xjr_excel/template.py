@@ -21,11 +21,11 @@ from openpyxl.workbook.defined_name import DefinedName
 
 from xjr_excel import layout as L
 from xjr_excel import marks, xlsm
-from xjr_excel import spec as S
+from xjr_excel.spec import definition as S
 from xjr_excel.atomic import atomic_path
 from xjr_excel.errors import UserError
 from xjr_excel.guide import write_guide
-from xjr_excel.spec import PLAN_SECTION_TITLES, Spec, get_spec
+from xjr_excel.spec.definition import PLAN_SECTION_TITLES, Spec, get_spec
 
 OPTIONS_SHEET = "选项"
 YEARS_NAME = "XJR_Years"          # the two history years, computed from XJR_Year

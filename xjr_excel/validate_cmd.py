@@ -10,7 +10,7 @@ from pathlib import Path
 
 from xjr_excel import findings as F
 from xjr_excel.errors import EXIT_FINDINGS, EXIT_OK, UserError
-from xjr_excel.spec import get_spec
+from xjr_excel.spec.definition import get_spec
 
 
 def _console():

@@ -483,7 +483,7 @@ def fill_city(path: Path, *, city: str = "南京市", rows: dict | None = None, 
     import datetime as dt
     import openpyxl
     from xjr_excel.guard import set_text
-    from xjr_excel.spec import get_spec
+    from xjr_excel.spec.definition import get_spec
     spec = get_spec()
     template_xlsx(path, city=city)
     wb = openpyxl.load_workbook(path, keep_vba=path.suffix == ".xlsm")
@@ -565,7 +565,7 @@ def make_formula_errors(d: Path) -> Path:
 
 def make_formula_injection(d: Path) -> Path:
     """City text that a spreadsheet would run: =HYPERLINK(…), +…, @…, -…"""
-    rows = city_rows(__import__("xjr_excel.spec", fromlist=["get_spec"]).get_spec())
+    rows = city_rows(__import__("xjr_excel.spec.definition", fromlist=["get_spec"]).get_spec())
     rows["a1"][0]["name"] = INJECTION
     rows["a3"][0]["name"] = INJECTION
     rows["a4"][0]["name"] = INJECTION

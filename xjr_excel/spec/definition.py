@@ -3,7 +3,7 @@
 Everything else — the workbook builder, the reader, the pandera schemas, the
 messages, ``xjr spec --json`` — is generated from the objects built here.
 Policy *values* (limits, thresholds, batches, years, choice lists) come from
-``data/policy.toml`` through :mod:`xjr_excel.policy`; this module only says
+``data/policy.toml`` through :mod:`xjr_excel.spec.policy`; this module only says
 which field uses which value.
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from functools import lru_cache
 from typing import Iterable
 
-from xjr_excel.policy import Policy, load_policy
+from xjr_excel.spec.policy import Policy, load_policy
 
 # Field types the reader knows how to normalise and the builder how to format.
 TEXT, INT, NUMBER, PERCENT, DATE, CHOICE, CREDIT_CODE, INDUSTRY, YEAR = (
