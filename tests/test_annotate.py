@@ -24,7 +24,7 @@ from xjr_excel import marks as M
 from xjr_excel import render, template
 from xjr_excel.errors import UserError
 from xjr_excel.model import Finding
-from xjr_excel.package import carry_over_parts
+from xjr_excel.ooxml.carry_over import carry_over_parts
 from xjr_excel.spec.definition import get_spec
 
 CHECKED = dt.datetime(2026, 5, 20, 9, 30)

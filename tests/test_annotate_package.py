@@ -15,7 +15,7 @@ import openpyxl
 import pytest
 
 from xjr_excel import render
-from xjr_excel.package import carry_over_parts
+from xjr_excel.ooxml.carry_over import carry_over_parts
 
 REL_UI14 = "http://schemas.microsoft.com/office/2007/relationships/ui/extensibility"
 VBA = b"\xd0\xcf\x11\xe0fake-vba-project" * 20

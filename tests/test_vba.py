@@ -15,7 +15,9 @@ import pytest
 import xlwings
 from oletools.olevba import VBA_Parser, decompress_stream
 
-from xjr_excel import cfb, render, vba, xlsm
+from xjr_excel import render, xlsm
+from xjr_excel.ooxml import cfb as cfb
+from xjr_excel.ooxml import vba as vba
 
 ROOT = Path(__file__).resolve().parents[1]
 MACROS = ROOT / "macros"

@@ -480,7 +480,7 @@ def _drop_note_drawings(wb) -> None:
 
 
 def _save(wb, src: Path, dst: Path) -> Path:
-    from xjr_excel.package import carry_over_parts
+    from xjr_excel.ooxml.carry_over import carry_over_parts
     _drop_note_drawings(wb)
     same = src.exists() and dst.exists() and src.resolve() == dst.resolve()
     try:

@@ -151,7 +151,7 @@ def _add_rel(data: bytes, rel_type: str, target: str) -> bytes:
 
 def vba_project_bytes() -> bytes:
     """The ``vbaProject.bin`` for the master: our modules + xlwings' standalone module."""
-    from xjr_excel import vba
+    from xjr_excel.ooxml import vba as vba
     return vba.build_project(vba.master_modules())
 
 

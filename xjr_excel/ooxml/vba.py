@@ -8,7 +8,7 @@ What is written: per-module streams (compressed source, no p-code), the
 ``dir`` stream (project information, references, module records), the
 ``PROJECT`` text stream, and a minimal ``_VBA_PROJECT`` stream whose version
 0xFFFF tells Office to compile from source on first open.  The container is
-written by :mod:`xjr_excel.cfb`.
+written by :mod:`xjr_excel.ooxml.cfb`.
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from xjr_excel import cfb
+from xjr_excel.ooxml import cfb as cfb
 
 CODEPAGE = 1252                 # source text is ASCII-only, see macros/
 LCID = 0x0409
