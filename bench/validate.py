@@ -229,7 +229,7 @@ def run_ours(path: Path) -> int:
 
 
 def run_guard(path: Path) -> int:
-    from xjr_excel import guard
+    from xjr_excel.guard import check as guard
     guard.check_file(path)
     return 0
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from xjr_excel import guard
+from xjr_excel.guard import check as guard
 from xjr_excel.errors import InputRejected
 
 

@@ -21,7 +21,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 from xjr_excel import errors
-from xjr_excel.guard import sha256_of
+from xjr_excel.guard.check import sha256_of
 from xjr_excel.atomic import atomic_path
 from xjr_excel.province_model import (MACRO_NOTE, STATUS_ERRORS, STATUS_OK, STATUS_UNREADABLE, CityFile, Rows, city_from_filename,
                              norm_city, plain)
@@ -155,7 +155,7 @@ def _fill_from_data(cf: CityFile, data, findings, spec: Spec) -> None:
                     values.append(vals)
         cf.tables[t.key] = Rows(sheet=td.sheet, columns=cols, rows=rows, values=values)
     if not found_any:
-        from xjr_excel.guard import reject_not_template
+        from xjr_excel.guard.check import reject_not_template
         e = reject_not_template(spec, cf.path, data.sheet_names)
         cf.status, cf.reason, cf.kind, cf.tables = STATUS_UNREADABLE, e.message, e.kind, {}
         return

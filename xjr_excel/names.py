@@ -82,7 +82,7 @@ def load(path) -> Reference:
         rows = _csv_rows(path)
     elif suffix in (".xlsx", ".xlsm", ".xls"):
         try:
-            from xjr_excel import guard
+            from xjr_excel.guard import check as guard
             guard.check_file(path)
         except ImportError:
             pass

@@ -553,7 +553,7 @@ def _read(sheets: _Sheets, *, file: str, spec: S.Spec | None, has_macros: bool,
         td = _read_table(spec, table, sheets[best_sheet], best, file, percent_lookup, findings)
         tables[table.key] = td
     if not any(td.sheet for td in tables.values()):
-        from xjr_excel import guard
+        from xjr_excel.guard import check as guard
         raise guard.reject_not_template(spec, path or file, list(sheets))
     # structure findings: missing sheets and columns
     reported_sheets = set()
@@ -610,7 +610,7 @@ def _ours(sheet_name: str) -> bool:
 
 def _guard(path):
     try:
-        from xjr_excel import guard
+        from xjr_excel.guard import check as guard
     except ImportError:       # guard not installed yet: read anyway
         return None
     return guard.check_file(path)

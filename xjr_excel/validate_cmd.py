@@ -56,7 +56,7 @@ def clear_main(args) -> int:
     from xjr_excel import annotate
     from xjr_excel.atomic import backup
     try:
-        from xjr_excel import guard
+        from xjr_excel.guard import check as guard
         guard.check_file(args.file)
     except ImportError:
         pass

@@ -57,7 +57,8 @@ def mutate(base: Path, out: Path, rng: random.Random) -> str:
 
 def _child(path: str) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
-    from xjr_excel import guard, reader, validate
+    from xjr_excel import reader, validate
+    from xjr_excel.guard import check as guard
     from xjr_excel.errors import UserError
     try:
         guard.check_file(path)

@@ -135,7 +135,7 @@ def make_lock_file(d: Path) -> Path:
 
 def make_too_large(d: Path, size: int | None = None) -> Path:
     """A sparse file just over max_file_bytes (no real disk used)."""
-    from xjr_excel.guard import input_limits
+    from xjr_excel.guard.check import input_limits
     p = d / "超大.xlsx"
     with open(p, "wb") as fh:
         fh.write(b"PK\x03\x04")
@@ -482,7 +482,7 @@ def fill_city(path: Path, *, city: str = "南京市", rows: dict | None = None, 
     """
     import datetime as dt
     import openpyxl
-    from xjr_excel.guard import set_text
+    from xjr_excel.guard.check import set_text
     from xjr_excel.spec.definition import get_spec
     spec = get_spec()
     template_xlsx(path, city=city)

@@ -430,7 +430,7 @@ def test_city_xlsm_with_vba_is_merged_as_data_with_a_warning(corpus, tmp_path, l
 
 def _crash_run(path: Path, cwd: Path, logdir: Path, *extra) -> subprocess.CompletedProcess:
     """The real CLI with a bug planted in the door (check_file raises an unexpected error)."""
-    code = ("import sys; import xjr_excel.guard as g\n"
+    code = ("import sys; import xjr_excel.guard.check as g\n"
             "def boom(*a, **k): raise ZeroDivisionError('planted bug')\n"
             "g.check_file = boom\n"
             "from xjr_excel.cli import main; sys.exit(main(sys.argv[1:]))")
