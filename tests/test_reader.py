@@ -11,10 +11,10 @@ from openpyxl import load_workbook
 
 from conftest_validate import (ENTERPRISES, PLATFORMS, SPEC, build_grids, cell_of, records, with_value,
                                write_xlsx)
-from xjr_excel import normalize as N
+from xjr_excel.read import normalize as N
 from xjr_excel.errors import InputRejected
 from xjr_excel.model import Unparsed
-from xjr_excel.reader import read_grids, read_workbook
+from xjr_excel.read.workbook import read_grids, read_workbook
 from xjr_excel.validate import validate
 
 

@@ -11,7 +11,7 @@ import pytest
 from conftest_validate import build_grids, write_xlsx
 
 from xjr_excel.errors import InputRejected
-from xjr_excel.reader import read_grids, read_workbook
+from xjr_excel.read.workbook import read_grids, read_workbook
 
 
 def _damage(src, dst, parts):
@@ -30,7 +30,7 @@ def _part(path, sheet: str) -> str:
 
 
 def reader_parts(path) -> dict[str, str]:
-    from xjr_excel.reader_xml import XlsxParts
+    from xjr_excel.read.sheet_xml import XlsxParts
     p = XlsxParts(path)
     try:
         return dict(p.paths)

@@ -356,7 +356,7 @@ def test_merged_ranges_found_column_by_column():
 
 def test_percent_formatted_cells_are_read_as_the_cli_reads_them():
     from conftest_validate import SPEC, write_xlsx  # noqa: F401 - same grids the reader tests use
-    from xjr_excel import reader
+    from xjr_excel.read import workbook as reader
     recs = with_value("a4", 0, "main_rev_share_i0", 0.85)
     grids = build_grids(recs)
     where = cell_of("a4", 0, "main_rev_share_i0")

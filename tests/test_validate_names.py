@@ -5,7 +5,7 @@ import pytest
 
 from conftest_validate import write_xlsx
 from xjr_excel.errors import InputRejected
-from xjr_excel.names import Reference, load
+from xjr_excel.read.names import Reference, load
 
 PUBLISHED = ["南京精工机械股份有限公司", "南京中科微电子(集团)有限公司", "江苏恒远新材料科技有限公司"]
 

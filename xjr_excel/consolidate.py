@@ -93,7 +93,7 @@ def _names(names_path):
     if not names_path:
         return None
     if names_path not in _NAMES_CACHE:
-        from xjr_excel.names import load
+        from xjr_excel.read.names import load
         _NAMES_CACHE[names_path] = load(names_path)
     return _NAMES_CACHE[names_path]
 
@@ -109,7 +109,8 @@ def read_city_file(path: str, names_path: str | None = None, policy_path: str | 
                         reason=f"无法读取该文件（{e.strerror}）。请检查文件权限后重试。", kind="unreadable")
     spec = get_spec(policy_path)
     try:
-        from xjr_excel import reader, validate
+        from xjr_excel import validate
+        from xjr_excel.read import workbook as reader
         data = reader.read_workbook(p, spec=spec)
         findings = list(validate.validate(data, names=_names(names_path)))
     except errors.UserError as e:
@@ -207,7 +208,8 @@ def read_all(files: list[Path], *, names_path=None, policy_path=None, jobs: int 
         else:
             # Import the reader and validator (pandas, pandera) and build the spec here, once:
             # forked workers inherit them instead of each paying the second of start-up.
-            from xjr_excel import reader, validate  # noqa: F401
+            from xjr_excel import validate
+            from xjr_excel.read import workbook as reader
             get_spec(policy_path)
             with ProcessPoolExecutor(max_workers=jobs) as pool:
                 futs = {pool.submit(read_city_file, str(f), names_path, policy_path): i for i, f in enumerate(files)}

@@ -1,7 +1,7 @@
 """What the 小巨人 tab's buttons run (VBA ``RunPython`` → these functions).
 
 Same rules and messages as the CLI: values are read with one bulk call per
-sheet and handed to :func:`xjr_excel.reader.read_grids`, checked by
+sheet and handed to :func:`xjr_excel.read.workbook.read_grids`, checked by
 :func:`xjr_excel.validate.validate`, and turned into marks, notes and the
 校验结果 sheet by :func:`xjr_excel.annotate.plan_annotations` — the plan the
 openpyxl writer uses too.  This module only *writes* that plan through
@@ -143,7 +143,7 @@ def _tables(sheet) -> list[str]:
 
 def read_book(book, spec, ui: _UI | None = None):
     """WorkbookData of the open workbook (user sheets only)."""
-    from xjr_excel import reader
+    from xjr_excel.read import workbook as reader
     sheets = [s for s in book.sheets if not _is_internal(s.name)]
     desktop = _is_desktop(book)
     grids, tables, hidden, merged = {}, {}, {}, {}

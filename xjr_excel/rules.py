@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from stdnum.cn import uscc
 
-from xjr_excel import normalize as N
+from xjr_excel.read import normalize as N
 from xjr_excel import schemas as SC
 from xjr_excel.spec import definition as S
 from xjr_excel.findings import make

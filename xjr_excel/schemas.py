@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from xjr_excel import normalize as N
+from xjr_excel.read import normalize as N
 from xjr_excel.spec import definition as S
 from xjr_excel.model import Unparsed
 

@@ -11,10 +11,10 @@ from xjr_excel.model import Finding, WorkbookData
 def validate(data: WorkbookData, names=None, *, today: dt.date | None = None) -> list[Finding]:
     """All findings (reading + rules), sorted by sheet order, row, column.
 
-    ``names``: a :class:`xjr_excel.names.Reference`, or a path to one.
+    ``names``: a :class:`xjr_excel.read.names.Reference`, or a path to one.
     """
     if names is not None and not hasattr(names, "explain"):
-        from xjr_excel.names import load
+        from xjr_excel.read.names import load
         names = load(names)
     ctx = rules.Ctx(data, names=names, **({"today": today} if today else {}))
     out = list(data.findings) + rules.run_all(ctx)
@@ -22,10 +22,10 @@ def validate(data: WorkbookData, names=None, *, today: dt.date | None = None) ->
 
 
 def validate_file(path, names_path=None, *, spec=None) -> tuple[WorkbookData, list[Finding]]:
-    from xjr_excel.reader import read_workbook
+    from xjr_excel.read.workbook import read_workbook
     names = None
     if names_path:
-        from xjr_excel.names import load
+        from xjr_excel.read.names import load
         names = load(names_path)
     data = read_workbook(path, spec=spec)
     return data, validate(data, names)

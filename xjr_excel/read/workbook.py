@@ -15,7 +15,7 @@ What a careful official would expect, and what we do:
   it only in the top-left cell), e.g. one 申请单位 merged over two year rows;
 - formula results are read as last calculated (cached values); error results
   (#DIV/0! …) become ``cell.formula_error`` findings;
-- values are normalised for checking only (see :mod:`xjr_excel.normalize`);
+- values are normalised for checking only (see :mod:`xjr_excel.read.normalize`);
   ``TableData.raw`` keeps what the user typed.
 """
 from __future__ import annotations
@@ -32,7 +32,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from xjr_excel import normalize as N
+from xjr_excel.read import normalize as N
 from xjr_excel.spec import definition as S
 from xjr_excel.errors import InputRejected
 from xjr_excel.findings import make
@@ -652,7 +652,7 @@ def read_workbook(path, spec: S.Spec | None = None) -> WorkbookData:
     """Read ``path`` (.xlsx/.xlsm/.xls) without executing or changing anything."""
     from python_calamine import CalamineWorkbook
 
-    from xjr_excel.reader_xml import XlsParts, XlsxParts
+    from xjr_excel.read.sheet_xml import XlsParts, XlsxParts
     info = _guard(path)
     path = Path(path)
     kind = getattr(info, "kind", None) or path.suffix.lower().lstrip(".")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
-from xjr_excel import normalize as N
+from xjr_excel.read import normalize as N
 from xjr_excel.errors import InputRejected
 
 NAME_HEADERS = ("企业名称", "名称", "单位名称", "企业", "name")
