@@ -223,7 +223,7 @@ def run_frictionless_xlsx(resources) -> int:
 
 def run_ours(path: Path) -> int:
     from xjr_excel.read.workbook import read_workbook
-    from xjr_excel.validate import validate
+    from xjr_excel.validate.run import validate
     data = read_workbook(path)
     return len(validate(data))
 

@@ -4,7 +4,7 @@
 
 Builds a city workbook (the committed sample samples/无锡市.xlsx, which has mistakes, when present,
 else a master filled with three enterprises, two of them with mistakes),
-validates it (xjr_excel.validate when present, else a fixed list of findings
+validates it (xjr_excel.validate.run when present, else a fixed list of findings
 worded as the spec's rules), annotates it with xjr_excel.annotate and renders
 附3 and 校验结果 through LibreOffice.  Look at the PNGs: the failed cells must be
 red (error) or amber (warning).
@@ -117,7 +117,7 @@ def main() -> None:
         else:
             fill_sample(src)
         try:
-            from xjr_excel import validate
+            from xjr_excel.validate import run as validate
             _, findings = validate.validate_file(src)
         except ImportError:
             findings = fixed_findings(src.name)

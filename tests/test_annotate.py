@@ -347,7 +347,7 @@ def test_plan_is_plain_data_for_both_writers():
 
 
 def test_real_findings_from_the_validator(tmp_path):
-    from xjr_excel import validate
+    from xjr_excel.validate import run as validate
     src = make_city_workbook(tmp_path / "real.xlsx")
     data, findings = validate.validate_file(src)
     assert any(f.severity == "error" for f in findings)

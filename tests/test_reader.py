@@ -15,7 +15,7 @@ from xjr_excel.read import normalize as N
 from xjr_excel.errors import InputRejected
 from xjr_excel.model import Unparsed
 from xjr_excel.read.workbook import read_grids, read_workbook
-from xjr_excel.validate import validate
+from xjr_excel.validate.run import validate
 
 
 def messy_grids():

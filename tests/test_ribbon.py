@@ -19,8 +19,8 @@ from conftest_validate import PLATFORMS, build_grids, cell_of, records, with_val
 from xjr_excel import annotate as A
 from xjr_excel import marks as M
 from xjr_excel import ribbon, template
-from xjr_excel.findings import summary
-from xjr_excel.validate import validate_file
+from xjr_excel.validate.findings import summary
+from xjr_excel.validate.run import validate_file
 
 
 def fill_master(path: Path, recs) -> Path:
@@ -212,7 +212,7 @@ def test_a_workbook_that_is_not_the_template_gets_a_chinese_message(tmp_path):
 
 def test_an_internal_error_is_a_readable_message_with_a_log(broken, monkeypatch, tmp_path):
     monkeypatch.setenv("XJR_LOG_DIR", str(tmp_path))
-    from xjr_excel import validate as V
+    from xjr_excel.validate import run as V
 
     def boom(*_a, **_k):
         raise RuntimeError("boom")

@@ -12,10 +12,10 @@ import pytest
 
 from conftest_validate import (ENTERPRISES, HIST, PLATFORMS, SPEC, build_grids, cell_of, credit_code, records,
                                with_value)
-from xjr_excel import rules
+from xjr_excel.validate import rules as rules
 from xjr_excel.read.names import Reference
 from xjr_excel.read.workbook import read_grids
-from xjr_excel.validate import validate
+from xjr_excel.validate.run import validate
 
 TODAY = dt.date(2026, 6, 1)
 

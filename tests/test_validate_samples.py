@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from xjr_excel.validate import validate_file
+from xjr_excel.validate.run import validate_file
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 MANIFEST = json.loads((SAMPLES / "manifest.json").read_text(encoding="utf-8"))

@@ -109,7 +109,7 @@ def read_city_file(path: str, names_path: str | None = None, policy_path: str | 
                         reason=f"无法读取该文件（{e.strerror}）。请检查文件权限后重试。", kind="unreadable")
     spec = get_spec(policy_path)
     try:
-        from xjr_excel import validate
+        from xjr_excel.validate import run as validate
         from xjr_excel.read import workbook as reader
         data = reader.read_workbook(p, spec=spec)
         findings = list(validate.validate(data, names=_names(names_path)))
@@ -208,7 +208,7 @@ def read_all(files: list[Path], *, names_path=None, policy_path=None, jobs: int 
         else:
             # Import the reader and validator (pandas, pandera) and build the spec here, once:
             # forked workers inherit them instead of each paying the second of start-up.
-            from xjr_excel import validate
+            from xjr_excel.validate import run as validate
             from xjr_excel.read import workbook as reader
             get_spec(policy_path)
             with ProcessPoolExecutor(max_workers=jobs) as pool:

@@ -2,7 +2,7 @@
 
 Same rules and messages as the CLI: values are read with one bulk call per
 sheet and handed to :func:`xjr_excel.read.workbook.read_grids`, checked by
-:func:`xjr_excel.validate.validate`, and turned into marks, notes and the
+:func:`xjr_excel.validate.run.validate`, and turned into marks, notes and the
 校验结果 sheet by :func:`xjr_excel.annotate.plan_annotations` — the plan the
 openpyxl writer uses too.  This module only *writes* that plan through
 xlwings, in a handful of bulk writes (one per contiguous run), and never reads
@@ -403,8 +403,8 @@ def reset_book(book, ui: _UI | None = None) -> _Reset:
 # --------------------------------------------------------------------------
 
 def _validate(book, ui: _UI) -> dict:
-    from xjr_excel import findings as F
-    from xjr_excel import validate as V
+    from xjr_excel.validate import findings as F
+    from xjr_excel.validate import run as V
     spec = get_spec()
     active = book.sheets.active.name
     data, sheet_names, tables = read_book(book, spec, ui)

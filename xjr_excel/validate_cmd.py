@@ -8,7 +8,7 @@ import json
 import sys
 from pathlib import Path
 
-from xjr_excel import findings as F
+from xjr_excel.validate import findings as F
 from xjr_excel.errors import EXIT_FINDINGS, EXIT_OK, UserError
 from xjr_excel.spec.definition import get_spec
 
@@ -19,7 +19,7 @@ def _console():
 
 
 def validate_main(args) -> int:
-    from xjr_excel.validate import validate_file
+    from xjr_excel.validate.run import validate_file
     spec = get_spec(args.policy) if getattr(args, "policy", None) else get_spec()
     try:
         data, found = validate_file(args.file, names_path=args.names, spec=spec)

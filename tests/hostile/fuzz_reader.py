@@ -57,7 +57,7 @@ def mutate(base: Path, out: Path, rng: random.Random) -> str:
 
 def _child(path: str) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
-    from xjr_excel import validate
+    from xjr_excel.validate import run as validate
     from xjr_excel.read import workbook as reader
     from xjr_excel.guard import check as guard
     from xjr_excel.errors import UserError
@@ -79,7 +79,7 @@ def _child(path: str) -> None:
 
 def run(seed: int, count: int, work: Path | None = None, timeout: float = 60) -> dict:
     """{"stats": {exit code: n}, "bad": [(case, part, outcome)]} where bad = signal, hang or MemoryError."""
-    from xjr_excel import validate
+    from xjr_excel.validate import run as validate
     from xjr_excel.read import workbook as reader
     work = Path(work or tempfile.mkdtemp(prefix="xjr-fuzz-"))
     base = mc.make_city(work)

@@ -35,7 +35,7 @@ import pandas as pd
 from xjr_excel.read import normalize as N
 from xjr_excel.spec import definition as S
 from xjr_excel.errors import InputRejected
-from xjr_excel.findings import make
+from xjr_excel.validate.findings import make
 from xjr_excel.model import TableData, Unparsed, WorkbookData
 
 HEADER_SCAN_ROWS = 60        # header rows are near the top; inserted title rows move them a little

@@ -2,7 +2,7 @@
 
 ``REGISTRY`` maps each spec rule id to the function that reports it (a
 function may report several ids).  Per-field rules come from the generated
-pandera schemas (:mod:`xjr_excel.schemas`); row-wise, cross-field and
+pandera schemas (:mod:`xjr_excel.validate.schemas`); row-wise, cross-field and
 cross-sheet rules are vectorised pandas functions here.  Structural rules
 (missing sheets/columns, hidden rows, cover) are reported while reading.
 """
@@ -18,9 +18,9 @@ import pandas as pd
 from stdnum.cn import uscc
 
 from xjr_excel.read import normalize as N
-from xjr_excel import schemas as SC
+from xjr_excel.validate import schemas as SC
 from xjr_excel.spec import definition as S
-from xjr_excel.findings import make
+from xjr_excel.validate.findings import make
 from xjr_excel.model import Finding, TableData, Unparsed, WorkbookData
 
 
