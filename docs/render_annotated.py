@@ -5,7 +5,7 @@
 Builds a city workbook (the committed sample samples/无锡市.xlsx, which has mistakes, when present,
 else a master filled with three enterprises, two of them with mistakes),
 validates it (xjr_excel.validate.run when present, else a fixed list of findings
-worded as the spec's rules), annotates it with xjr_excel.annotate and renders
+worded as the spec's rules), annotates it with xjr_excel.annotate.openpyxl_book and renders
 附3 and 校验结果 through LibreOffice.  Look at the PNGs: the failed cells must be
 red (error) or amber (warning).
 """
@@ -24,7 +24,8 @@ sys.path.insert(0, str(ROOT))
 import openpyxl  # noqa: E402
 from stdnum.cn import uscc  # noqa: E402
 
-from xjr_excel import annotate, render, template  # noqa: E402
+from xjr_excel import render, template
+from xjr_excel.annotate import openpyxl_book as annotate
 from xjr_excel.model import Finding  # noqa: E402
 from xjr_excel.spec.definition import get_spec  # noqa: E402
 

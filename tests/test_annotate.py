@@ -19,8 +19,8 @@ from openpyxl.comments import Comment
 from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import Font, PatternFill
 
-from xjr_excel import annotate as A
-from xjr_excel import marks as M
+from xjr_excel.annotate import openpyxl_book as A
+from xjr_excel.annotate import marks as M
 from xjr_excel import render, template
 from xjr_excel.errors import UserError
 from xjr_excel.model import Finding

@@ -135,7 +135,7 @@ def test_nothing_to_do_leaves_the_file_alone(tmp_path):
 
 
 def test_annotate_and_clear_keep_an_excel_saved_xlsm_whole(tmp_path):
-    from xjr_excel import annotate as A
+    from xjr_excel.annotate import openpyxl_book as A
     from xjr_excel.model import Finding
     src = excel_like_xlsm(tmp_path / "book.xlsm")
     fs = [Finding(src.name, "Data", "B2", "choice", "x", "field.choice", "error", "只能填写：是、否、不适用")]

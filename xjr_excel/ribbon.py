@@ -3,7 +3,7 @@
 Same rules and messages as the CLI: values are read with one bulk call per
 sheet and handed to :func:`xjr_excel.read.workbook.read_grids`, checked by
 :func:`xjr_excel.validate.run.validate`, and turned into marks, notes and the
-校验结果 sheet by :func:`xjr_excel.annotate.plan_annotations` — the plan the
+校验结果 sheet by :func:`xjr_excel.annotate.openpyxl_book.plan_annotations` — the plan the
 openpyxl writer uses too.  This module only *writes* that plan through
 xlwings, in a handful of bulk writes (one per contiguous run), and never reads
 formats back, so it also runs on engines that cannot (xlwings' remote engine).
@@ -17,8 +17,8 @@ import datetime as _dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from xjr_excel import annotate as A
-from xjr_excel import marks as M
+from xjr_excel.annotate import openpyxl_book as A
+from xjr_excel.annotate import marks as M
 from xjr_excel.errors import UserError, write_log
 from xjr_excel.spec.definition import get_spec
 

@@ -20,7 +20,8 @@ from openpyxl.styles import Alignment
 from openpyxl.workbook.defined_name import DefinedName
 
 from xjr_excel import layout as L
-from xjr_excel import marks, xlsm
+from xjr_excel import xlsm
+from xjr_excel.annotate import marks as marks
 from xjr_excel.spec import definition as S
 from xjr_excel.atomic import atomic_path
 from xjr_excel.errors import UserError

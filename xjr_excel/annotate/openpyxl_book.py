@@ -3,7 +3,7 @@
 What a user sees after validating:
 
 * failed cells coloured — red for errors, amber for warnings — through the
-  marks sheets and conditional formatting of :mod:`xjr_excel.marks`, so the
+  marks sheets and conditional formatting of :mod:`xjr_excel.annotate.marks`, so the
   user's own fills, fonts and borders are never changed;
 * a note (批注) on each failed cell with every message for it, author
   ``小巨人校验``; a note the user had already written is kept (shown under ours)
@@ -35,7 +35,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils.cell import coordinate_from_string, column_index_from_string, get_column_letter
 from openpyxl.worksheet.hyperlink import Hyperlink
 
-from xjr_excel import marks as M
+from xjr_excel.annotate import marks as M
 from xjr_excel.atomic import atomic_path
 from xjr_excel.errors import UserError
 from xjr_excel.model import Finding
