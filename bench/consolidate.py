@@ -183,7 +183,7 @@ def _make_batch(args) -> list[str]:
 
 def make_city_files(folder: Path, cities: int, enterprises: int, *, jobs: int = 0) -> list[Path]:
     """``cities`` workbooks named 测试NNN市.xlsx with about ``enterprises`` enterprises each."""
-    from xjr_excel import template
+    from xjr_excel.template import build as template
     folder.mkdir(parents=True, exist_ok=True)
     master = folder.parent / "master.xlsx"
     template.build_workbook(master)

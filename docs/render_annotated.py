@@ -24,7 +24,8 @@ sys.path.insert(0, str(ROOT))
 import openpyxl  # noqa: E402
 from stdnum.cn import uscc  # noqa: E402
 
-from xjr_excel import render, template
+from xjr_excel import render
+from xjr_excel.template import build as template
 from xjr_excel.annotate import openpyxl_book as annotate
 from xjr_excel.model import Finding  # noqa: E402
 from xjr_excel.spec.definition import get_spec  # noqa: E402

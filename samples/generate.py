@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from xjr_excel.spec import definition as S
-from xjr_excel import template  # noqa: E402
+from xjr_excel.template import build as template
 from xjr_excel.spec.definition import get_spec  # noqa: E402
 
 YEAR = 2026

@@ -18,7 +18,8 @@ import ribbon_engine as E  # noqa: I001 - sets the xlwings licence key before xl
 from conftest_validate import PLATFORMS, build_grids, cell_of, records, with_value, write_xlsx
 from xjr_excel.annotate import openpyxl_book as A
 from xjr_excel.annotate import marks as M
-from xjr_excel import ribbon, template
+from xjr_excel import ribbon
+from xjr_excel.template import build as template
 from xjr_excel.validate.findings import summary
 from xjr_excel.validate.run import validate_file
 

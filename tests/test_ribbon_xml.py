@@ -7,7 +7,8 @@ from pathlib import Path
 
 from defusedxml import ElementTree as ET
 
-from xjr_excel import ribbon, xlsm
+from xjr_excel import ribbon
+from xjr_excel.template import xlsm as xlsm
 
 MACROS = Path(__file__).resolve().parents[1] / "macros"
 NS = "{http://schemas.microsoft.com/office/2009/07/customui}"

@@ -15,7 +15,8 @@ import pytest
 import xlwings
 from oletools.olevba import VBA_Parser, decompress_stream
 
-from xjr_excel import render, xlsm
+from xjr_excel import render
+from xjr_excel.template import xlsm as xlsm
 from xjr_excel.ooxml import cfb as cfb
 from xjr_excel.ooxml import vba as vba
 
@@ -185,7 +186,7 @@ def test_project_stream_declares_modules_and_no_protection():
 
 @pytest.fixture(scope="module")
 def master(tmp_path_factory) -> Path:
-    from xjr_excel import template
+    from xjr_excel.template import build as template
     path = tmp_path_factory.mktemp("master") / "xjr-master.xlsm"
     template.build_workbook(path, city="南京市", batch=3, year=2026)
     return path

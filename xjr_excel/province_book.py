@@ -20,7 +20,7 @@ from xjr_excel.province_model import CityFile, norm_name
 from xjr_excel.province_stats import CityStats, IndustryIndex, indicator_fields, is_star, ordered_keys, star_kind
 from xjr_excel.province_xlsx import FastBook, FastSheet, Style
 # the city template's look, so provincial sheets match what cities print
-from xjr_excel.layout import BOX, FONT, HEADER_FILL as FILL_HEAD, CENTER_WRAP as A_CENTER, LEFT_WRAP as A_LEFT
+from xjr_excel.template.layout import BOX, FONT, HEADER_FILL as FILL_HEAD, CENTER_WRAP as A_CENTER, LEFT_WRAP as A_LEFT
 
 F_LABEL = Font(name=FONT, size=11, bold=True)
 F_TITLE = Font(name=FONT, size=16, bold=True)

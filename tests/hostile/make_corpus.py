@@ -42,7 +42,7 @@ def plain_xlsx(path: Path, sheets=("Sheet1",), rows=(("企业名称", "数量"),
 
 def template_xlsx(path: Path, **kw) -> Path:
     """Our master template (empty tables), built by the TEMPLATE helper's code."""
-    from xjr_excel import template
+    from xjr_excel.template import build as template
     return Path(template.build_workbook(path, city=kw.get("city", "南京市"), batch=kw.get("batch", 1),
                                         year=kw.get("year", 2026)))
 

@@ -92,7 +92,7 @@ def xlwings_modules() -> list[Module]:
 
 def source_modules(folder: Path | None = None) -> list[Module]:
     """Our modules: every .bas/.cls in ``macros/``; ThisWorkbook first."""
-    from xjr_excel.xlsm import macros_dir
+    from xjr_excel.template.xlsm import macros_dir
     folder = Path(folder) if folder else macros_dir()
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".bas", ".cls"))
     mods = [module_from_source(p.read_bytes(), p.name) for p in files]

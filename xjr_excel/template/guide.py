@@ -6,7 +6,7 @@ import re
 
 from openpyxl.styles import Alignment
 
-from xjr_excel import layout as L
+from xjr_excel.template import layout as L
 from xjr_excel.spec.definition import Spec
 
 

@@ -1,5 +1,5 @@
 """Small layout helpers for the master workbook: styles, titles, tables,
-validations, page setup.  :mod:`xjr_excel.template` decides *what* goes where;
+validations, page setup.  :mod:`xjr_excel.template.build` decides *what* goes where;
 this module only knows *how* to put it there with openpyxl.
 """
 from __future__ import annotations

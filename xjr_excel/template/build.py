@@ -19,13 +19,13 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment
 from openpyxl.workbook.defined_name import DefinedName
 
-from xjr_excel import layout as L
-from xjr_excel import xlsm
+from xjr_excel.template import layout as L
+from xjr_excel.template import xlsm as xlsm
 from xjr_excel.annotate import marks as marks
 from xjr_excel.spec import definition as S
 from xjr_excel.atomic import atomic_path
 from xjr_excel.errors import UserError
-from xjr_excel.guide import write_guide
+from xjr_excel.template.guide import write_guide
 from xjr_excel.spec.definition import PLAN_SECTION_TITLES, Spec, get_spec
 
 OPTIONS_SHEET = "选项"
