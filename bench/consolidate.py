@@ -223,7 +223,7 @@ def main(argv=None) -> int:
     ap.add_argument("--keep", help="keep the generated files in this folder (reused when present)")
     args = ap.parse_args(argv)
 
-    from xjr_excel.consolidate import consolidate
+    from xjr_excel.province.consolidate import consolidate
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="xjr-bench-"))
     folder = work / f"cities-{args.cities}x{args.enterprises}"
     try:

@@ -17,7 +17,7 @@ sys.path.insert(0, str(ROOT))
 from openpyxl import load_workbook  # noqa: E402
 
 from xjr_excel import render  # noqa: E402
-from xjr_excel.consolidate import consolidate  # noqa: E402
+from xjr_excel.province.consolidate import consolidate  # noqa: E402
 
 SHEETS = {"统计": "province-stats", "附1": "province-a1"}
 

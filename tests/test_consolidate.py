@@ -24,8 +24,8 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 from xjr_excel import render
-from xjr_excel.consolidate import consolidate, exit_code
-from xjr_excel.province_book import RUN_TIME_CELL
+from xjr_excel.province.consolidate import consolidate, exit_code
+from xjr_excel.province.book import RUN_TIME_CELL
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"

@@ -17,7 +17,7 @@ COMMANDS = {
     "template": ("xjr_excel.template.build", "生成填报模板工作簿 / build the master workbook"),
     "validate": ("xjr_excel.validate_cmd", "校验城市工作簿 / validate a city workbook"),
     "clear": ("xjr_excel.validate_cmd", "清除校验标记 / clear validation marks"),
-    "consolidate": ("xjr_excel.consolidate", "合并各市工作簿为全省汇总 / merge city workbooks"),
+    "consolidate": ("xjr_excel.province.consolidate", "合并各市工作簿为全省汇总 / merge city workbooks"),
 }
 
 

@@ -618,7 +618,7 @@ def output_path(paths: list[str], now: _dt.datetime | None = None) -> Path:
 
 
 def _consolidate(book, ui: _UI, paths, province) -> dict | None:
-    from xjr_excel import consolidate as C
+    from xjr_excel.province import consolidate as C
     if not paths:
         ui.alert("请点击“合并汇总”按钮，在弹出的对话框中选择各市上报的工作簿（可多选）。")
         return None

@@ -1,4 +1,4 @@
-"""Lay out the provincial workbook (省汇总); :mod:`xjr_excel.province_xlsx` writes it.
+"""Lay out the provincial workbook (省汇总); :mod:`xjr_excel.province.xlsx_writer` writes it.
 
 Sheets: 统计, 附1, 附2 (print-ready for the stamp), 附3, 附4, one sheet per 附5
 table, 重复, 合并记录.  Only 合并记录 carries the run time; every other cell
@@ -16,9 +16,9 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from xjr_excel.spec import definition as S
-from xjr_excel.province_model import CityFile, norm_name
-from xjr_excel.province_stats import CityStats, IndustryIndex, indicator_fields, is_star, ordered_keys, star_kind
-from xjr_excel.province_xlsx import FastBook, FastSheet, Style
+from xjr_excel.province.model import CityFile, norm_name
+from xjr_excel.province.stats import CityStats, IndustryIndex, indicator_fields, is_star, ordered_keys, star_kind
+from xjr_excel.province.xlsx_writer import FastBook, FastSheet, Style
 # the city template's look, so provincial sheets match what cities print
 from xjr_excel.template.layout import BOX, FONT, HEADER_FILL as FILL_HEAD, CENTER_WRAP as A_CENTER, LEFT_WRAP as A_LEFT
 
@@ -68,7 +68,7 @@ def _width(f: S.Field) -> float:
 
 @dataclass
 class BookInput:
-    """Everything the workbook shows; built by :mod:`xjr_excel.consolidate`."""
+    """Everything the workbook shows; built by :mod:`xjr_excel.province.consolidate`."""
     spec: S.Spec
     province: str
     batch: int | None

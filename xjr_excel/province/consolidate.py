@@ -23,9 +23,9 @@ from pathlib import Path
 from xjr_excel import errors
 from xjr_excel.guard.check import sha256_of
 from xjr_excel.atomic import atomic_path
-from xjr_excel.province_model import (MACRO_NOTE, STATUS_ERRORS, STATUS_OK, STATUS_UNREADABLE, CityFile, Rows, city_from_filename,
+from xjr_excel.province.model import (MACRO_NOTE, STATUS_ERRORS, STATUS_OK, STATUS_UNREADABLE, CityFile, Rows, city_from_filename,
                              norm_city, plain)
-from xjr_excel.province_stats import IndustryIndex, CityStats, city_stats, find_duplicates, province_total
+from xjr_excel.province.stats import IndustryIndex, CityStats, city_stats, find_duplicates, province_total
 from xjr_excel.spec.definition import Spec, attachment_tables, get_spec
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xltx", ".xltm"}
@@ -329,7 +329,7 @@ def consolidate(inputs, output, *, province: str, names_path=None, strict: bool 
         payload["province"]["output"] = None
         return payload
 
-    from xjr_excel.province_book import BookInput, write_book
+    from xjr_excel.province.book import BookInput, write_book
     now = (run_time or dt.datetime.now()).replace(microsecond=0)
     book = BookInput(spec=spec, province=province, batch=batch, year=year, cities=included, stats=stats, total=total,
                      duplicates=duplicates, files=record_rows, notices=notices,

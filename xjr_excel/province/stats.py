@@ -1,6 +1,6 @@
 """Provincial numbers: per-city counts, province totals and cross-city duplicates.
 
-Pure functions over :class:`~xjr_excel.province_model.CityFile` records; no
+Pure functions over :class:`~xjr_excel.province.model.CityFile` records; no
 I/O.  Every number the 统计 sheet and ``--json`` show is computed here, once.
 """
 from __future__ import annotations
@@ -10,7 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from xjr_excel.spec import definition as S
-from xjr_excel.province_model import CityFile, norm_code, norm_name
+from xjr_excel.province.model import CityFile, norm_code, norm_name
 
 NOT_FOUR_BASE = "非“四基”"
 NO_CATEGORY = "未填类别"
