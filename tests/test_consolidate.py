@@ -437,7 +437,7 @@ def test_strict_leaves_cities_with_errors_out_of_lists(mailbox, tmp_path):
 
 def test_json_shape_and_exit_code(mailbox, tmp_path):
     out = tmp_path / "cli.xlsx"
-    proc = subprocess.run([sys.executable, "-m", "xjr_excel.cli", "consolidate", str(mailbox), "-o", str(out),
+    proc = subprocess.run([sys.executable, "-m", "xjr_excel.cli.main", "consolidate", str(mailbox), "-o", str(out),
                            "--province", PROVINCE, "--json", "--jobs", "1"],
                           capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert proc.returncode == 1, proc.stderr          # some cities have errors, some files skipped

@@ -11,7 +11,7 @@ from xjr_excel.spec.definition import get_spec
 
 
 def spec_json(*extra):
-    out = subprocess.run([sys.executable, "-m", "xjr_excel.cli", "spec", "--json", *extra],
+    out = subprocess.run([sys.executable, "-m", "xjr_excel.cli.main", "spec", "--json", *extra],
                          capture_output=True, text=True, check=True)
     return json.loads(out.stdout)
 

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def xjr(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "xjr_excel.cli", *map(str, args)], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "xjr_excel.cli.main", *map(str, args)], capture_output=True,
                           text=True, cwd=cwd or ROOT, timeout=300)
 
 

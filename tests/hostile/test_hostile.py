@@ -1,7 +1,7 @@
 """The whole inbox, through the real command line: nothing crashes, hangs, leaks, runs or is harmed.
 
 Every kind of hostile or damaged file from make_corpus.py goes through ``python -m
-xjr_excel.cli validate FILE`` (or ``consolidate``) in a subprocess, with the file in a
+xjr_excel.cli.main validate FILE`` (or ``consolidate``) in a subprocess, with the file in a
 folder of its own as the working directory.  Each test asserts the exit code, the
 Chinese message, no traceback, no internal-error log, the input's bytes unchanged and
 no stray file next to it.
@@ -87,7 +87,7 @@ def logdir(tmp_path):
 
 def xjr(*args, cwd: Path, logdir: Path, timeout: int = 300) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "XJR_LOG_DIR": str(logdir), "PYTHONIOENCODING": "utf-8"}
-    return subprocess.run([sys.executable, "-m", "xjr_excel.cli", *map(str, args)], cwd=cwd, env=env,
+    return subprocess.run([sys.executable, "-m", "xjr_excel.cli.main", *map(str, args)], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=timeout)
 
 
@@ -160,7 +160,7 @@ def _peak_child_rss(args: list, cwd: Path, logdir: Path) -> tuple[int, str, int]
             "p = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
             "print(json.dumps([p.returncode, p.stderr, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss]))")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "XJR_LOG_DIR": str(logdir), "PYTHONIOENCODING": "utf-8"}
-    out = subprocess.run([sys.executable, "-c", code, sys.executable, "-m", "xjr_excel.cli", *map(str, args)],
+    out = subprocess.run([sys.executable, "-c", code, sys.executable, "-m", "xjr_excel.cli.main", *map(str, args)],
                          cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
     rc, stderr, maxrss_kib = json.loads(out.stdout)
     return rc, stderr, maxrss_kib
@@ -315,7 +315,7 @@ def test_killed_consolidation_leaves_the_previous_output_intact(corpus, tmp_path
     previous = out.read_bytes()
 
     env = {**os.environ, "PYTHONPATH": str(ROOT), "XJR_LOG_DIR": str(logdir)}
-    proc = subprocess.Popen([sys.executable, "-m", "xjr_excel.cli", "consolidate", str(inbox), "-o", str(out),
+    proc = subprocess.Popen([sys.executable, "-m", "xjr_excel.cli.main", "consolidate", str(inbox), "-o", str(out),
                              "--province", "江苏省", "--jobs", "1"], cwd=tmp_path, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     killed_at = None
@@ -433,7 +433,7 @@ def _crash_run(path: Path, cwd: Path, logdir: Path, *extra) -> subprocess.Comple
     code = ("import sys; import xjr_excel.guard.check as g\n"
             "def boom(*a, **k): raise ZeroDivisionError('planted bug')\n"
             "g.check_file = boom\n"
-            "from xjr_excel.cli import main; sys.exit(main(sys.argv[1:]))")
+            "from xjr_excel.cli.main import main; sys.exit(main(sys.argv[1:]))")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "XJR_LOG_DIR": str(logdir), "PYTHONIOENCODING": "utf-8"}
     return subprocess.run([sys.executable, "-c", code, "validate", str(path), *extra], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=120)

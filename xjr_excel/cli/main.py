@@ -13,10 +13,10 @@ from xjr_excel import errors
 
 COMMANDS = {
     # name: (module, help)
-    "spec": ("xjr_excel.spec_cmd", "打印表格规格（字段、规则、政策参数） / print the spec"),
+    "spec": ("xjr_excel.cli.spec_cmd", "打印表格规格（字段、规则、政策参数） / print the spec"),
     "template": ("xjr_excel.template.build", "生成填报模板工作簿 / build the master workbook"),
-    "validate": ("xjr_excel.validate_cmd", "校验城市工作簿 / validate a city workbook"),
-    "clear": ("xjr_excel.validate_cmd", "清除校验标记 / clear validation marks"),
+    "validate": ("xjr_excel.cli.validate_cmd", "校验城市工作簿 / validate a city workbook"),
+    "clear": ("xjr_excel.cli.validate_cmd", "清除校验标记 / clear validation marks"),
     "consolidate": ("xjr_excel.province.consolidate", "合并各市工作簿为全省汇总 / merge city workbooks"),
 }
 
