@@ -13,10 +13,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
 
 from openpyxl import load_workbook  # noqa: E402
 
-from xjr_excel import render  # noqa: E402
+import office as render  # noqa: E402
 from xjr_excel.province.consolidate import consolidate  # noqa: E402
 
 SHEETS = {"统计": "province-stats", "附1": "province-a1"}

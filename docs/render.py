@@ -13,8 +13,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
 
-from xjr_excel import render  # noqa: E402
+import office as render  # noqa: E402
 
 PAGES = {"a1.png": "附1", "a3.png": "附3"}
 

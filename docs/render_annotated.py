@@ -20,11 +20,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
 
 import openpyxl  # noqa: E402
 from stdnum.cn import uscc  # noqa: E402
 
-from xjr_excel import render
+import office as render  # noqa: E402
 from xjr_excel.template import build as template
 from xjr_excel.annotate import openpyxl_book as annotate
 from xjr_excel.model import Finding  # noqa: E402

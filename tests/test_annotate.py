@@ -21,7 +21,7 @@ from openpyxl.styles import Font, PatternFill
 
 from xjr_excel.annotate import openpyxl_book as A
 from xjr_excel.annotate import marks as M
-from xjr_excel import render
+import office as render
 from xjr_excel.template import build as template
 from xjr_excel.errors import UserError
 from xjr_excel.model import Finding

@@ -14,7 +14,7 @@ from xml.etree import ElementTree as ET
 import openpyxl
 import pytest
 
-from xjr_excel import render
+import office as render
 from xjr_excel.ooxml.carry_over import carry_over_parts
 
 REL_UI14 = "http://schemas.microsoft.com/office/2007/relationships/ui/extensibility"

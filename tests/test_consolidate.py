@@ -23,7 +23,7 @@ import openpyxl
 import pytest
 from python_calamine import CalamineWorkbook
 
-from xjr_excel import render
+import office as render
 from xjr_excel.province.consolidate import consolidate, exit_code
 from xjr_excel.province.book import RUN_TIME_CELL
 

@@ -10,7 +10,7 @@ from openpyxl.utils import get_column_letter, range_boundaries
 from python_calamine import CalamineWorkbook
 
 from conftest_template import MASTER, diff_content, workbook_content
-from xjr_excel import render
+import office as render
 from xjr_excel.cli import main as cli
 from xjr_excel.template import build as template
 from xjr_excel.spec.definition import CHOICE, attachment_tables, get_spec

@@ -15,7 +15,7 @@ import pytest
 import xlwings
 from oletools.olevba import VBA_Parser, decompress_stream
 
-from xjr_excel import render
+import office as render
 from xjr_excel.template import xlsm as xlsm
 from xjr_excel.ooxml import cfb as cfb
 from xjr_excel.ooxml import vba as vba
