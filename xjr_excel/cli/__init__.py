@@ -1,0 +1,1 @@
+"""Command line: ``xjr`` parses arguments and calls the stages."""

@@ -1,0 +1,1 @@
+"""Guard: find out what a file really is before any parser touches it."""

@@ -1,0 +1,1 @@
+"""OOXML and binary formats: zip parts, relationships, content types, the VBA project container."""

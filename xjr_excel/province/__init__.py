@@ -1,0 +1,1 @@
+"""Province: merge the cities' workbooks into the provincial lists and totals."""

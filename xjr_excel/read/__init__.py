@@ -1,0 +1,1 @@
+"""Read: a city workbook into one frame per spec table, and the reference lists."""

@@ -1,0 +1,1 @@
+"""Validate: every rule of the spec over the frames, as findings."""
