@@ -377,7 +377,7 @@ def make_xls(d: Path) -> Path:
 
     Converted once per process; the .xls variants below start from a copy.
     """
-    from xjr_excel import render
+    import office as render
     out = d / "南京市_旧版.xls"
     if "template" not in _XLS_CACHE:
         src = template_xlsx(d / "南京市_旧版.xlsx")
@@ -589,7 +589,7 @@ def make_duplicate(d: Path) -> Path:
 
 def make_xls_city(d: Path) -> Path:
     """A filled city workbook saved as legacy .xls by LibreOffice."""
-    from xjr_excel import render
+    import office as render
     (d / "_src").mkdir()
     src = fill_city(d / "_src" / "常州市.xlsx", city="常州市")
     out = render.convert(src, d, "xls")
