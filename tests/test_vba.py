@@ -19,6 +19,7 @@ import office as render
 from xjr_excel.template import xlsm as xlsm
 from xjr_excel.ooxml import cfb as cfb
 from xjr_excel.ooxml import vba as vba
+from xjr_excel.ooxml import package as package
 
 ROOT = Path(__file__).resolve().parents[1]
 MACROS = ROOT / "macros"
@@ -197,8 +198,8 @@ def test_master_is_a_macro_enabled_package_with_ribbon(master):
         names = set(z.namelist())
         assert {"xl/vbaProject.bin", "customUI/customUI14.xml"} <= names
         ct = z.read("[Content_Types].xml").decode()
-        assert xlsm.MACRO_CONTENT_TYPE in ct and "sheet.main+xml" not in ct
-        assert xlsm.VBA_CONTENT_TYPE in ct
+        assert package.XLSM_MAIN_CT in ct and "sheet.main+xml" not in ct
+        assert package.VBA_CT in ct
         assert xlsm.REL_UI14 in z.read("_rels/.rels").decode()
         assert xlsm.REL_VBA in z.read("xl/_rels/workbook.xml.rels").decode()
         assert z.read("customUI/customUI14.xml") == (MACROS / "customUI14.xml").read_bytes()

@@ -28,6 +28,7 @@ from typing import Iterable
 from xml.parsers import expat
 
 from xjr_excel.errors import InputRejected
+from xjr_excel.ooxml import package as P
 
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
 OLE_MAGIC = b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1"
@@ -378,13 +379,9 @@ def _is_xml(name: str) -> bool:
 def _main_part(zf: zipfile.ZipFile, names: set[str], path: Path) -> str:
     """The officeDocument part named by _rels/.rels, or a refusal saying what the zip is."""
     rels = _small_xml(zf, "_rels/.rels", path) if "_rels/.rels" in names else None
-    if rels is not None:
-        for rel in rels:
-            if rel.get("Type", "").endswith("/officeDocument"):
-                target = rel.get("Target", "").lstrip("/")
-                target = posixpath.normpath(target)
-                if target in names and target.startswith("xl/"):
-                    return target
+    target = P.main_part(rels)
+    if target in names and target.startswith("xl/"):
+        return target
     if "xl/workbook.xml" in names:
         return "xl/workbook.xml"
     if "word/document.xml" in names:
@@ -452,22 +449,11 @@ def _zip_error(e: Exception) -> str:
 def _sheet_parts(zf, main: str, names: set[str], path: Path) -> tuple[list[str], dict[str, str]]:
     """Sheet names in order and {part name: sheet name} for the worksheets."""
     wb = _small_xml(zf, main, path)
-    rels_name = posixpath.join(posixpath.dirname(main), "_rels", posixpath.basename(main) + ".rels")
+    rels_name = P.rels_path(main)
     rels = _small_xml(zf, rels_name, path) if rels_name in names else None
-    targets = {}
-    for rel in (rels if rels is not None else []):
-        t = rel.get("Target", "")
-        t = t.lstrip("/") if t.startswith("/") else posixpath.normpath(posixpath.join(posixpath.dirname(main), t))
-        targets[rel.get("Id")] = t
-    sheets, parts = [], {}
-    if wb is not None:
-        for el in wb.iter():
-            if el.tag.rsplit("}", 1)[-1] == "sheet":
-                name = el.get("name", "")
-                sheets.append(name)
-                rid = next((v for k, v in el.attrib.items() if k.rsplit("}", 1)[-1] == "id"), None)
-                if rid in targets:
-                    parts[targets[rid]] = name
+    named = P.sheet_parts(wb, rels, main) if wb is not None else []
+    sheets = [name for name, _ in named]
+    parts = {part: name for name, part in named if part}
     for n in names:   # worksheets the rels do not name still get the size checks
         if n.startswith("xl/worksheets/") and n.endswith(".xml") and n not in parts:
             parts[n] = posixpath.basename(n)

@@ -13,18 +13,12 @@ and restores those pieces, never touching anything openpyxl wrote itself.
 """
 from __future__ import annotations
 
-import os
-import posixpath
 import re
-import tempfile
 import zipfile
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-NS_CT = "http://schemas.openxmlformats.org/package/2006/content-types"
-NS_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
-NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-NS_R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+from xjr_excel.ooxml import package as P
 
 # Package relationships openpyxl does not (fully) write back.
 CARRIED_ROOT_RELS = {
@@ -43,63 +37,6 @@ CARRIED_SHEET_EXTS = {
     "{78C0D931-6437-407d-A8EE-F0AAD7539E65}",
     "{05C60535-1F16-4fd2-B633-F4F36F0B64E0}",
 }
-
-
-def _rels_path(part: str) -> str:
-    d, name = posixpath.split(part)
-    return posixpath.join(d, "_rels", name + ".rels")
-
-
-def _resolve(base_part: str, target: str) -> str:
-    if target.startswith("/"):
-        return target.lstrip("/")
-    return posixpath.normpath(posixpath.join(posixpath.dirname(base_part), target))
-
-
-def _dump(root: ET.Element, ns: str) -> bytes:
-    ET.register_namespace("", ns)
-    return b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n' + ET.tostring(root, encoding="utf-8")
-
-
-def _rels(data: bytes | None) -> list[ET.Element]:
-    if not data:
-        return []
-    return ET.fromstring(data).findall(f"{{{NS_REL}}}Relationship")
-
-
-def _internal_targets(zf_names: set[str], zf: zipfile.ZipFile, part: str) -> list[str]:
-    """Parts ``part`` links to through its own .rels (transitively), that exist in ``zf``."""
-    out, todo = [], [part]
-    while todo:
-        p = todo.pop()
-        rp = _rels_path(p)
-        if rp not in zf_names:
-            continue
-        out.append(rp)
-        for r in _rels(zf.read(rp)):
-            if r.get("TargetMode") == "External":
-                continue
-            t = _resolve(p, r.get("Target", ""))
-            if t in zf_names and t not in out:
-                out.append(t)
-                todo.append(t)
-    return out
-
-
-def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
-    """Sheet name → worksheet part path."""
-    names = set(zf.namelist())
-    if "xl/workbook.xml" not in names or "xl/_rels/workbook.xml.rels" not in names:
-        return {}
-    rels = {r.get("Id"): _resolve("xl/workbook.xml", r.get("Target", ""))
-            for r in _rels(zf.read("xl/_rels/workbook.xml.rels"))}
-    root = ET.fromstring(zf.read("xl/workbook.xml"))
-    out = {}
-    for s in root.iter(f"{{{NS_MAIN}}}sheet"):
-        part = rels.get(s.get(f"{{{NS_R}}}id"))
-        if part:
-            out[s.get("name")] = part
-    return out
 
 
 _EXTLST = re.compile(rb"<extLst\b[^>]*>(.*)</extLst>\s*</worksheet>\s*$", re.S)
@@ -139,28 +76,28 @@ def carry_over_parts(src, dst) -> list[str]:
         replaced: dict[str, bytes] = {}
 
         # 1. ribbon relationships (and the parts they point to, with their own rels)
-        d_root = ET.fromstring(zd.read("_rels/.rels"))
-        d_rels = d_root.findall(f"{{{NS_REL}}}Relationship")
-        have = {(r.get("Type"), _resolve("", r.get("Target", ""))) for r in d_rels}
+        d_root = P.parse(zd.read(P.ROOT_RELS))
+        d_rels = P.relationships(d_root)
+        have = {(r.get("Type"), P.resolve("", r.get("Target", ""))) for r in d_rels}
         ids = {r.get("Id") for r in d_rels}
         carried: list[str] = []
-        for r in _rels(zs.read("_rels/.rels") if "_rels/.rels" in s_names else None):
-            rtype, target = r.get("Type"), _resolve("", r.get("Target", ""))
+        for r in P.relationships(zs.read(P.ROOT_RELS) if P.ROOT_RELS in s_names else None):
+            rtype, target = r.get("Type"), P.resolve("", r.get("Target", ""))
             if rtype not in CARRIED_ROOT_RELS or target not in s_names or (rtype, target) in have:
                 continue
             rid, n = r.get("Id"), 1
             while rid in ids:
                 rid, n = f"rIdXjr{n}", n + 1
             ids.add(rid)
-            ET.SubElement(d_root, f"{{{NS_REL}}}Relationship", Id=rid, Type=rtype, Target=r.get("Target"))
+            ET.SubElement(d_root, f"{{{P.NS_REL}}}Relationship", Id=rid, Type=rtype, Target=r.get("Target"))
             restored.append(f"rel:{target}")
-            carried += [target, *_internal_targets(s_names, zs, target)]
+            carried += [target, *P.linked_parts(zs, target)]
         if carried:
-            replaced["_rels/.rels"] = _dump(d_root, NS_REL)
+            replaced[P.ROOT_RELS] = P.dump(d_root, P.NS_REL)
 
         # 2. what hangs off the VBA project (e.g. its digital signature)
         if VBA_PART in d_names and VBA_PART in s_names:
-            carried += _internal_targets(s_names, zs, VBA_PART)
+            carried += P.linked_parts(zs, VBA_PART)
 
         for part in dict.fromkeys(carried):
             if part not in d_names:
@@ -169,38 +106,23 @@ def carry_over_parts(src, dst) -> list[str]:
 
         # 3. content types: for restored parts, and for verbatim-copied macro parts whose
         #    type openpyxl left to a default that now says something else
-        s_ct = ET.fromstring(zs.read("[Content_Types].xml"))
-        d_ct = ET.fromstring(zd.read("[Content_Types].xml"))
-        q = lambda tag: f"{{{NS_CT}}}{tag}"  # noqa: E731
-        s_over = {o.get("PartName"): o.get("ContentType") for o in s_ct.findall(q("Override"))}
-        s_def = {d.get("Extension").lower(): d.get("ContentType") for d in s_ct.findall(q("Default"))}
-        d_over = {o.get("PartName"): o.get("ContentType") for o in d_ct.findall(q("Override"))}
-        d_def = {d.get("Extension").lower(): d.get("ContentType") for d in d_ct.findall(q("Default"))}
-
-        def ext_of(part: str) -> str:
-            return posixpath.splitext(part)[1].lstrip(".").lower()
-
-        ct_changed = False
+        s_ct = P.ContentTypes(zs.read(P.CONTENT_TYPES))
+        d_ct = P.ContentTypes(zd.read(P.CONTENT_TYPES))
+        s_over = s_ct.overrides
         verbatim = [p for p in d_names & s_names if p.startswith(VERBATIM_PREFIXES)]
         for part in [*new_parts, *sorted(verbatim)]:
-            pn, ext = "/" + part, ext_of(part)
-            want = s_over.get(pn) or s_def.get(ext)
-            have = d_over.get(pn) or d_def.get(ext)
-            if want is None or want == have:
+            want = s_ct.of(part)
+            if want is None or want == d_ct.of(part):
                 continue
-            if pn in s_over or ext in d_def:
-                ET.SubElement(d_ct, q("Override"), PartName=pn, ContentType=want)
-                d_over[pn] = want
+            if part in s_over or P.extension(part) in d_ct.defaults:
+                d_ct.override(part, want)
             else:
-                ET.SubElement(d_ct, q("Default"), Extension=ext, ContentType=want)
-                d_def[ext] = want
-            ct_changed = True
-        if ct_changed:
-            d_ct[:] = sorted(list(d_ct), key=lambda e: 0 if e.tag == q("Default") else 1)
-            replaced["[Content_Types].xml"] = _dump(d_ct, NS_CT)
+                d_ct.default(P.extension(part), want)
+        if d_ct.changed:
+            replaced[P.CONTENT_TYPES] = d_ct.to_bytes()
 
         # 4. worksheet extensions (x14 dropdowns, rules, sparklines)
-        s_sheets, d_sheets = _sheet_parts(zs), _sheet_parts(zd)
+        s_sheets, d_sheets = P.read_sheet_parts(zs), P.read_sheet_parts(zd)
         for name, s_part in s_sheets.items():
             d_part = d_sheets.get(name)
             if not d_part or d_part not in d_names or s_part not in s_names:
@@ -217,16 +139,5 @@ def carry_over_parts(src, dst) -> list[str]:
 
         if not replaced and not new_parts:
             return restored
-        fd, tmp = tempfile.mkstemp(prefix=".xjr-pkg-", suffix=dst.suffix, dir=dst.parent)
-        os.close(fd)
-        try:
-            with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zo:
-                for item in zd.infolist():
-                    zo.writestr(item, replaced.get(item.filename, None) or zd.read(item.filename))
-                for part, data in new_parts.items():
-                    zo.writestr(part, data)
-        except BaseException:
-            os.unlink(tmp)
-            raise
-    os.replace(tmp, dst)
+    P.rewrite(dst, dst, replaced, add=new_parts)
     return restored

@@ -14,9 +14,9 @@ serials with a date format; characters XML cannot hold are dropped.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import math
-import posixpath
 import re
 import zipfile
 from dataclasses import dataclass
@@ -28,6 +28,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from xjr_excel.guard.check import is_formula_like
+from xjr_excel.ooxml import package as P
 
 EPOCH = dt.datetime(1899, 12, 30)
 COLS = [""] + [get_column_letter(i) for i in range(1, 703)]    # A … ZZ
@@ -192,31 +193,15 @@ class FastBook:
     def save(self, path) -> None:
         buf = io.BytesIO()
         self.wb.save(buf)
-        parts = _sheet_parts(buf)
-        rows = {parts[sh.ws.title]: sh.xml() for sh in self.sheets}
-        with zipfile.ZipFile(buf) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=5) as dst:
-            for info in src.infolist():
-                data = src.read(info.filename)
-                if info.filename in rows:
-                    data, n = _SHEETDATA.subn(lambda m: b"<sheetData>" + rows[info.filename] + b"</sheetData>", data,
-                                              count=1)
-                    if n != 1:
-                        raise RuntimeError(f"no sheetData in {info.filename}")
-                dst.writestr(info.filename, data)
+        with zipfile.ZipFile(buf) as z:
+            parts = P.read_sheet_parts(z)
+        edits = {parts[sh.ws.title]: functools.partial(_fill_rows, sh.xml()) for sh in self.sheets}
+        P.rewrite(buf, path, edits, compresslevel=5)
 
 
-def _sheet_parts(buf: io.BytesIO) -> dict[str, str]:
-    """Sheet title → part name in the package (xl/worksheets/sheetN.xml)."""
-    from xml.etree import ElementTree as ET
-    ns = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
-          "rel": "http://schemas.openxmlformats.org/package/2006/relationships"}
-    rid_attr = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
-    with zipfile.ZipFile(buf) as z:
-        wbx = ET.fromstring(z.read("xl/workbook.xml"))
-        rels = ET.fromstring(z.read("xl/_rels/workbook.xml.rels"))
-    target = {r.get("Id"): r.get("Target") for r in rels.findall("rel:Relationship", ns)}
-    out = {}
-    for s in wbx.findall("m:sheets/m:sheet", ns):
-        t = target[s.get(rid_attr)]
-        out[s.get("name")] = t.lstrip("/") if t.startswith("/") else posixpath.normpath(posixpath.join("xl", t))
-    return out
+def _fill_rows(rows: bytes, sheet_xml: bytes) -> bytes:
+    """The sheet part openpyxl wrote (empty ``<sheetData>``) with our rows in it."""
+    data, n = _SHEETDATA.subn(lambda m: b"<sheetData>" + rows + b"</sheetData>", sheet_xml, count=1)
+    if n != 1:
+        raise RuntimeError("no sheetData in a sheet part openpyxl wrote")
+    return data

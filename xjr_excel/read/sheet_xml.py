@@ -9,7 +9,6 @@ facts from xlrd.
 """
 from __future__ import annotations
 
-import posixpath
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -17,9 +16,9 @@ from dataclasses import dataclass, field
 from defusedxml import ElementTree as ET
 from openpyxl.utils.cell import column_index_from_string, range_boundaries
 
-_NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
-       "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
-       "rel": "http://schemas.openxmlformats.org/package/2006/relationships"}
+from xjr_excel.ooxml import package as P
+
+_NS = {"m": P.NS_MAIN}
 _ROW_HIDDEN = re.compile(rb'<(?:\w+:)?row\b[^>]*?\bhidden="(?:1|true)"[^>]*>')
 _ATTR_R = re.compile(rb'\br="([A-Z]*)(\d+)"')
 _ERROR_CELL = re.compile(rb'<(?:\w+:)?c\b([^>]*?\bt="e"[^>]*)>(.*?)</(?:\w+:)?c>', re.S)
@@ -46,7 +45,7 @@ class XlsxParts:
 
     def __init__(self, path):
         self.zf = zipfile.ZipFile(path)
-        self.paths = self._sheet_paths()
+        self.paths = P.read_sheet_parts(self.zf)
         self._percent_styles: set[int] | None = None
         self._xml_cache: dict[str, bytes] = {}
 
@@ -55,17 +54,6 @@ class XlsxParts:
 
     def has_macros(self) -> bool:
         return any(n.lower().endswith("vbaproject.bin") for n in self.zf.namelist())
-
-    def _sheet_paths(self) -> dict[str, str]:
-        wb = ET.fromstring(self.zf.read("xl/workbook.xml"))
-        rels = ET.fromstring(self.zf.read("xl/_rels/workbook.xml.rels"))
-        targets = {r.get("Id"): r.get("Target") for r in rels.findall("rel:Relationship", _NS)}
-        out = {}
-        for s in wb.findall("m:sheets/m:sheet", _NS):
-            target = targets.get(s.get(f"{{{_NS['r']}}}id"), "")
-            target = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
-            out[s.get("name")] = target
-        return out
 
     def sheet_xml(self, name: str) -> bytes | None:
         if name not in self._xml_cache:

@@ -8,11 +8,7 @@ dropdowns and input hints.  Titles are formulas over the cover's defined names
 """
 from __future__ import annotations
 
-import os
-import shutil
 import sys
-import tempfile
-import zipfile
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -21,6 +17,7 @@ from openpyxl.workbook.defined_name import DefinedName
 
 from xjr_excel.template import layout as L
 from xjr_excel.template import xlsm as xlsm
+from xjr_excel.ooxml import package as P
 from xjr_excel.annotate import marks as marks
 from xjr_excel.spec import definition as S
 from xjr_excel.atomic import atomic_path
@@ -31,8 +28,6 @@ from xjr_excel.spec.definition import PLAN_SECTION_TITLES, Spec, get_spec
 OPTIONS_SHEET = "选项"
 YEARS_NAME = "XJR_Years"          # the two history years, computed from XJR_Year
 SUFFIXES = (".xlsx", ".xlsm")
-XLSM_MAIN_CT = "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
-XLSX_MAIN_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
 
 # Whitespace that does not count towards a character limit (space, full-width space, LF, CR, tab).
 # CHAR(1): LibreOffice holds a tab inside multi-line text as that control character.
@@ -385,18 +380,8 @@ def _macro_packager():
 
 def mark_macro_enabled(path: Path) -> None:
     """Make an openpyxl .xlsx package a valid macro-enabled (.xlsm) one: the workbook part's content type."""
-    path = Path(path)
-    with zipfile.ZipFile(path) as zin:
-        items = [(i, zin.read(i.filename)) for i in zin.infolist()]
-    fd, tmp = tempfile.mkstemp(suffix=".zip", dir=path.parent)
-    os.close(fd)
-    try:
-        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
-            for info, data in items:
-                if info.filename == "[Content_Types].xml":
-                    data = data.replace(XLSX_MAIN_CT.encode(), XLSM_MAIN_CT.encode())
-                zout.writestr(info, data)
-        shutil.move(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    def macro_enabled(data: bytes) -> bytes:
+        ct = P.ContentTypes(data)
+        ct.override(P.WORKBOOK_PART, P.XLSM_MAIN_CT)
+        return ct.to_bytes()
+    P.rewrite(path, path, {P.CONTENT_TYPES: macro_enabled})

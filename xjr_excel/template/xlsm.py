@@ -13,11 +13,9 @@ Two steps, called by the template builder:
 """
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
-from xml.etree import ElementTree as ET
 
-from xjr_excel.atomic import atomic_path
+from xjr_excel.ooxml import package as P
 
 CONF_SHEET = "xlwings.conf"
 RESULTS_SHEET = "校验结果"     # the sheet the annotator writes; 打开校验结果 activates it
@@ -72,15 +70,10 @@ VBA_MESSAGES: tuple[tuple[str, str], ...] = (
      "没有Excel（WPS、LibreOffice）时，可在命令行使用 xjr validate / xjr consolidate。"),
 )
 
-MACRO_CONTENT_TYPE = "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
-VBA_CONTENT_TYPE = "application/vnd.ms-office.vbaProject"
 REL_VBA = "http://schemas.microsoft.com/office/2006/relationships/vbaProject"
 REL_UI14 = "http://schemas.microsoft.com/office/2007/relationships/ui/extensibility"
 UI_PART = "customUI/customUI14.xml"
 VBA_PART = "xl/vbaProject.bin"
-
-NS_CT = "http://schemas.openxmlformats.org/package/2006/content-types"
-NS_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 
 
 def macros_dir() -> Path:
@@ -110,43 +103,13 @@ def prepare_workbook(wb, spec=None) -> None:
     wb.code_name = "ThisWorkbook"
 
 
-def _xml(data: bytes) -> ET.Element:
-    return ET.fromstring(data)
-
-
-def _dump(root: ET.Element, default_ns: str) -> bytes:
-    ET.register_namespace("", default_ns)
-    return b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n' + ET.tostring(root, encoding="utf-8")
-
-
 def _content_types(data: bytes) -> bytes:
-    root = _xml(data)
-    q = lambda tag: f"{{{NS_CT}}}{tag}"  # noqa: E731
-    for o in root.findall(q("Override")):
-        if o.get("PartName") == "/xl/workbook.xml":
-            o.set("ContentType", MACRO_CONTENT_TYPE)
-    if not any(d.get("Extension") == "bin" for d in root.findall(q("Default"))):
-        ET.SubElement(root, q("Default"), Extension="bin", ContentType=VBA_CONTENT_TYPE)
+    ct = P.ContentTypes(data)
+    ct.override(P.WORKBOOK_PART, P.XLSM_MAIN_CT)
+    ct.default("bin", P.VBA_CT)
     # Override for the exact part too: robust if another .bin default exists.
-    if not any(o.get("PartName") == "/" + VBA_PART for o in root.findall(q("Override"))):
-        ET.SubElement(root, q("Override"), PartName="/" + VBA_PART, ContentType=VBA_CONTENT_TYPE)
-    # Defaults must precede Overrides for strict readers.
-    kids = sorted(list(root), key=lambda e: 0 if e.tag == q("Default") else 1)
-    root[:] = kids
-    return _dump(root, NS_CT)
-
-
-def _add_rel(data: bytes, rel_type: str, target: str) -> bytes:
-    root = _xml(data)
-    q = f"{{{NS_REL}}}Relationship"
-    rels = root.findall(q)
-    if not any(r.get("Type") == rel_type for r in rels):
-        ids = {r.get("Id") for r in rels}
-        n = 1
-        while f"rId{n}" in ids:
-            n += 1
-        ET.SubElement(root, q, Id=f"rId{n}", Type=rel_type, Target=target)
-    return _dump(root, NS_REL)
+    ct.override(VBA_PART, P.VBA_CT)
+    return ct.to_bytes()
 
 
 def vba_project_bytes() -> bytes:
@@ -160,20 +123,10 @@ def package_macros(path, spec=None) -> Path:
     path = Path(path)
     ui = (macros_dir() / "customUI14.xml").read_bytes()
     vba_bin = vba_project_bytes()
-    with zipfile.ZipFile(path) as zin, atomic_path(path) as tmp:
-        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
-            for item in zin.infolist():
-                if item.filename in (VBA_PART, UI_PART):
-                    continue
-                data = zin.read(item.filename)
-                if item.filename == "[Content_Types].xml":
-                    data = _content_types(data)
-                elif item.filename == "_rels/.rels":
-                    data = _add_rel(data, REL_UI14, UI_PART)
-                elif item.filename == "xl/_rels/workbook.xml.rels":
-                    data = _add_rel(data, REL_VBA, "vbaProject.bin")
-                zout.writestr(item, data)
-            zout.writestr(VBA_PART, vba_bin)
-            zout.writestr(UI_PART, ui)
+    P.rewrite(path, path, {
+        P.CONTENT_TYPES: _content_types,
+        P.ROOT_RELS: lambda data: P.add_relationship(data, REL_UI14, UI_PART),
+        P.rels_path(P.WORKBOOK_PART): lambda data: P.add_relationship(data, REL_VBA, "vbaProject.bin"),
+    }, add={VBA_PART: vba_bin, UI_PART: ui})
     return path
 
