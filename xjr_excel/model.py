@@ -66,11 +66,11 @@ class TableData:
 
     def cell(self, row: int, key: str) -> str:
         """A1 address of (sheet row, field key); the header cell when the row is None."""
-        from openpyxl.utils import get_column_letter
+        from xjr_excel.ooxml.cells import address
         col = self.columns.get(key)
         if col is None:
             col = min(self.columns.values()) if self.columns else 1
-        return f"{get_column_letter(col)}{row if row is not None else (self.header_row or 1)}"
+        return address(row if row is not None else (self.header_row or 1), col)
 
 
 @dataclass

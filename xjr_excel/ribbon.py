@@ -20,6 +20,7 @@ from pathlib import Path
 from xjr_excel.annotate import openpyxl_book as A
 from xjr_excel.annotate import marks as M
 from xjr_excel.errors import UserError, write_log
+from xjr_excel.ooxml.safe_text import typed_text
 from xjr_excel.spec.definition import get_spec
 
 TITLE = "小巨人校验"
@@ -309,9 +310,7 @@ def column_runs(top_left: str, grid: list[list]) -> list[tuple[int, int, int, in
 
 def _as_text(v):
     """A value written as data: text that Excel would parse (=…, 0123, 1/2) stays text."""
-    if isinstance(v, str) and v:
-        return "'" + v
-    return v
+    return typed_text(v)
 
 
 def _sheet_or_none(book, name: str):

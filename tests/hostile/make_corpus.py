@@ -482,7 +482,7 @@ def fill_city(path: Path, *, city: str = "南京市", rows: dict | None = None, 
     """
     import datetime as dt
     import openpyxl
-    from xjr_excel.guard.check import set_text
+    from xjr_excel.ooxml.safe_text import set_text
     from xjr_excel.spec.definition import get_spec
     spec = get_spec()
     template_xlsx(path, city=city)

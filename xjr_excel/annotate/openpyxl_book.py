@@ -39,6 +39,7 @@ from xjr_excel.annotate import marks as M
 from xjr_excel.atomic import atomic_path
 from xjr_excel.errors import UserError
 from xjr_excel.model import Finding
+from xjr_excel.ooxml.safe_text import set_text
 from xjr_excel.spec.definition import Spec, get_spec
 
 RESULTS_SHEET = "校验结果"
@@ -226,10 +227,8 @@ def plan_annotations(findings: list[Finding], spec: Spec | None, sheet_names: li
 # --------------------------------------------------------------------------
 
 def _set_text(cell, value) -> None:
-    """Write a value as data: text that starts with "=" stays text, never a formula."""
-    cell.value = value
-    if isinstance(value, str) and value.startswith("="):
-        cell.data_type = "s"
+    """Write a value as data: formula-like text stays text (the one rule: ooxml.safe_text)."""
+    set_text(cell, value)
 
 
 def _read_state(wb) -> dict[str, str]:

@@ -9,8 +9,7 @@ sheets far larger than any submission.  Every check is bounded: the file is at m
 ``max_file_bytes``, members are inflated in small chunks with a byte budget, and only
 the XML prolog is parsed here.  Nothing is executed and the file is opened read-only.
 
-The writers' side lives here too: ``set_text`` / ``safe_text`` keep city text that
-starts with = + - @ tab or CR from ever becoming a formula in what we write.
+The writers' side (city text never becomes a formula) is :mod:`xjr_excel.ooxml.safe_text`.
 """
 from __future__ import annotations
 
@@ -29,6 +28,7 @@ from xml.parsers import expat
 
 from xjr_excel.errors import InputRejected
 from xjr_excel.ooxml import package as P
+from xjr_excel.ooxml.cells import column_letter, column_number
 
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
 OLE_MAGIC = b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1"
@@ -529,7 +529,7 @@ class _SheetExtent:
         last_c, last_row = data.rfind(b'<c r="', 0, end), data.rfind(b'<row r="', 0, end)
         if last_c > last_row:
             m = _Fast.CELL.match(data, last_c)
-            self._col, self._row = _col_number(m.group(1).decode()), int(m.group(2))
+            self._col, self._row = column_number(m.group(1).decode()), int(m.group(2))
         elif last_row >= 0:
             self._row, self._col = int(_Fast.ROW.match(data, last_row).group(1)), 0
         return True
@@ -544,7 +544,7 @@ class _SheetExtent:
             else:
                 self.cells += 1
                 if ref and ref.group(1):
-                    self._col = _col_number(ref.group(1).upper().decode())
+                    self._col = column_number(ref.group(1).upper().decode())
                     self._row = int(ref.group(2))
                 else:
                     self._col += 1
@@ -576,7 +576,7 @@ class _Fast:
 
     def __init__(self, max_rows: int, max_cols: int):
         row_ok = _at_most(str(max_rows) if max_rows > 0 else "", "0123456789", first="1", longest=9).encode()
-        col_ok = _at_most(_col_letters(max_cols), "ABCDEFGHIJKLMNOPQRSTUVWXYZ", first="A", longest=3).encode()
+        col_ok = _at_most(column_letter(max_cols), "ABCDEFGHIJKLMNOPQRSTUVWXYZ", first="A", longest=3).encode()
         self.odd_cell = re.compile(rb'<c(?! r="(?:%s)(?:%s)")' % (col_ok, row_ok))
         self.any_row = re.compile(rb'<row( r="(?:%s)")?' % row_ok)
 
@@ -607,14 +607,6 @@ def _at_most(limit: str, alphabet: str, first: str, longest: int) -> str:
             parts.append(f"{limit[:i]}[{low}-{below}][{alphabet[0]}-{top}]{{{n - i - 1}}}")
     parts.append(limit)
     return "|".join(parts)
-
-
-def _col_letters(n: int) -> str:
-    out = ""
-    while n > 0:
-        n, rem = divmod(n - 1, 26)
-        out = chr(65 + rem) + out
-    return out
 
 
 def _scan_member(zf, info, budget: int, path: Path, lim: dict, sheet: str | None, xml: bool) -> int:
@@ -705,19 +697,12 @@ class _Prolog:
 _REF = re.compile(r"^\$?([A-Z]{1,3})\$?(\d{1,7})$")
 
 
-def _col_number(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n
-
-
 def _check_dimension(ref: str, sheet: str, path: Path, lim: dict) -> None:
     end = ref.upper().split(":")[-1]
     m = _REF.match(end)
     if not m:
         return
-    cols, rows = _col_number(m.group(1)), int(m.group(2))
+    cols, rows = column_number(m.group(1)), int(m.group(2))
     if rows > lim["max_rows_per_sheet"] or cols > lim["max_columns_per_sheet"]:
         raise _too_big(path, sheet, f"的已用区域为{rows}行×{cols}列（{ref}）", lim)
 
@@ -756,58 +741,3 @@ def reject_not_template(spec, path, found_sheets: Iterable[str]) -> InputRejecte
     from xjr_excel.spec.definition import attachment_tables
     tables = [t for t in spec.tables if t.sheet == "plan"] + list(attachment_tables(spec))
     return InputRejected(describe_missing(spec, found_sheets, tables), file=str(path), kind="not_template")
-
-
-# --------------------------------------------------------------------------
-# Writers: city text is never a formula
-# --------------------------------------------------------------------------
-
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def is_formula_like(value) -> bool:
-    """True for text that a spreadsheet could take as a formula (or DDE) when typed or exported."""
-    return isinstance(value, str) and value.startswith(FORMULA_TRIGGERS)
-
-
-def set_text(cell, value):
-    """Put ``value`` into an openpyxl cell so that text always stays text.
-
-    openpyxl turns any str starting with "=" into a formula; we force the string
-    type and set the quote-prefix style (Excel shows the text, and re-typing the
-    cell in Excel or LibreOffice does not turn it into a formula either).
-    """
-    cell.value = value
-    if isinstance(value, str):
-        cell.data_type = "s"
-        if is_formula_like(value):
-            cell.quotePrefix = True
-    return cell
-
-
-def safe_text(value, ws=None):
-    """``value`` ready for openpyxl's ``ws.append(row)``: formula-like text comes back as a
-    string cell (type "s", quote prefix) that can never become a formula; anything else as is.
-
-    For a single cell use ``set_text(cell, value)``.  ``ws`` is only needed in write-only
-    mode (a ``WriteOnlyCell`` is returned then).
-    """
-    if not is_formula_like(value):
-        return value
-    if type(ws).__name__ == "WriteOnlyWorksheet":
-        from openpyxl.cell import WriteOnlyCell
-        cell = WriteOnlyCell(ws, value=value)
-    else:
-        from openpyxl.cell.cell import Cell
-        cell = Cell(ws, value=value)
-    return set_text(cell, value)
-
-
-def write_row(ws, row: int, col: int, values: Iterable) -> None:
-    """Write values left to right from (row, col); str values always stay text."""
-    for j, v in enumerate(values):
-        c = ws.cell(row=row, column=col + j)
-        if isinstance(v, str):
-            set_text(c, str(v))
-        else:
-            c.value = v

@@ -8,7 +8,7 @@ produces — and put into each sheet's ``<sheetData>`` when the package is saved
 
 Cell rules: strings are inline strings (type ``inlineStr``: never a formula;
 text that could be taken for one also gets the quote prefix, as
-:func:`xjr_excel.guard.check.set_text` does); numbers as numbers; dates as date
+:func:`xjr_excel.ooxml.safe_text.set_text` does); numbers as numbers; dates as date
 serials with a date format; characters XML cannot hold are dropped.
 """
 from __future__ import annotations
@@ -27,7 +27,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from xjr_excel.guard.check import is_formula_like
+from xjr_excel.ooxml.safe_text import is_formula_like
 from xjr_excel.ooxml import package as P
 
 EPOCH = dt.datetime(1899, 12, 30)

@@ -14,9 +14,10 @@ import zipfile
 from dataclasses import dataclass, field
 
 from defusedxml import ElementTree as ET
-from openpyxl.utils.cell import column_index_from_string, range_boundaries
+from openpyxl.utils.cell import range_boundaries
 
 from xjr_excel.ooxml import package as P
+from xjr_excel.ooxml.cells import column_number
 
 _NS = {"m": P.NS_MAIN}
 _ROW_HIDDEN = re.compile(rb'<(?:\w+:)?row\b[^>]*?\bhidden="(?:1|true)"[^>]*>')
@@ -37,7 +38,7 @@ class SheetExtras:
 
 
 def _rc(col_letters: bytes, row: bytes) -> tuple[int, int]:
-    return int(row), column_index_from_string(col_letters.decode())
+    return int(row), column_number(col_letters.decode())
 
 
 class XlsxParts:

@@ -37,6 +37,7 @@ from xjr_excel.spec import definition as S
 from xjr_excel.errors import InputRejected
 from xjr_excel.validate.findings import make
 from xjr_excel.model import TableData, Unparsed, WorkbookData
+from xjr_excel.ooxml.cells import address
 
 HEADER_SCAN_ROWS = 60        # header rows are near the top; inserted title rows move them a little
 NOTE_RE = re.compile(r"^(注|说明|备注)\s*[0-9０-９一二三四五六七八九]*\s*[：:]")
@@ -308,7 +309,7 @@ def _read_table(spec: S.Spec, table: S.Table, sheet: _Sheet, loc: _Located, file
     for r in rows_idx:
         if r in sheet.hidden_rows:
             findings.append(make(spec, "file.hidden_row", file=file, sheet=sheet.name,
-                                 cell=f"{_col_letter(min(cols.values()) + 1)}{r}", value=r))
+                                 cell=address(r, min(cols.values()) + 1), value=r))
     td = TableData(table=table, sheet=sheet.name, frame=frame, raw=raw,
                    columns={k: c + 1 for k, c in cols.items()}, header_row=loc.row + 1,
                    missing=[f.key for f in fields if f.key not in cols])
@@ -408,11 +409,6 @@ def _display_fast(v) -> str:
     return N.display(v)
 
 
-def _col_letter(n: int) -> str:
-    from openpyxl.utils import get_column_letter
-    return get_column_letter(n)
-
-
 def _read_cover(spec: S.Spec, sheets: dict[str, _Sheet], file: str, findings: list):
     cover_names = {_sheet_key(spec.sheet("cover").name)}
     order = [n for n in sheets if _sheet_key(n) in cover_names] + [n for n in sheets if _sheet_key(n) not in cover_names]
@@ -428,12 +424,12 @@ def _read_cover(spec: S.Spec, sheets: dict[str, _Sheet], file: str, findings: li
                 if cf is None or cf.key in cells:
                     continue
                 if inline is not None:          # 「城市：南京市」 in one cell
-                    cells[cf.key] = (name, f"{_col_letter(c + 1)}{r + 1}")
+                    cells[cf.key] = (name, address(r + 1, c + 1))
                     values[cf.key] = _cover_value(cf, inline)
                     continue
                 # the value is the cell right of the label (the template puts a hint further right)
                 value = row[c + 1] if c + 1 < len(row) else None
-                cells[cf.key] = (name, f"{_col_letter(c + 2)}{r + 1}")
+                cells[cf.key] = (name, address(r + 1, c + 2))
                 values[cf.key] = _cover_value(cf, value)
         if len(cells) == len(spec.cover):
             break

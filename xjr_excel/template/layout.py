@@ -5,12 +5,12 @@ this module only knows *how* to put it there with openpyxl.
 from __future__ import annotations
 
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.table import Table as XLTable, TableStyleInfo
 
+from xjr_excel.ooxml.cells import abs_ref, column_letter as col, range_ref as ref, sheet_ref  # noqa: F401 - the builder's names
 from xjr_excel.spec import definition as S
 
 FONT = "宋体"
@@ -32,19 +32,6 @@ TOP_WRAP = Alignment(horizontal="left", vertical="top", wrap_text=True)
 PROMPT_TITLE_MAX = 32     # Excel's limits for a validation's input message
 PROMPT_MAX = 255
 INLINE_LIST_MAX = 200     # longer choice lists go to the hidden 选项 sheet (Excel caps inline lists at 255)
-
-
-def col(n: int) -> str:
-    return get_column_letter(n)
-
-
-def ref(first_col: int, first_row: int, last_col: int, last_row: int) -> str:
-    return f"{col(first_col)}{first_row}:{col(last_col)}{last_row}"
-
-
-def abs_ref(sheet: str, first_col: int, first_row: int, last_col: int, last_row: int) -> str:
-    return (f"{quote_sheetname(sheet)}!${col(first_col)}${first_row}"
-            + (f":${col(last_col)}${last_row}" if (first_col, first_row) != (last_col, last_row) else ""))
 
 
 def excel_string(text: str) -> str:
@@ -69,7 +56,7 @@ def title_block(ws, *, label: str, title_formula: str, third_line: str | None, l
     ws.cell(1, 1, label).font = LABEL_FONT
     if guide_sheet:
         link = ws.cell(1, max(last_col, 2), "填报说明 ›")
-        link.hyperlink = Hyperlink(ref=link.coordinate, location=f"{quote_sheetname(guide_sheet)}!A1",
+        link.hyperlink = Hyperlink(ref=link.coordinate, location=sheet_ref(guide_sheet, "A1"),
                                    display="填报说明")
         link.font = LINK_FONT
         link.alignment = Alignment(horizontal="right")

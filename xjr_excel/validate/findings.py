@@ -8,6 +8,7 @@ from __future__ import annotations
 import string
 
 from xjr_excel.model import SEVERITIES, Finding
+from xjr_excel.ooxml.cells import row_col
 from xjr_excel.spec.definition import Spec
 
 
@@ -44,19 +45,10 @@ def summary(findings) -> dict:
     return out
 
 
-def _cell_key(cell: str) -> tuple[int, int]:
-    letters = cell.rstrip("0123456789")
-    digits = cell[len(letters):]
-    col = 0
-    for ch in letters:
-        col = col * 26 + (ord(ch.upper()) - 64)
-    return (int(digits) if digits else 0, col)
-
-
 def sort_findings(findings, sheet_names) -> list[Finding]:
     order = {n: i for i, n in enumerate(sheet_names)}
     return sorted(findings, key=lambda f: (order.get(f.sheet, -1 if not f.sheet else len(order)),
-                                           *_cell_key(f.cell), f.severity != "error", f.rule))
+                                           *row_col(f.cell), f.severity != "error", f.rule))
 
 
 def _clip(text: str, n: int) -> str:
