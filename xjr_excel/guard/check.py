@@ -576,7 +576,8 @@ class _Fast:
 
     def __init__(self, max_rows: int, max_cols: int):
         row_ok = _at_most(str(max_rows) if max_rows > 0 else "", "0123456789", first="1", longest=9).encode()
-        col_ok = _at_most(column_letter(max_cols), "ABCDEFGHIJKLMNOPQRSTUVWXYZ", first="A", longest=3).encode()
+        widest = column_letter(min(max_cols, 18278)) if max_cols > 0 else ""     # ZZZ: refs have ≤ 3 letters
+        col_ok = _at_most(widest, "ABCDEFGHIJKLMNOPQRSTUVWXYZ", first="A", longest=3).encode()
         self.odd_cell = re.compile(rb'<c(?! r="(?:%s)(?:%s)")' % (col_ok, row_ok))
         self.any_row = re.compile(rb'<row( r="(?:%s)")?' % row_ok)
 

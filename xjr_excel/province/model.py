@@ -10,13 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
+from xjr_excel.read.normalize import code_key, name_key, squash, half_width
+
 STATUS_OK, STATUS_ERRORS, STATUS_UNREADABLE = "合格", "有错误", "无法读取"
 MACRO_NOTE = "文件含宏（VBA），已只按数据读取，宏未运行。"
-
 
 @dataclass
 class Rows:
@@ -33,7 +33,6 @@ class Rows:
 
     def __len__(self) -> int:
         return len(self.rows)
-
 
 @dataclass
 class CityFile:
@@ -67,7 +66,6 @@ class CityFile:
 
     def table(self, key: str) -> Rows:
         return self.tables.get(key) or Rows(sheet="", columns=[], rows=[], values=[])
-
 
 def plain(value: Any) -> Any:
     """A normalised frame value as a plain Python value (no numpy / pandas types).
@@ -103,39 +101,25 @@ def plain(value: Any) -> Any:
         return None if isinstance(v, float) and math.isnan(v) else v
     return str(value)
 
-
-_SPACE = re.compile(r"\s+")
-_BRACKETS = str.maketrans({"（": "(", "）": ")", "【": "[", "】": "]", "〔": "[", "〕": "]"})
-
-
 def norm_name(name: Any) -> str:
-    """Enterprise name for matching across cities: NFKC, no whitespace, one kind of bracket."""
-    if name is None:
-        return ""
-    text = unicodedata.normalize("NFKC", str(name)).translate(_BRACKETS)
-    return _SPACE.sub("", text)
-
+    """Enterprise name for matching across cities: the validator's one name rule."""
+    return "" if name is None else name_key(str(name))
 
 def norm_code(code: Any) -> str:
     """统一社会信用代码 for matching: NFKC, upper case, no spaces or separators."""
-    if code is None:
-        return ""
-    return re.sub(r"[\s\-—]", "", unicodedata.normalize("NFKC", str(code))).upper()
-
+    return "" if code is None else code_key(str(code))
 
 def norm_city(city: Any) -> str:
     if city is None:
         return ""
-    return _SPACE.sub("", unicodedata.normalize("NFKC", str(city)))
-
+    return squash(half_width(str(city)))
 
 # 泰州市 must not stop at 泰州: try the longer endings first
 _CITY_IN_NAME = [re.compile(r"[\u4e00-\u9fff]{1,10}?" + end) for end in ("自治州", "市", "地区", "盟", "州")]
 
-
 def city_from_filename(stem: str) -> str:
     """The first city-like word in a file name (南京市-2026-第3批 → 南京市), else ""."""
-    stem = unicodedata.normalize("NFKC", stem)
+    stem = half_width(stem)
     for pattern in _CITY_IN_NAME:
         m = pattern.search(stem)
         if m:

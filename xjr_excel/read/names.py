@@ -23,7 +23,7 @@ NAME_HEADERS = ("企业名称", "名称", "单位名称", "企业", "name")
 
 def loose(name: str) -> str:
     """Brackets and spaces ignored: what two spellings of one name share."""
-    return N.squash(N.half_width(name)).replace("(", "（").replace(")", "）")
+    return N.name_key(name)
 
 
 @dataclass
@@ -69,7 +69,7 @@ class Reference:
 
 
 def _brackets(text: str) -> str:
-    return "".join(ch for ch in text if ch in "()（）")
+    return "".join(ch for ch in text if ch in "()（）[]［］【】〔〕〖〗")
 
 
 def load(path) -> Reference:

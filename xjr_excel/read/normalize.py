@@ -46,11 +46,18 @@ def squash(text: str) -> str:
     return "".join(text.split())      # str.split() splits at exactly the characters regex \s matches
 
 
+# After NFKC every round bracket is "(" / ")"; square ones come in several shapes.
+_ONE_BRACKET = str.maketrans({"(": "（", ")": "）", "【": "[", "】": "]", "〔": "[", "〕": "]",
+                              "〖": "[", "〗": "]"})
+
+
 @lru_cache(maxsize=1 << 16)
-def fold(text: str) -> str:
-    """``squash(half_width(text))``: the form names are compared in.  Memoised, since the same
-    names are compared on several sheets (附1, 附3, 附4; 附2 and the five 附5 tables)."""
-    return squash(half_width(text))
+def name_key(text: str) -> str:
+    """The one form names and choices are compared in: width folded (NFKC), no whitespace, one
+    kind of bracket — （） for round, [] for square.  附1↔附3 matching, duplicates, the MIIT
+    list and the provincial merge all use it, so they agree about any two names.  Memoised,
+    since the same names are compared on several sheets (附1, 附3, 附4; 附2 and 附5)."""
+    return squash(half_width(text)).translate(_ONE_BRACKET)
 
 
 def count_chars(text) -> int:
@@ -208,7 +215,7 @@ def to_year(value):
 
 def _canon(text: str) -> str:
     """Compare choices ignoring width, spaces and bracket style."""
-    return squash(half_width(text)).replace("(", "（").replace(")", "）")
+    return name_key(text)
 
 
 @lru_cache(maxsize=256)
@@ -256,7 +263,7 @@ def ticked(text: str, choices: tuple[str, ...]) -> str | None | Unparsed:
     A choice counts as ticked when a tick mark stands right before (or right after) its label.
     No tick at all → blank; more than one distinct choice ticked → Unparsed.
     """
-    t = squash(half_width(text)).replace("(", "（").replace(")", "）")
+    t = _canon(text)
     hits = []
     for c in sorted(choices, key=len, reverse=True):
         cc = _canon(c)
@@ -351,7 +358,12 @@ def to_credit_code(value):
     text = clean_text(value)
     if text is None or is_blank_token(text):
         return None
-    return squash(half_width(text)).upper().replace("-", "")
+    return code_key(text)
+
+
+def code_key(text: str) -> str:
+    """A 统一社会信用代码 as compared: width folded, upper case, no spaces or dashes."""
+    return squash(half_width(text)).upper().replace("-", "").replace("—", "")
 
 
 def to_text(value, choices=()):

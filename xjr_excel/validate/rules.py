@@ -79,7 +79,7 @@ def _key(v) -> str | None:
     """Names compared across sheets: ignoring width, spaces and bracket style."""
     if not isinstance(v, str):
         return None
-    return N.fold(v).replace("(", "（").replace(")", "）")
+    return N.name_key(v)
 
 
 # ---------------------------------------------------------------- field rules (schemas)
@@ -601,12 +601,12 @@ REGISTRY: dict[str, Callable | str] = {
 
 def run_all(ctx: Ctx) -> list[Finding]:
     seen = []
-    N.fold.cache_clear()      # the memo serves one validation (names across sheets), not the next file
+    N.name_key.cache_clear()      # the memo serves one validation (names across sheets), not the next file
     try:
         for impl in REGISTRY.values():
             if callable(impl) and impl not in seen:
                 seen.append(impl)
                 impl(ctx)
     finally:
-        N.fold.cache_clear()
+        N.name_key.cache_clear()
     return ctx.out

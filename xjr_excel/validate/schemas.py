@@ -81,13 +81,13 @@ def char_counts(s: pd.Series) -> pd.Series:
 
 
 def dup_mask(s: pd.Series) -> pd.Series:
-    """Later occurrences of a value already seen (compared ignoring width and spaces)."""
+    """Later occurrences of a value already seen (compared as names are: width, spaces, brackets ignored)."""
     keys = pd.Series([unique_key(v) for v in s.to_numpy(dtype=object)], index=s.index, dtype=object)
     return keys.notna() & keys.duplicated(keep="first")
 
 
 def unique_key(v):
-    return N.fold(v) if isinstance(v, str) else None
+    return N.name_key(v) if isinstance(v, str) else None
 
 
 # ---------------------------------------------------------------- the generated schema
