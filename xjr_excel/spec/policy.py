@@ -70,6 +70,16 @@ class Policy:
     def miit_batch_names(self) -> list[str]:
         return [f"第{chinese_number(i)}批" for i in range(1, int(self.raw["miit"]["published_batches"]) + 1)]
 
+    @property
+    def year_range(self) -> tuple[int, int]:
+        """(earliest, latest) year a form may hold."""
+        y = self.raw["years"]
+        return int(y["earliest"]), int(y["latest"])
+
+    def holds_year(self, year) -> bool:
+        lo, hi = self.year_range
+        return isinstance(year, int) and not isinstance(year, bool) and lo <= year <= hi
+
     def history_years(self, year: int) -> list[int]:
         """The two years before the submission year, newest first (seed: 2020, 2019)."""
         return [year - d for d in self.raw["submission"]["history_years_before"]]

@@ -78,8 +78,9 @@ def submission_params(spec: Spec, *, city=None, batch=None, year=None, departmen
     }
     if p["batch"] < 1:
         raise UserError(f"批次应为≥1的整数，当前为{p['batch']}。")
-    if not 1900 <= p["year"] <= 2999:
-        raise UserError(f"申报年度应为四位年份，当前为{p['year']}。")
+    if not spec.policy.holds_year(p["year"]):
+        lo, hi = spec.policy.year_range
+        raise UserError(f"申报年度应为{lo}–{hi}之间的四位年份，当前为{p['year']}。")
     if not p["city"]:
         raise UserError("城市不能为空，如：--city 南京市。")
     return p
@@ -160,6 +161,7 @@ class ChoiceLists:
 
 def _cover_sheet(wb, ws, spec: Spec, params: dict) -> None:
     names = {c.key: c.defined_name for c in spec.cover}
+    years = spec.policy.year_range
     ws.column_dimensions["A"].width = 24
     ws.column_dimensions["B"].width = 40
     ws.column_dimensions["C"].width = 50
@@ -188,8 +190,8 @@ def _cover_sheet(wb, ws, spec: Spec, params: dict) -> None:
         ws.row_dimensions[r].height = 24
         wb.defined_names[cf.defined_name] = DefinedName(cf.defined_name, attr_text=L.abs_ref(ws.title, 2, r, 2, r))
         field = S.Field(cf.key, cf.label, cf.type, required=cf.required, hint=cf.hint,
-                        min=1 if cf.key == "batch" else (1900 if cf.type == S.YEAR else None),
-                        max=2999 if cf.type == S.YEAR else None)
+                        min=1 if cf.key == "batch" else (years[0] if cf.type == S.YEAR else None),
+                        max=years[1] if cf.type == S.YEAR else None)
         ws.add_data_validation(L.validation_for(field, f"B{r}", list_source=None))
     ws.freeze_panes = "A5"
     L.page_setup(ws, landscape=False, print_rows=0, last_col=3, last_row=4 + len(spec.cover))

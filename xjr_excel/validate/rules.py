@@ -1,7 +1,8 @@
 """Every rule of the spec, and the code that checks it.
 
-``REGISTRY`` maps each spec rule id to the function that reports it (a
-function may report several ids).  Per-field rules come from the generated
+Each spec rule names the check that reports it (``Rule.by``, a function here
+marked ``@check``; one check may report several ids) — :func:`registry` derives
+rule id → check from that one declaration.  Per-field rules come from the generated
 pandera schemas (:mod:`xjr_excel.validate.schemas`); row-wise, cross-field and
 cross-sheet rules are vectorised pandas functions here.  Structural rules
 (missing sheets/columns, hidden rows, cover) are reported while reading.
@@ -64,7 +65,17 @@ class Ctx:
     @property
     def year(self) -> int | None:
         y = self.data.cover.get("year")
-        return y if isinstance(y, int) and 1000 <= y <= 9999 else None
+        return y if self.spec.policy.holds_year(y) else None
+
+
+READER = "reader"     # reported while reading the workbook (structure, cover, hidden rows)
+CHECKS: dict[str, Callable[[Ctx], None]] = {}
+
+
+def check(fn: Callable[[Ctx], None]) -> Callable[[Ctx], None]:
+    """Make ``fn`` a check that spec rules can name (``by="fn"``)."""
+    CHECKS[fn.__name__] = fn
+    return fn
 
 
 def _num(td: TableData, key: str) -> pd.Series:
@@ -84,6 +95,7 @@ def _key(v) -> str | None:
 
 # ---------------------------------------------------------------- field rules (schemas)
 
+@check
 def field_rules(ctx: Ctx) -> None:
     for td in ctx.data.tables.values():
         if not td.sheet or td.frame.empty:
@@ -149,6 +161,7 @@ def _has_control(text: str) -> bool:
     return not text.isprintable() and N._CONTROL_RE.search(text) is not None
 
 
+@check
 def control_chars(ctx: Ctx) -> None:
     pattern = N._CONTROL_RE.pattern
     for td in ctx.data.tables.values():
@@ -168,17 +181,20 @@ def control_chars(ctx: Ctx) -> None:
 
 # ---------------------------------------------------------------- 封面 / 实施方案
 
+@check
 def cover_rules(ctx: Ctx) -> None:
     cells = ctx.data.cover_cells
     for key, rule in (("batch", "cover.batch"), ("year", "cover.year")):
         v = ctx.data.cover.get(key)
-        bad = isinstance(v, Unparsed) or (isinstance(v, int) and (v < 1 if key == "batch" else not 1000 <= v <= 9999))
+        bad = isinstance(v, Unparsed) or (isinstance(v, int) and (
+            v < 1 if key == "batch" else not ctx.spec.policy.holds_year(v)))
         if bad and key in cells:
             sheet, cell = cells[key]
             label = next(c.label for c in ctx.spec.cover if c.key == key)
             ctx.out.append(make(ctx.spec, rule, file=ctx.data.file, sheet=sheet, cell=cell, field=label, value=str(v)))
 
 
+@check
 def plan_rules(ctx: Ctx) -> None:
     td = ctx.table("plan")
     if td is None:
@@ -200,6 +216,7 @@ def plan_rules(ctx: Ctx) -> None:
 
 # ---------------------------------------------------------------- 附1 / 附2
 
+@check
 def seq_rules(ctx: Ctx) -> None:
     for tkey, rule in SC.SEQ_RULE.items():
         td = ctx.table(tkey)
@@ -215,6 +232,7 @@ def seq_rules(ctx: Ctx) -> None:
             ctx.add(rule, td, row, "seq", expected=exp if exp is not None else "上一行序号加1")
 
 
+@check
 def miit_batch_normalised(ctx: Ctx) -> None:
     td = ctx.table("a1")
     if td is None or td.frame.empty:
@@ -230,6 +248,7 @@ _DOC_NO = re.compile(r"^(?P<issuer>.*?\D)(?P<open>[〔\[（(【［〖{｛])(?P<y
                      r"第?(?P<num>\d+)号$")
 
 
+@check
 def doc_no(ctx: Ctx) -> None:
     td = ctx.table("a2")
     if td is None or td.frame.empty:
@@ -245,6 +264,7 @@ def doc_no(ctx: Ctx) -> None:
             ctx.add("a2.doc_no_brackets", td, row, "doc_no", brackets=f"“{m['open']}{m['close']}”", expected=fixed)
 
 
+@check
 def legal_entity(ctx: Ctx) -> None:
     td = ctx.table("a2")
     if td is None or td.frame.empty:
@@ -259,6 +279,7 @@ def legal_entity(ctx: Ctx) -> None:
 
 # ---------------------------------------------------------------- 附3
 
+@check
 def credit_code(ctx: Ctx) -> None:
     td = ctx.table("a3")
     if td is None or td.frame.empty:
@@ -283,6 +304,7 @@ def credit_code(ctx: Ctx) -> None:
             ctx.add("a3.credit_code", td, row, "credit_code", reason=reason)
 
 
+@check
 def reg_date_future(ctx: Ctx) -> None:
     td = ctx.table("a3")
     if td is None or td.frame.empty:
@@ -293,6 +315,7 @@ def reg_date_future(ctx: Ctx) -> None:
         ctx.add("a3.reg_date_future", td, row, "reg_date", value=s[row].isoformat())
 
 
+@check
 def size_staff(ctx: Ctx) -> None:
     td = ctx.table("a3")
     if td is None or td.frame.empty:
@@ -327,6 +350,7 @@ def size_staff(ctx: Ctx) -> None:
 _CODE = re.compile(r"\d{4,}")
 
 
+@check
 def product_category(ctx: Ctx) -> None:
     td = ctx.table("a3")
     if td is None or td.frame.empty:
@@ -343,6 +367,7 @@ def product_category(ctx: Ctx) -> None:
             ctx.add("a3.product_category", td, row, "product_category", reason="只有代码，缺少类别名称")
 
 
+@check
 def conditional_fields(ctx: Ctx) -> None:
     """四基 → 具体类别; 填补空白 → 具体领域; 补短板 → 具体领域和环节; and the reverse conflicts."""
     td = ctx.table("a3")
@@ -379,6 +404,7 @@ def _name_sets(td: TableData, key: str) -> tuple[pd.Series, set]:
     return keys, set(keys.dropna())
 
 
+@check
 def enterprise_names(ctx: Ctx) -> None:
     """附1 ↔ 附3 ↔ 附4: the same enterprises on all three."""
     found = [(k, ctx.table(k)) for k in ("a1", "a3", "a4")]
@@ -396,6 +422,7 @@ def enterprise_names(ctx: Ctx) -> None:
             ctx.add("cross.a1_a3", td, keys.index[i], "name", here=label[k], there="、".join(missing))
 
 
+@check
 def platform_names(ctx: Ctx) -> None:
     """附2 ↔ 附5: every 附2 platform has an application; every 附5 unit is a 附2 platform."""
     a2, basic = ctx.table("a2"), ctx.table("a5_basic")
@@ -416,6 +443,7 @@ def platform_names(ctx: Ctx) -> None:
                 ctx.add("cross.a2_a5", td, row, "unit", here=f"附5“{td.table.title}”", there="附2")
 
 
+@check
 def platform_years(ctx: Ctx) -> None:
     """附5 years: the two years before the submission year, for every platform."""
     if ctx.year is None:
@@ -461,6 +489,7 @@ def platform_years(ctx: Ctx) -> None:
 
 # ---------------------------------------------------------------- 附4
 
+@check
 def eligibility(ctx: Ctx) -> None:
     td = ctx.table("a4")
     if td is None or td.frame.empty:
@@ -491,6 +520,7 @@ def eligibility(ctx: Ctx) -> None:
                     batch=batch, plan=plan[row] if isinstance(plan[row], str) else "")
 
 
+@check
 def targets(ctx: Ctx) -> None:
     td = ctx.table("a4")
     if td is None or td.frame.empty:
@@ -506,6 +536,7 @@ def targets(ctx: Ctx) -> None:
                 ctx.add("a4.target_below_initial", td, row, key, value=_fmt(v[row]), limit=_fmt(i0[row]))
 
 
+@check
 def ipo_plan(ctx: Ctx) -> None:
     td = ctx.table("a4")
     if td is None or td.frame.empty:
@@ -537,6 +568,7 @@ def _pattern(ctx: Ctx, tkey: str, key: str, rule: str, pattern: re.Pattern, clea
         ctx.add(rule, td, row, key)
 
 
+@check
 def contact_formats(ctx: Ctx) -> None:
     _pattern(ctx, "a5_basic", "postcode", "a5.postcode", _POSTCODE)
     _pattern(ctx, "a5_basic", "mobile", "a5.mobile", _MOBILE, lambda t: t.replace("-", ""))
@@ -545,6 +577,7 @@ def contact_formats(ctx: Ctx) -> None:
         _pattern(ctx, tkey, "phone", "a5.phone", _PHONE, lambda t: t.replace("—", "-").replace("－", "-"))
 
 
+@check
 def service_revenue(ctx: Ctx) -> None:
     td = ctx.table("a5_ops")
     if td is None or td.frame.empty:
@@ -554,6 +587,7 @@ def service_revenue(ctx: Ctx) -> None:
         ctx.add("a5.service_revenue", td, row, "service_revenue", value=_fmt(srv[row]), limit=_fmt(rev[row]))
 
 
+@check
 def reference_names(ctx: Ctx) -> None:
     if ctx.names is None:
         return
@@ -567,43 +601,19 @@ def reference_names(ctx: Ctx) -> None:
                 ctx.add("names.not_published", td, row, "name", suggestion=suggestion)
 
 
-READER = "reader"     # reported while reading the workbook (structure, cover, hidden rows)
-
-# rule id → implementation
-REGISTRY: dict[str, Callable | str] = {
-    "file.sheet_missing": READER, "file.column_missing": READER, "file.cover_missing": READER,
-    "file.hidden_row": READER,
-    "cell.formula_error": field_rules, "cell.control_chars": control_chars,
-    "field.required": field_rules, "field.type": field_rules, "field.min": field_rules,
-    "field.max": field_rules, "field.choice": field_rules, "field.max_len": field_rules,
-    "field.unique": field_rules,
-    "cover.batch": cover_rules, "cover.year": cover_rules,
-    "plan.limit": plan_rules, "plan.empty": plan_rules,
-    "a1.seq": seq_rules, "a1.miit_batch": field_rules, "a1.miit_batch_normalised": miit_batch_normalised,
-    "names.not_published": reference_names,
-    "a2.seq": seq_rules, "a2.doc_no": doc_no, "a2.doc_no_brackets": doc_no, "a2.legal_entity": legal_entity,
-    "a3.credit_code": credit_code, "a3.reg_date_future": reg_date_future,
-    "a3.size_staff": size_staff, "a3.size_large": size_staff, "a3.industry": field_rules,
-    "a3.product_category": product_category, "a3.product_code": product_category,
-    "a3.four_base_category": conditional_fields, "a3.four_base_conflict": conditional_fields,
-    "a3.gap_field": conditional_fields, "a3.gap_conflict": conditional_fields,
-    "a3.shortboard_field": conditional_fields, "a3.shortboard_conflict": conditional_fields,
-    "a3.orientation": conditional_fields,
-    "cross.a1_a3": enterprise_names, "cross.a2_a5": platform_names,
-    "cross.a5_years": platform_years, "cross.a5_year_value": platform_years,
-    "a4.main_rev_share": eligibility, "a4.rd_share": eligibility, "a4.quality_certs": eligibility,
-    "a4.innovation": eligibility, "a4.growth": eligibility,
-    "a4.target_below_initial": targets, "a4.ipo_plan": ipo_plan,
-    "a5.postcode": contact_formats, "a5.mobile": contact_formats, "a5.phone": contact_formats,
-    "a5.email": contact_formats, "a5.service_revenue": service_revenue,
-}
+def registry(spec: S.Spec) -> dict[str, Callable | str]:
+    """Rule id → the check that reports it, from each rule's one declaration in the spec (``by=``)."""
+    missing = sorted(f"{r.id} (by={r.by!r})" for r in spec.rules if r.by not in CHECKS and r.by != READER)
+    if missing:
+        raise LookupError(f"spec rules without a check in validate/rules.py: {', '.join(missing)}")
+    return {r.id: READER if r.by == READER else CHECKS[r.by] for r in spec.rules}
 
 
 def run_all(ctx: Ctx) -> list[Finding]:
     seen = []
     N.name_key.cache_clear()      # the memo serves one validation (names across sheets), not the next file
     try:
-        for impl in REGISTRY.values():
+        for impl in registry(ctx.spec).values():
             if callable(impl) and impl not in seen:
                 seen.append(impl)
                 impl(ctx)
