@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from openpyxl.utils import get_column_letter  # noqa: E402
 
 from xjr_excel.spec import definition as S
+from samples.codes import credit_code  # noqa: E402
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
 WORDS = ["精密", "智能", "新材料", "传感", "数控", "流体", "光电", "微电子", "动力", "液压", "轴承", "密封",
@@ -37,14 +38,6 @@ WORDS = ["精密", "智能", "新材料", "传感", "数控", "流体", "光电"
 SUFFIX = ["科技股份有限公司", "技术有限公司", "装备有限公司", "材料股份有限公司", "电子有限公司"]
 PRODUCTS = ["3441020100 气体压缩机", "3481010100 滚动轴承", "3969010100 传感器", "3976010100 电子元件", "新产品"]
 PLATFORM_SUFFIX = ["中小企业公共服务中心", "产业技术研究院", "科技服务有限公司", "生产力促进中心"]
-
-
-def credit_code(rnd: random.Random) -> str:
-    """A 统一社会信用代码 with a correct GB 32100-2015 check digit."""
-    from stdnum.cn import uscc
-    alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-    body = "91" + "320" + f"{rnd.randint(100, 999)}" + "".join(rnd.choice(alphabet) for _ in range(9))
-    return body + uscc.calc_check_digit(body + "0")
 
 
 def _staff_for(rnd: random.Random, size: str, band) -> int:
@@ -85,7 +78,7 @@ def city_data(spec: S.Spec, city: str, n: int, n_platforms: int, seed: int) -> d
         short = rnd.random() < 0.3
         out["a3"].append({
             "name": name, "legal_rep": rnd.choice(SURNAMES) + rnd.choice("伟芳娜敏静丽强磊军洋勇艳杰涛明超"),
-            "credit_code": credit_code(rnd), "staff": _staff_for(rnd, size, band),
+            "credit_code": credit_code(rnd, area="3205"), "staff": _staff_for(rnd, size, band),
             "reg_date": dt.date(rnd.randint(1995, 2018), rnd.randint(1, 12), rnd.randint(1, 28)),
             "capital": round(rnd.uniform(100, 20000), 2), "size": size,
             "ownership": rnd.choice(["民营", "民营", "国有", "合资", "其他"]), "industry": industry,

@@ -34,18 +34,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from openpyxl import Workbook  # noqa: E402
-from stdnum.cn import uscc  # noqa: E402
 
 from xjr_excel.spec import definition as S
 from xjr_excel.spec.definition import get_spec  # noqa: E402
+from samples.codes import credit_code  # noqa: E402
 
 SPEC = get_spec()
 YEAR = 2026
-
-
-def credit_code(i: int) -> str:
-    body = f"91320100MA{i:07d}"
-    return body + uscc.calc_check_digit(body)
 
 
 def make_records(n: int, rng: random.Random) -> dict[str, list[dict]]:

@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 import openpyxl  # noqa: E402
-from stdnum.cn import uscc  # noqa: E402
+from samples.codes import with_check_digit  # noqa: E402
 
 import office as render  # noqa: E402
 from xjr_excel.template import build as template
@@ -35,21 +35,19 @@ DOCS = ROOT / "docs"
 CHECKED_AT = dt.datetime(2026, 5, 20, 9, 30)
 
 
-def credit_code(body17: str) -> str:
-    return body17 + uscc.calc_check_digit(body17)
 
 
 ENTERPRISES = [
     # name, rep, code, staff, reg date, capital, size, type, industry, segment, category, product,
     # 四基, 四基类别, 填补空白, 空白领域, 补短板, 补短板领域, 简介
-    ("南京精工轴承股份有限公司", "王立新", credit_code("91320100MA1M9XK2"[:17].ljust(17, "0")), 420,
+    ("南京精工轴承股份有限公司", "王立新", with_check_digit("91320100MA1M9XK2"[:17].ljust(17, "0")), 420,
      dt.date(2008, 3, 2), 5200, "中型", "民营", "C34 通用设备制造业", "高速精密轴承",
      "3449010100 滚动轴承", "高速电主轴轴承", "是", "核心基础零部件（元器件）", "填补国内空白", "高速主轴轴承",
      "否", None, "专业从事高速精密轴承研发制造。"),
     ("江苏新材科技有限公司", "李敏", "91320100MA1M9XK2Z", 150, dt.date(2012, 6, 18), 3000, "中型", "民营",
      "C26 化学原料和化学制品制造业", "电子级湿化学品", "2614000000 有机化学原料", "电子级硫酸", "否", None,
      "填补国内空白", None, "否", None, "主要产品为电子级湿化学品。"),
-    ("南京智控系统有限公司", "赵强", credit_code("91320115MA1N2B3C4"), 1200, dt.date(2015, 9, 1), 8000, "中型",
+    ("南京智控系统有限公司", "赵强", with_check_digit("91320115MA1N2B3C4"), 1200, dt.date(2015, 9, 1), 8000, "中型",
      "民营", "C40 仪器仪表制造业", "工业控制", "4011010000 工业自动控制系统装置", "分布式控制系统", "否", None,
      "否", None, "否", None, "提供工业自动化控制系统。"),
 ]

@@ -26,7 +26,6 @@ from pathlib import Path
 
 import openpyxl
 from openpyxl.utils import get_column_letter
-from stdnum.cn import uscc
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -34,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 from xjr_excel.spec import definition as S
 from xjr_excel.template import build as template
 from xjr_excel.spec.definition import get_spec  # noqa: E402
+from samples.codes import credit_code  # noqa: E402
 
 YEAR = 2026
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾萧田董潘袁蔡蒋余于杜叶程魏苏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
@@ -75,23 +75,6 @@ class City:
     suffix: str = ".xlsx"
     clean: bool = False
     department: str = ""
-
-
-def credit_code(rng: random.Random, area: str) -> str:
-    """A valid 18-character 统一社会信用代码: 9 (工商) 1 (企业), 区划码, 组织机构代码 (GB 11714 check), GB 32100 check."""
-    district = area + f"{rng.choice([2, 3, 4, 5, 6, 11, 13]):02d}"
-    body = "".join(rng.choice("0123456789ABCDEFGHJKLMNPQRTUWXY") if i == 2 else str(rng.randrange(10)) for i in range(8))
-    body = str(rng.randrange(1, 10)) + body[1:]
-    org = body + _org_check(body)
-    base = "91" + district + org
-    return base + uscc.calc_check_digit(base)
-
-
-def _org_check(body: str) -> str:
-    alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-    weights = (3, 7, 9, 10, 5, 8, 4, 2)
-    c = 11 - sum(alphabet.index(ch) * w for ch, w in zip(body, weights)) % 11
-    return {10: "X", 11: "0"}.get(c, str(c))
 
 
 def person(rng) -> str:

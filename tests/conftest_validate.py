@@ -10,20 +10,15 @@ import datetime as dt
 
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
-from stdnum.cn import uscc
 
 from xjr_excel.spec.definition import get_spec
+from samples.codes import credit_code  # noqa: F401 - tests import it from here
 
 SPEC = get_spec()
 YEAR = 2026
 HIST = SPEC.policy.history_years(YEAR)          # [2025, 2024]
 ENTERPRISES = ["南京精工机械股份有限公司", "江苏恒远新材料科技有限公司", "南京中科微电子（集团）有限公司"]
 PLATFORMS = ["江苏省中小企业公共服务中心有限公司", "南京智能制造创新服务中心"]
-
-
-def credit_code(i: int) -> str:
-    body = f"91320100MA1{i:06d}"
-    return body + uscc.calc_check_digit(body)
 
 
 def enterprise_a3(i: int, name: str) -> dict:

@@ -376,7 +376,7 @@ def test_idempotent_same_inputs_same_cells(mailbox, merged, tmp_path):
 def test_replacing_one_city_changes_only_its_rows(tmp_path):
     """A corrected 苏州市 file (one credit code fixed, one number changed): only 苏州市's rows, the
     province totals and 合并记录 (its SHA-256, counts, run time) change."""
-    from stdnum.cn import uscc
+    from samples.codes import credit_code
     before_dir, after_dir = tmp_path / "before", tmp_path / "after"
     before_dir.mkdir()
     for f in sample_files():
@@ -388,8 +388,7 @@ def test_replacing_one_city_changes_only_its_rows(tmp_path):
     def correct(wb):
         ws = wb["附3"]
         r, c = header_column(ws, "统一社会信用代码")
-        body = "91320500MA1X7P2Q3"
-        ws.cell(r + 2, c).value = body + uscc.calc_check_digit(body + "0")
+        ws.cell(r + 2, c).value = credit_code(7, area="3205")
         ws4 = wb["附4"]
         r4, c4 = header_column(ws4, PATENTS_I0)
         ws4.cell(r4 + 1, c4).value = number(ws4.cell(r4 + 1, c4).value) + 1

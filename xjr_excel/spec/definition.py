@@ -454,7 +454,7 @@ def _rules(p: Policy) -> tuple[Rule, ...]:
         R("field.unique", "error", "field", "模板", "“{field}”“{value}”重复出现（另见{other}）。每条记录只能填写一次，请删除重复行。", by="field_rules"),
         # 封面 / 实施方案
         R("cover.batch", "error", "cover", "第×批", "封面“批次”应为≥1的整数，当前为“{value}”。", by="cover_rules"),
-        R("cover.year", "error", "cover", "申报年度", f"封面“申报年度”应为{p.year_range[0]}–{p.year_range[1]}之间的四位年份，当前为“{{value}}”。", by="cover_rules"),
+        R("cover.year", "error", "cover", "申报年度", "封面“申报年度”应为四位年份，当前为“{value}”。", by="cover_rules"),
         R("plan.limit", "error", "plan", "实施方案", "实施方案第{section}部分限{limit}字，当前{count}字（不计空白）。请精简。", by="plan_rules"),
         R("plan.empty", "error", "plan", "实施方案", "实施方案第{section}部分尚未填写。", by="plan_rules"),
         # 附1
