@@ -6,7 +6,7 @@ XJR    := $(VENV)/bin/xjr
 OUT    ?= out
 MASTER := workbook/xjr-master.xlsm
 
-.PHONY: venv install workbook samples demo test bench clean wheelhouse docs
+.PHONY: venv install workbook samples demo test test-fast bench clean wheelhouse docs architecture
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ demo: install
 test: install
 	$(PY) -m pytest -q
 
+# The quick subset (no LibreOffice renders, subprocesses or xlwings engine): for the edit-test loop.
+test-fast: install
+	$(PY) -m pytest -q -m "not slow"
+
 bench: install
 	$(PY) bench/validate.py
 	$(PY) bench/consolidate.py
@@ -50,7 +54,11 @@ wheelhouse: $(PY)
 	$(PY) -m pip wheel -q -w wheelhouse .
 	@echo "wheelhouse/ ready: pip install --no-index --find-links wheelhouse xjr-excel"
 
-docs: install
+# The pipeline picture in docs/architecture.md, from its Graphviz source (apt-get install graphviz).
+architecture:
+	dot -Tsvg docs/architecture.dot -o docs/architecture.svg
+
+docs: install architecture
 	$(PY) docs/render.py
 	$(PY) docs/render_annotated.py
 	$(PY) docs/province_png.py

@@ -58,18 +58,6 @@ def sha(p: Path) -> str:
     return hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else ""
 
 
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
-    made: dict[str, Path] = {}
-
-    def get(kind: str) -> Path:
-        if kind not in made:
-            d = tmp_path_factory.mktemp(kind)
-            made[kind] = mc.KINDS[kind](d)
-        return made[kind]
-    return get
-
-
 @pytest.mark.parametrize("kind", sorted(REFUSED))
 def test_refused(corpus, kind):
     path = corpus(kind)

@@ -74,22 +74,16 @@ def test_credit_codes_valid_unless_a_planted_mistake(entry):
     assert checked >= 5
 
 
-@pytest.fixture(scope="module")
-def results():
-    from xjr_excel.validate import run as validate
-    return {f["file"]: validate.validate_file(SAMPLES / f["file"])[1] for f in FILES}
-
-
 @pytest.mark.parametrize("entry", FILES, ids=lambda f: f["file"])
-def test_every_planted_mistake_is_reported_at_its_cell(entry, results):
-    got = {(x.sheet, x.cell, x.rule) for x in results[entry["file"]]}
+def test_every_planted_mistake_is_reported_at_its_cell(entry, sample_results):
+    got = {(x.sheet, x.cell, x.rule) for x in sample_results[entry["file"]][1]}
     missing = [e for e in entry["expected_findings"] if (e["sheet"], e["cell"], e["rule"]) not in got]
     assert not missing, f"not reported: {missing}"
 
 
 @pytest.mark.parametrize("entry", FILES, ids=lambda f: f["file"])
-def test_clean_files_have_no_errors_and_messy_cells_no_findings(entry, results):
-    findings = results[entry["file"]]
+def test_clean_files_have_no_errors_and_messy_cells_no_findings(entry, sample_results):
+    findings = sample_results[entry["file"]][1]
     if entry["clean"]:
         assert [f for f in findings if f.severity == "error"] == []
     if entry["city"] == "南京市":

@@ -67,17 +67,6 @@ DAMAGE = {
 BASE_SLIPS = {"a5.postcode", "a3.size_staff"}
 
 
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
-    made: dict[str, Path] = {}
-
-    def get(kind: str) -> Path:
-        if kind not in made:
-            made[kind] = mc.KINDS[kind](tmp_path_factory.mktemp(kind))
-        return made[kind]
-    return get
-
-
 @pytest.fixture()
 def logdir(tmp_path):
     d = tmp_path / "logs"

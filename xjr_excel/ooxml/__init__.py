@@ -1,1 +1,2 @@
-"""OOXML and binary formats: zip parts, relationships, content types, the VBA project container."""
+"""OOXML and binary formats: package parts, relationships, content types, cell addresses,
+safe text, the post-openpyxl repair and the VBA project container."""

@@ -40,6 +40,16 @@ class Ctx:
         td = self.data.tables.get(key)
         return td if td is not None and td.sheet else None
 
+    def filled(self, key: str) -> TableData | None:
+        """The table when it was found and has rows (most checks have nothing to say otherwise)."""
+        td = self.table(key)
+        return td if td is not None and not td.frame.empty else None
+
+    def texts(self, tkey: str, key: str) -> tuple[TableData | None, pd.Series]:
+        """The table and its non-blank texts in column ``key`` (none when the table has no rows)."""
+        td = self.filled(tkey)
+        return td, (_txt(td, key).dropna() if td is not None else pd.Series(dtype=object))
+
     def header(self, td: TableData, key: str) -> str:
         return td.table.field(key).label
 
@@ -219,8 +229,8 @@ def plan_rules(ctx: Ctx) -> None:
 @check
 def seq_rules(ctx: Ctx) -> None:
     for tkey, rule in SC.SEQ_RULE.items():
-        td = ctx.table(tkey)
-        if td is None or td.frame.empty or "seq" not in td.columns:
+        td = ctx.filled(tkey)
+        if td is None or "seq" not in td.columns:
             continue
         n = _num(td, "seq")
         prev = n.shift(1).fillna(0)
@@ -234,8 +244,8 @@ def seq_rules(ctx: Ctx) -> None:
 
 @check
 def miit_batch_normalised(ctx: Ctx) -> None:
-    td = ctx.table("a1")
-    if td is None or td.frame.empty:
+    td = ctx.filled("a1")
+    if td is None:
         return
     v = _txt(td, "miit_batch")
     raw = td.raw["miit_batch"].map(lambda t: N.squash(t))
@@ -250,10 +260,8 @@ _DOC_NO = re.compile(r"^(?P<issuer>.*?\D)(?P<open>[〔\[（(【［〖{｛])(?P<y
 
 @check
 def doc_no(ctx: Ctx) -> None:
-    td = ctx.table("a2")
-    if td is None or td.frame.empty:
-        return
-    for row, v in _txt(td, "doc_no").dropna().items():
+    td, texts = ctx.texts("a2", "doc_no")
+    for row, v in texts.items():
         t = N.squash(v)
         m = _DOC_NO.match(N.squash(N.half_width(t)).replace("(", "（").replace(")", "）")) or _DOC_NO.match(t)
         if not m or not m["issuer"].strip():
@@ -266,8 +274,8 @@ def doc_no(ctx: Ctx) -> None:
 
 @check
 def legal_entity(ctx: Ctx) -> None:
-    td = ctx.table("a2")
-    if td is None or td.frame.empty:
+    td = ctx.filled("a2")
+    if td is None:
         return
     suffixes = tuple(ctx.spec.policy.raw["platform"]["legal_entity_suffixes"])
     names = _txt(td, "name").dropna()
@@ -281,10 +289,8 @@ def legal_entity(ctx: Ctx) -> None:
 
 @check
 def credit_code(ctx: Ctx) -> None:
-    td = ctx.table("a3")
-    if td is None or td.frame.empty:
-        return
-    for row, v in _txt(td, "credit_code").dropna().items():
+    td, texts = ctx.texts("a3", "credit_code")
+    for row, v in texts.items():
         reason = None
         if len(v) != 18:
             reason = f"应为18位，当前为{len(v)}位"
@@ -306,8 +312,8 @@ def credit_code(ctx: Ctx) -> None:
 
 @check
 def reg_date_future(ctx: Ctx) -> None:
-    td = ctx.table("a3")
-    if td is None or td.frame.empty:
+    td = ctx.filled("a3")
+    if td is None:
         return
     s = td.frame["reg_date"]
     future = s.map(lambda d: isinstance(d, dt.date) and d > ctx.today)
@@ -317,8 +323,8 @@ def reg_date_future(ctx: Ctx) -> None:
 
 @check
 def size_staff(ctx: Ctx) -> None:
-    td = ctx.table("a3")
-    if td is None or td.frame.empty:
+    td = ctx.filled("a3")
+    if td is None:
         return
     pol = ctx.spec.policy
     staff = _num(td, "staff")
@@ -352,10 +358,8 @@ _CODE = re.compile(r"\d{4,}")
 
 @check
 def product_category(ctx: Ctx) -> None:
-    td = ctx.table("a3")
-    if td is None or td.frame.empty:
-        return
-    for row, v in _txt(td, "product_category").dropna().items():
+    td, texts = ctx.texts("a3", "product_category")
+    for row, v in texts.items():
         t = N.half_width(v)
         codes = _CODE.findall(t)
         bad = [c for c in codes if len(c) not in (8, 10)]
@@ -370,8 +374,8 @@ def product_category(ctx: Ctx) -> None:
 @check
 def conditional_fields(ctx: Ctx) -> None:
     """四基 → 具体类别; 填补空白 → 具体领域; 补短板 → 具体领域和环节; and the reverse conflicts."""
-    td = ctx.table("a3")
-    if td is None or td.frame.empty:
+    td = ctx.filled("a3")
+    if td is None:
         return
     f = td.frame
     fb, fbc = f["four_base"], f["four_base_category"]
@@ -434,8 +438,8 @@ def platform_names(ctx: Ctx) -> None:
         if name not in sb:
             ctx.add("cross.a2_a5", a2, row, "name", here="附2", there="附5申请表")
     for tkey in ("a5_basic", "a5_ops", "a5_res", "a5_tot", "a5_srv"):
-        td = ctx.table(tkey)
-        if td is None or td.frame.empty:
+        td = ctx.filled(tkey)
+        if td is None:
             continue
         keys = td.frame["unit"].map(_key)
         for row, name in keys.dropna().items():
@@ -491,8 +495,8 @@ def platform_years(ctx: Ctx) -> None:
 
 @check
 def eligibility(ctx: Ctx) -> None:
-    td = ctx.table("a4")
-    if td is None or td.frame.empty:
+    td = ctx.filled("a4")
+    if td is None:
         return
     e = ctx.spec.policy.eligibility
     for key, rule, lim in (("main_rev_share_i0", "a4.main_rev_share", e["main_revenue_share_min"]),
@@ -522,8 +526,8 @@ def eligibility(ctx: Ctx) -> None:
 
 @check
 def targets(ctx: Ctx) -> None:
-    td = ctx.table("a4")
-    if td is None or td.frame.empty:
+    td = ctx.filled("a4")
+    if td is None:
         return
     for ind in ctx.spec.indicators:
         if ind.type != S.INT:
@@ -538,8 +542,8 @@ def targets(ctx: Ctx) -> None:
 
 @check
 def ipo_plan(ctx: Ctx) -> None:
-    td = ctx.table("a4")
-    if td is None or td.frame.empty:
+    td = ctx.filled("a4")
+    if td is None:
         return
     allowed = tuple(N.squash(c) for c in ctx.spec.policy.choices["ipo_plan"])
     for period, _ in ctx.spec.periods:
@@ -559,8 +563,8 @@ _EMAIL = re.compile(r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)*\.[A-
 
 
 def _pattern(ctx: Ctx, tkey: str, key: str, rule: str, pattern: re.Pattern, clean=lambda t: t) -> None:
-    td = ctx.table(tkey)
-    if td is None or td.frame.empty:
+    td = ctx.filled(tkey)
+    if td is None:
         return
     t = _txt(td, key).dropna()
     ok = t.map(lambda x: bool(pattern.match(clean(N.squash(N.half_width(x))))))
@@ -579,8 +583,8 @@ def contact_formats(ctx: Ctx) -> None:
 
 @check
 def service_revenue(ctx: Ctx) -> None:
-    td = ctx.table("a5_ops")
-    if td is None or td.frame.empty:
+    td = ctx.filled("a5_ops")
+    if td is None:
         return
     rev, srv = _num(td, "revenue"), _num(td, "service_revenue")
     for row in td.frame.index[srv > rev]:
@@ -592,8 +596,8 @@ def reference_names(ctx: Ctx) -> None:
     if ctx.names is None:
         return
     for tkey in ("a1", "a3"):
-        td = ctx.table(tkey)
-        if td is None or td.frame.empty:
+        td = ctx.filled(tkey)
+        if td is None:
             continue
         for row, v in _txt(td, "name").dropna().items():
             suggestion = ctx.names.explain(v)
