@@ -245,6 +245,7 @@ def test_validating_again_replaces_never_stacks(city, tmp_path):
     assert_same(snapshot(city), snapshot(A.clear_file(second, tmp_path / f"c{city.suffix}")))
 
 
+@pytest.mark.slow
 def test_second_reader_and_libreoffice_open_the_annotated_file(city, tmp_path):
     from python_calamine import CalamineWorkbook
     out = A.annotate_file(city, tmp_path / f"a{city.suffix}", findings_for(city.name), checked_at=CHECKED)
@@ -259,6 +260,7 @@ def test_second_reader_and_libreoffice_open_the_annotated_file(city, tmp_path):
     assert "校验结果" in text and "a3.size_staff" in text
 
 
+@pytest.mark.slow
 def test_libreoffice_paints_error_and_warning_cells(tmp_path):
     """Render a marked cell through LibreOffice and check the pixel colours of the PDF page."""
     wb = openpyxl.Workbook()

@@ -80,6 +80,7 @@ def parts(path: Path) -> dict[str, bytes]:
         return {n: z.read(n) for n in z.namelist()}
 
 
+@pytest.mark.slow
 def test_ribbon_vba_and_x14_dropdowns_come_back(tmp_path):
     src = excel_like_xlsm(tmp_path / "book.xlsm")
     with pytest.warns(UserWarning, match="Data Validation extension"):

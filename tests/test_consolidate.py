@@ -27,6 +27,8 @@ import office as render
 from xjr_excel.province.consolidate import consolidate, exit_code
 from xjr_excel.province.book import RUN_TIME_CELL
 
+pytestmark = pytest.mark.slow      # subprocesses / LibreOffice / process pools: `make test-fast` skips these
+
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"
 PROVINCE = "江苏省"

@@ -122,6 +122,7 @@ def test_template_xlsx_and_xlsm(tmp_path):
     assert info.kind == "xlsm" and info.has_macros      # VBA is reported, never run
 
 
+@pytest.mark.slow
 def test_files_saved_by_excel_and_libreoffice_pass_the_door(tmp_path):
     """No false alarms: a workbook Excel wrote (xlwings ships one) and one LibreOffice re-saved."""
     import xlwings
@@ -142,6 +143,7 @@ def test_external_links_are_reported(tmp_path):
     assert guard.check_file(p).has_external_links
 
 
+@pytest.mark.slow
 def test_zip_bomb_memory_and_time_in_process(corpus):
     """The lying bomb is the one that makes us inflate: it must stay bounded."""
     path = corpus("zip_bomb_lying")
@@ -190,6 +192,7 @@ def test_is_formula_like():
         assert not safe_text.is_formula_like(v)
 
 
+@pytest.mark.slow
 def test_text_stays_text_in_openpyxl_calamine_and_libreoffice(tmp_path):
     from python_calamine import CalamineWorkbook
     wb = openpyxl.Workbook()

@@ -148,6 +148,7 @@ def test_filled_template_is_found_and_clean(tmp_path):
     assert [f for f in found if f.severity == "error"] == []
 
 
+@pytest.mark.slow
 def test_xls_through_a_real_reader(tmp_path, messy_file):
     """An old .xls (made by LibreOffice, which also stores the formula error) reads the same."""
     import office as render
@@ -251,6 +252,7 @@ def test_control_characters_are_stripped_for_checking():
     assert N.count_chars("一 二\n三\u3000四") == 4
 
 
+@pytest.mark.slow
 def test_libreoffice_saved_copy_reads_the_same(tmp_path):
     """A second writer (LibreOffice: other XML conventions, recalculated formulas) gives the same findings."""
     from pathlib import Path as P

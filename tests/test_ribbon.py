@@ -227,6 +227,7 @@ def test_an_internal_error_is_a_readable_message_with_a_log(broken, monkeypatch,
     assert logs and "boom" in logs[0].read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_consolidate_reads_city_files_from_disk_and_reports_the_output(tmp_path):
     files = []
     for city in ("南京市", "苏州市"):
@@ -245,6 +246,7 @@ def test_consolidate_reads_city_files_from_disk_and_reports_the_output(tmp_path)
     assert [s.name for s in after.sheets] == [s.name for s in model.sheets]              # master untouched
 
 
+@pytest.mark.slow
 def test_consolidate_without_paths_explains_the_button(broken):
     model = E.from_file(broken)
     result, _a, after = run(model, ribbon.consolidate)

@@ -93,6 +93,7 @@ def test_clean_files_have_no_errors_and_messy_cells_no_findings(entry, sample_re
     assert not flagged, f"messy but valid input reported: {flagged}"
 
 
+@pytest.mark.slow
 def test_committed_samples_equal_a_fresh_generation(tmp_path):
     subprocess.run([sys.executable, str(ROOT / "samples" / "generate.py"), str(tmp_path)], check=True,
                    capture_output=True)

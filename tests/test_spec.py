@@ -16,6 +16,7 @@ def spec_json(*extra):
     return json.loads(out.stdout)
 
 
+@pytest.mark.slow
 def test_spec_json_describes_every_table_column():
     data = spec_json()
     names = {t["table_name"] for t in data["tables"]}
@@ -32,6 +33,7 @@ def test_spec_json_describes_every_table_column():
             assert {"key", "header", "type", "required", "choices"} <= c.keys()
 
 
+@pytest.mark.slow
 def test_a4_has_13_indicators_by_three_periods():
     a4 = next(t for t in spec_json()["tables"] if t["table_name"] == "T4_Targets")
     indicator_cols = [c for c in a4["columns"] if c.get("indicator")]
@@ -39,6 +41,7 @@ def test_a4_has_13_indicators_by_three_periods():
     assert {c["period"] for c in indicator_cols} == {"i0", "y1", "y2"}
 
 
+@pytest.mark.slow
 def test_policy_values_flow_from_the_configuration(tmp_path):
     """A new year's batch changes policy.toml only; the spec follows."""
     src = Path(load_policy().data_dir) / "policy.toml"

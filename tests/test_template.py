@@ -203,6 +203,7 @@ def test_cli_rejects_a_bad_extension(tmp_path, capsys):
 
 # ------------------------------------------------------------ LibreOffice (must FAIL when it is missing)
 
+@pytest.mark.slow
 def test_libreoffice_renders_titles_with_city_and_batch(nanjing, tmp_path):
     pdf = render.convert(nanjing, tmp_path)
     text = render.pdf_text(pdf)
@@ -213,6 +214,7 @@ def test_libreoffice_renders_titles_with_city_and_batch(nanjing, tmp_path):
     assert "XJR_" not in text and "#NAME" not in text
 
 
+@pytest.mark.slow
 def test_libreoffice_evaluates_years_and_plan_counts(tmp_path):
     src = template.build_workbook(tmp_path / "plan.xlsx", city="无锡市", batch=2, year=2031)
     wb = openpyxl.load_workbook(src)

@@ -12,6 +12,8 @@ from openpyxl import load_workbook
 
 from conftest_validate import build_grids, cell_of, with_value, write_xlsx
 
+pytestmark = pytest.mark.slow      # subprocesses / LibreOffice / process pools: `make test-fast` skips these
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -222,6 +222,7 @@ def test_master_carries_hidden_xlwings_conf(master):
     assert "Python" in texts["XJR_NO_PYTHON"] and "pip install" in texts["XJR_NO_PACKAGE"]
 
 
+@pytest.mark.slow
 def test_olevba_lists_the_modules_of_the_master(master):
     got = _olevba_modules(master)
     assert set(got) == {"ThisWorkbook", "XjrRibbon", "xlwings", "Dictionary"}
@@ -234,6 +235,7 @@ def test_olevba_lists_the_modules_of_the_master(master):
     assert {"XjrRibbon.bas", "ThisWorkbook.cls", "xlwings.bas", "Dictionary.cls"} <= listed
 
 
+@pytest.mark.slow
 def test_libreoffice_imports_the_vba_modules(master):
     py = "/usr/bin/python3"
     assert os.path.exists(py), "Debian python3 (with python3-uno) is required"
@@ -248,6 +250,7 @@ def test_libreoffice_imports_the_vba_modules(master):
     assert "Rem Attribute VBA_ModuleType=VBAClassModule" in modules["Dictionary"]
 
 
+@pytest.mark.slow
 def test_libreoffice_opens_the_master_headless(master, tmp_path):
     pdf = render.convert(master, tmp_path, "pdf")
     assert pdf.stat().st_size > 1000

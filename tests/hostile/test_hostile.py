@@ -20,6 +20,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+pytestmark = pytest.mark.slow      # subprocesses / LibreOffice / process pools: `make test-fast` skips these
+
 sys.path.insert(0, str(Path(__file__).parent))
 import make_corpus as mc  # noqa: E402
 
