@@ -601,7 +601,8 @@ def read_grids(grids: dict[str, list[list]], *, file: str, spec: S.Spec | None =
 
 def _ours(sheet_name: str) -> bool:
     """Sheets the toolkit itself adds (marks.MARKS_PREFIX sheets, annotate.RESULTS_SHEET): never read as data."""
-    return sheet_name.startswith("_xjr_") or sheet_name == "校验结果"
+    from xjr_excel.annotate.openpyxl_book import RESULTS_SHEET
+    return sheet_name.startswith("_xjr_") or sheet_name == RESULTS_SHEET
 
 
 def _guard(path):

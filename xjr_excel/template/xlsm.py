@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from xjr_excel.annotate.openpyxl_book import RESULTS_SHEET   # the sheet 打开校验结果 activates
 from xjr_excel.ooxml import package as P
 
 CONF_SHEET = "xlwings.conf"
-RESULTS_SHEET = "校验结果"     # the sheet the annotator writes; 打开校验结果 activates it
 
 # Settings xlwings' VBA (GetConfigFromSheet) reads from column A/B, top down,
 # until the first empty cell. Keys are case-insensitive.
