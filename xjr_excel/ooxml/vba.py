@@ -99,8 +99,36 @@ def source_modules(folder: Path | None = None) -> list[Module]:
     return sorted(mods, key=lambda m: (m.kind != "document", m.name.lower()))
 
 
-def master_modules() -> list[Module]:
-    mods = source_modules() + xlwings_modules()
+# What Excel writes for a worksheet's (empty) document module; VB_Base is the Worksheet class.
+WORKSHEET_BASE = '"0{00020820-0000-0000-C000-000000000046}"'
+_SHEET_MODULE = (
+    'Attribute VB_Name = "{name}"\r\n'
+    f"Attribute VB_Base = {WORKSHEET_BASE}\r\n"
+    "Attribute VB_GlobalNameSpace = False\r\nAttribute VB_Creatable = False\r\n"
+    "Attribute VB_PredeclaredId = True\r\nAttribute VB_Exposed = True\r\n"
+    "Attribute VB_TemplateDerived = False\r\nAttribute VB_Customizable = True\r\n"
+)
+SHEET_CODE_NAME = re.compile(r"^Sheet(\d+)$")
+
+
+def sheet_module(code_name: str) -> Module:
+    """The document module Excel keeps for a worksheet (``<sheetPr codeName="Sheet1">``), without code."""
+    return Module(code_name, "document", _SHEET_MODULE.replace("{name}", code_name).encode("ascii"))
+
+
+def next_code_names(taken: list[str], count: int) -> list[str]:
+    """``count`` new code names SheetN after the highest N in ``taken``, as Excel numbers a new sheet."""
+    used = [int(m.group(1)) for m in map(SHEET_CODE_NAME.match, taken) if m]
+    start = max(used, default=0) + 1
+    return [f"Sheet{start + i}" for i in range(count)]
+
+
+def master_modules(sheet_code_names: list[str] | tuple[str, ...] = ()) -> list[Module]:
+    """ThisWorkbook, one document module per worksheet (in sheet order), our modules, xlwings'."""
+    ours = source_modules()
+    docs = [m for m in ours if m.kind == "document"]
+    mods = docs + [sheet_module(n) for n in sheet_code_names] + [m for m in ours if m.kind != "document"]
+    mods += xlwings_modules()
     names = [m.name.lower() for m in mods]
     dup = {n for n in names if names.count(n) > 1}
     if dup:
