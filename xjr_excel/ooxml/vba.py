@@ -301,3 +301,34 @@ def build_project(modules: list[Module]) -> bytes:
     for m in modules:
         root.add(f"VBA/{m.name}", compress(m.code))
     return cfb.write(root)
+
+
+# --------------------------------------------------------------------------
+# Reading a project back (olevba), to keep a template's project in step with its sheets
+# --------------------------------------------------------------------------
+
+_PROJECT_LINE = re.compile(r"^(Document|Module|Class)=([^/\r\n]+)", re.M)
+
+
+def read_project(data: bytes) -> list[Module]:
+    """The modules of a ``vbaProject.bin`` in project order, their stored code as olevba decodes it."""
+    import olefile
+    from oletools.olevba import VBA_Parser
+    with olefile.OleFileIO(data) as ole:
+        text = ole.openstream("PROJECT").read().decode(f"cp{CODEPAGE}", "replace")
+    kinds = {name: {"Document": "document", "Module": "module", "Class": "class"}[k]
+             for k, name in _PROJECT_LINE.findall(text)}
+    parser = VBA_Parser("vbaProject.bin", data=data)
+    try:
+        code = {Path(vba_name).stem: src for _f, _s, vba_name, src in parser.extract_macros()}
+    finally:
+        parser.close()
+    return [Module(name, kind, crlf(code.get(name, "").encode(f"cp{CODEPAGE}", "replace")))
+            for name, kind in kinds.items()]
+
+
+def is_empty_document(m: Module) -> bool:
+    """A document module with no code: only Attribute lines (and Option Explicit, which Excel may add)."""
+    lines = [ln.strip() for ln in m.code.decode("ascii", "replace").splitlines()]
+    return m.kind == "document" and all(not ln or ln.startswith("Attribute ") or ln == "Option Explicit"
+                                        for ln in lines)
