@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
+from openpyxl.utils.cell import column_index_from_string, range_boundaries
+
 NS = {
     "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
     "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
@@ -169,21 +171,10 @@ def unescape(text: str) -> str:
 
 # ---------------------------------------------------------------- A1 helpers
 
-_A1 = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)$")
-
-
-def _col(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n
-
-
 def box(ref: str) -> tuple[int, int, int, int]:
     """(row1, col1, row2, col2) of 'A1' or 'A1:C3'."""
-    a, _, b = ref.partition(":")
-    ma, mb = _A1.match(a), _A1.match(b or a)
-    return int(ma.group(2)), _col(ma.group(1)), int(mb.group(2)), _col(mb.group(1))
+    c1, r1, c2, r2 = range_boundaries(ref.replace("$", ""))
+    return r1, c1, r2, c2
 
 
 def overlaps(p, q) -> bool:
@@ -273,7 +264,7 @@ def _name_problem(name: str) -> str | None:
         return "must start with a letter, _ or \\ and hold only letters, digits, _ . \\"
     if _CELL_LIKE.match(name):
         m = re.match(r"^([A-Za-z]{1,3})(\d+)$", name)
-        if not m or (_col(m.group(1).upper()) <= 16384 and int(m.group(2)) <= 1048576):
+        if not m or (column_index_from_string(m.group(1).upper()) <= 16384 and int(m.group(2)) <= 1048576):
             return "looks like a cell reference"
     return None
 

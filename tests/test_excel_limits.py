@@ -62,7 +62,7 @@ def test_the_outputs_exercise_every_check(outputs):
     pkg = XL.Package(outputs["annotated 苏州市.xlsx"])
     dvs = list(XL._validations(pkg))                                       # noqa: SLF001
     assert any(dv.get("type") == "list" and (f1 or "").startswith('"') for _s, _p, dv, f1, _q in dvs)
-    assert any(len(dv.get("error") or "") > 60 for _s, _p, dv, _f, _q in dvs)
+    assert any(len(dv.get("error") or "") > 40 for _s, _p, dv, _f, _q in dvs)
     assert len(list(XL._tables(pkg))) >= 9                                 # noqa: SLF001
     assert any(root.find("m:mergeCells", XL.NS) is not None for _n, _p, root in pkg.worksheets())
     assert any(root.find("m:conditionalFormatting", XL.NS) is not None for _n, _p, root in pkg.worksheets())
