@@ -132,7 +132,8 @@ def test_olevba_reads_every_module_byte_identical():
 
 def test_xlwings_module_comes_from_the_installed_xlwings():
     mods = {m.name: m for m in vba.xlwings_modules()}
-    assert set(mods) == {"xlwings", "Dictionary"}
+    assert set(mods) == {"xlwings", "Dictionary"} == set(vba.XLWINGS_MODULE_NAMES)
+    assert vba.our_module_names() == {m.name for m in vba.master_modules()}
     assert f"'Version: {xlwings.__version__}".encode() in mods["xlwings"].code
     assert mods["Dictionary"].kind == "class"
 

@@ -33,7 +33,7 @@ def _template_project(data: bytes) -> list[vba.Module] | None:
         modules = vba.read_project(data)
     except Exception:           # not a project we can read: not ours to touch
         return None
-    ours = {m.name.lower() for m in vba.master_modules()}
+    ours = {n.lower() for n in vba.our_module_names()}
     if not any(m.name.lower() in ours for m in modules):
         return None
     for m in modules:

@@ -81,6 +81,14 @@ def module_from_source(source: bytes, filename: str, *, add_class_base: bool = F
     return Module(name, kind, code)
 
 
+XLWINGS_MODULE_NAMES = ("xlwings", "Dictionary")     # what xlwings_modules() holds, without importing xlwings
+
+
+def our_module_names() -> set[str]:
+    """Names of the modules a master's project holds besides its sheet modules."""
+    return {m.name for m in source_modules()} | set(XLWINGS_MODULE_NAMES)
+
+
 def xlwings_modules() -> list[Module]:
     """xlwings' standalone VBA (what ``xlwings quickstart --standalone`` embeds), from the installed package."""
     import xlwings
