@@ -72,6 +72,10 @@ SOURCES = {
     "style_indexes": "[ISO/IEC 29500-1] §18.3.1.4 c@s, §18.3.1.73 row@s, §18.3.1.13 col@style: a zero-based "
                      "index into styles.xml cellXfs; out of range → Excel repairs the styles part",
     "cell_text": "Excel specifications and limits: total number of characters a cell can contain 32,767",
+    "sheet_modules": "[MS-OVBA] 2.3.1.7 ProjectDocModule / 2.3.4.2.3.2.8 MODULETYPE 0x0022: with a VBA project, "
+                     "Excel keeps one document module per worksheet named by <sheetPr codeName> "
+                     "([ISO/IEC 29500-1] §18.3.1.82); a missing one Excel adds on open and asks to save on close "
+                     "(EPPlus writes them for the same reason)",
 }
 
 CHECKS = tuple(SOURCES)
@@ -405,6 +409,34 @@ def check_cell_text(pkg: Package) -> list[Problem]:
     return out
 
 
+def check_sheet_modules(pkg: Package) -> list[Problem]:
+    projects = pkg.related(pkg.workbook_part, "vbaProject") or [
+        t for t, typ in pkg.rels(pkg.workbook_part) if typ.endswith("/vbaProject")]
+    if not projects or projects[0] not in pkg.files:
+        return []
+    import olefile
+    with olefile.OleFileIO(pkg.files[projects[0]]) as ole:
+        text = ole.openstream("PROJECT").read().decode("cp1252", "replace")
+    documents = set(re.findall(r"^Document=([^/\r\n]+)/", text, re.M))
+    wb_pr = pkg.workbook.find("m:workbookPr", NS)
+    workbook_name = wb_pr.get("codeName") if wb_pr is not None else None
+    out = []
+    if workbook_name not in documents:
+        out.append(Problem("sheet_modules", pkg.workbook_part, "workbookPr",
+                           f"codeName {workbook_name!r} has no document module"))
+    sheet_names = []
+    for sheet, part, root in pkg.worksheets():
+        pr = root.find("m:sheetPr", NS)
+        name = pr.get("codeName") if pr is not None else None
+        sheet_names.append(name)
+        if name not in documents:
+            out.append(Problem("sheet_modules", part, sheet, f"codeName {name!r} has no document module"))
+    extra = documents - set(sheet_names) - {workbook_name}
+    if extra:
+        out.append(Problem("sheet_modules", projects[0], "PROJECT", f"document modules without a sheet: {sorted(extra)}"))
+    return out
+
+
 CHECK_FUNCTIONS = {
     "validation_texts": check_validation_texts,
     "list_literals": check_list_literals,
@@ -416,6 +448,7 @@ CHECK_FUNCTIONS = {
     "notes_vml": check_notes_vml,
     "style_indexes": check_style_indexes,
     "cell_text": check_cell_text,
+    "sheet_modules": check_sheet_modules,
 }
 assert set(CHECK_FUNCTIONS) == set(SOURCES)
 

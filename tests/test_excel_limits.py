@@ -249,10 +249,23 @@ def test_cell_text_over_32767_fails(clean, tmp_path):
     assert _only(plant(clean, tmp_path / "cell-ok.xlsx", part, put(long_text[:-1])), "cell_text") == []
 
 
+def test_sheet_without_its_document_module_fails(outputs, tmp_path):
+    src = outputs["annotated 扬州市.xlsm"]
+    part = _sheet_part(src, "附2")
+    bad = plant(src, tmp_path / "nocode.xlsm", part, lambda xml: re.sub(r' codeName="Sheet\d+"', "", xml, count=1))
+    problems = _only(bad, "sheet_modules")
+    assert any(p.where == "附2" and p.detail == "codeName None has no document module" for p in problems), problems
+    renamed = plant(src, tmp_path / "renamed.xlsm", part,
+                    lambda xml: re.sub(r'codeName="Sheet\d+"', 'codeName="Sheet99"', xml, count=1))
+    problems = {p.detail for p in _only(renamed, "sheet_modules")}
+    assert "codeName 'Sheet99' has no document module" in problems
+    assert any(d.startswith("document modules without a sheet") for d in problems)
+
+
 def test_every_check_cites_a_source():
     assert set(XL.CHECK_FUNCTIONS) == set(XL.SOURCES)
     for name, source in XL.SOURCES.items():
-        assert re.search(r"MS-OI29500|ISO/IEC 29500|Excel|XlsxWriter", source), name
+        assert re.search(r"MS-OI29500|MS-OVBA|ISO/IEC 29500|Excel|XlsxWriter", source), name
 
 
 # ---------------------------------------------------------------- files from an older template
