@@ -13,6 +13,7 @@ Two steps, called by the template builder:
 """
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 from xjr_excel.annotate.openpyxl_book import RESULTS_SHEET   # the sheet 打开校验结果 activates
@@ -99,8 +100,11 @@ def prepare_workbook(wb, spec=None) -> None:
     ws.column_dimensions["A"].width = 28
     ws.column_dimensions["B"].width = 40
     ws.sheet_state = "hidden"
-    # The VBA project's document module is "ThisWorkbook"; the part must say so.
+    # The VBA project's document modules: "ThisWorkbook" and one SheetN per worksheet, as Excel
+    # writes them (without them Excel adds them on open and asks to save on close).
     wb.code_name = "ThisWorkbook"
+    for i, sheet in enumerate(wb.worksheets, start=1):
+        sheet.sheet_properties.codeName = f"Sheet{i}"
 
 
 def _content_types(data: bytes) -> bytes:
@@ -112,17 +116,29 @@ def _content_types(data: bytes) -> bytes:
     return ct.to_bytes()
 
 
-def vba_project_bytes() -> bytes:
-    """The ``vbaProject.bin`` for the master: our modules + xlwings' standalone module."""
+def vba_project_bytes(sheet_code_names=()) -> bytes:
+    """The ``vbaProject.bin`` for the master: our modules, a document module per worksheet code name,
+    xlwings' standalone module."""
     from xjr_excel.ooxml import vba as vba
-    return vba.build_project(vba.master_modules())
+    return vba.build_project(vba.master_modules(sheet_code_names))
+
+
+def sheet_code_names(z: zipfile.ZipFile) -> list[str]:
+    """``sheetPr/@codeName`` of every worksheet of a saved package, in workbook order."""
+    names = []
+    for part in P.read_sheet_parts(z).values():
+        pr = P.parse(z.read(part)).find(f"{{{P.NS_MAIN}}}sheetPr")
+        if pr is not None and pr.get("codeName"):
+            names.append(pr.get("codeName"))
+    return names
 
 
 def package_macros(path, spec=None) -> Path:
     """Make the saved workbook at ``path`` a macro-enabled master (atomically, in place)."""
     path = Path(path)
     ui = (macros_dir() / "customUI14.xml").read_bytes()
-    vba_bin = vba_project_bytes()
+    with zipfile.ZipFile(path) as z:
+        vba_bin = vba_project_bytes(sheet_code_names(z))
     P.rewrite(path, path, {
         P.CONTENT_TYPES: _content_types,
         P.ROOT_RELS: lambda data: P.add_relationship(data, REL_UI14, UI_PART),
