@@ -352,7 +352,7 @@ def _check_package(path: Path, size: int, zf: zipfile.ZipFile, lim: dict) -> Fil
     main = _main_part(zf, names, path)
     if main.endswith(".bin"):
         raise _reject(f"该文件是Excel二进制工作簿（.xlsb），本工具不读取该格式。{SAVE_AS_XLSX}。", path, "not_workbook")
-    content_types = _small_xml(zf, "[Content_Types].xml", path)
+    content_types = _small_xml(zf, P.CONTENT_TYPES, path)
     kind = "xlsx"
     if content_types is not None:
         for el in content_types:
