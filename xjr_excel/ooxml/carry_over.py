@@ -25,7 +25,7 @@ CARRIED_ROOT_RELS = {
     "http://schemas.microsoft.com/office/2006/relationships/ui/extensibility",   # customUI.xml (Office 2007)
     "http://schemas.microsoft.com/office/2007/relationships/ui/extensibility",   # customUI14.xml (2010+)
 }
-VBA_PART = "xl/vbaProject.bin"
+VBA_PART = P.VBA_PART
 # Parts openpyxl copies byte for byte from the source when keeping VBA.
 VERBATIM_PREFIXES = ("xl/vbaProject", "customUI/", "xl/activeX/", "xl/ctrlProps/")
 

@@ -16,9 +16,9 @@ import io
 import zipfile
 
 from xjr_excel.ooxml import vba
+from xjr_excel.ooxml.package import VBA_PART
 from xjr_excel.ooxml.excel_limits import fit_workbook_validations
 
-VBA_PART = "xl/vbaProject.bin"
 
 
 def fit_for_excel(wb) -> None:

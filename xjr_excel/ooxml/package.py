@@ -26,6 +26,7 @@ NS_CT = "http://schemas.openxmlformats.org/package/2006/content-types"
 ROOT_RELS = "_rels/.rels"
 CONTENT_TYPES = "[Content_Types].xml"
 WORKBOOK_PART = "xl/workbook.xml"
+VBA_PART = "xl/vbaProject.bin"
 REL_OFFICE_DOCUMENT = "/officeDocument"          # Type ends with this (transitional and strict)
 
 XLSX_MAIN_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"

@@ -74,7 +74,7 @@ VBA_MESSAGES: tuple[tuple[str, str], ...] = (
 REL_VBA = "http://schemas.microsoft.com/office/2006/relationships/vbaProject"
 REL_UI14 = "http://schemas.microsoft.com/office/2007/relationships/ui/extensibility"
 UI_PART = "customUI/customUI14.xml"
-VBA_PART = "xl/vbaProject.bin"
+VBA_PART = P.VBA_PART
 
 
 def macros_dir() -> Path:
