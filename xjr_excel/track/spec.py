@@ -77,8 +77,8 @@ def _table(policy: Policy, indicators) -> Table:
                 fields.append(Field(f"{ind.key}_actual", header, ind.type, min=ind.min, max=ind.max,
                                     width=12 if ind.type != S.CHOICE else 14, period=period,
                                     hint=("必填。" + ind.hint)[:200], **common))
-            else:
-                fields.append(Field(f"{ind.key}_{period}", header, ind.type, min=ind.min, max=ind.max,
+            else:     # locked: checked against the record, not against 附4's bounds (the city cannot fix them)
+                fields.append(Field(f"{ind.key}_{period}", header, ind.type, required=False,
                                     width=10 if ind.type != S.CHOICE else 12, period=period,
                                     hint="来自批准的申报材料（附4），已锁定", **common))
     lim = policy.raw["tracking"]["reason_max_len"]
