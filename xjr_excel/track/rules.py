@@ -58,7 +58,7 @@ def locked_cells(ctx: Ctx, td) -> None:
     frame = td.frame
     for row, written in rec.rows.items():
         if row not in frame.index:
-            ctx.add("track.enterprise_missing", td, row, "name", value=_fmt(written.get("name") or ""), row=row)
+            ctx.add("track.enterprise_missing", td, row, "name", value=_fmt(written.get("name") or ""), line=row)
             continue
         for key in rec.keys:
             if key not in td.columns:
@@ -69,7 +69,7 @@ def locked_cells(ctx: Ctx, td) -> None:
                 ctx.add("track.locked_changed", td, row, key, expected="（空）" if w in (None, "") else _fmt(w))
     for row in frame.index:
         if row not in rec.rows:
-            ctx.add("track.enterprise_added", td, row, "name", row=row)
+            ctx.add("track.enterprise_added", td, row, "name", line=row)
 
 
 # ---------------------------------------------------------------- targets

@@ -103,9 +103,9 @@ def _rules(policy: Policy, submission_rules) -> tuple[Rule, ...]:
         R("track.locked_changed", "error", TABLE, "名称、代码、初始值和目标值来自批准的申报材料",
           "“{field}”已被改动：生成时为“{expected}”，现为“{value}”。该列已锁定，不得修改，请恢复原值。"),
         R("track.enterprise_missing", "error", TABLE, "跟踪表",
-          "企业“{value}”（生成时在第{row}行）不见了。每家重点“小巨人”企业都须报告完成情况，请恢复该行。"),
+          "企业“{value}”（生成时在第{line}行）不见了。每家重点“小巨人”企业都须报告完成情况，请恢复该行。"),
         R("track.enterprise_added", "error", TABLE, "跟踪表",
-          "第{row}行的企业“{value}”不在生成跟踪表时的名单中。请删除该行；名单以批准的申报材料为准。"),
+          "第{line}行的企业“{value}”不在生成跟踪表时的名单中。请删除该行；名单以批准的申报材料为准。"),
         R("track.reason_missing", "error", TABLE, "未完成目标须说明原因",
           "{missed}未完成目标，须在“未完成原因”中说明。"),
         R("track.condition_lost", "warning", TABLE, "申报条件",
@@ -147,7 +147,11 @@ def get_track_spec(policy_path: str | None = None) -> Spec:
     return track_spec_for(S.get_spec(policy_path))
 
 
+TRACK_SHEETS = frozenset((RECORD_SHEET, _sheets()[-1].name, *_sheets()[-1].aliases))
+
+
 def form_spec(spec: Spec, sheet_names) -> Spec:
-    """The spec of the form a workbook is: a tracking workbook carries its record sheet."""
-    return track_spec_for(spec) if RECORD_SHEET in sheet_names else spec
+    """The spec of the form a workbook is: a tracking workbook has its 目标完成情况 sheet (and its
+    record, unless someone removed it: then validation says so)."""
+    return track_spec_for(spec) if TRACK_SHEETS.intersection(sheet_names) else spec
 

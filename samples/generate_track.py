@@ -6,7 +6,7 @@ them.  南京市 and 扬州市 (.xlsm, 满两年) are clean: every target met, e
 无锡市 and 常州市 carry planted misses and mistakes, each listed in the manifest with the sheet, cell
 and rule id the validator must report (the answer key).
 
-Run:  python samples/track/generate_track.py [OUTDIR]   (default: samples/track/)
+Run:  python samples/generate_track.py [OUTDIR]   (default: samples/track/)
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from pathlib import Path
 import openpyxl
 from openpyxl.utils import get_column_letter
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from xjr_excel.spec.definition import get_spec  # noqa: E402
@@ -169,7 +169,7 @@ def build_city(spec, tspec, file: str, period: int, outdir: Path) -> dict:
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    outdir = Path(argv[0]) if argv else Path(__file__).resolve().parent
+    outdir = Path(argv[0]) if argv else Path(__file__).resolve().parent / "track"
     outdir.mkdir(parents=True, exist_ok=True)
     spec = get_spec()
     tspec = track_spec_for(spec)
