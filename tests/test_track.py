@@ -347,3 +347,44 @@ def test_ribbon_validates_a_tracking_workbook_like_the_cli(city):
     assert {k: v for k, v in result.items() if k != "notes_skipped"} == summary(found)
     rules_listed = {v for (r, c), v in after.sheet(A.RESULTS_SHEET).cells.items() if c == 7}
     assert {f.rule for f in found} <= rules_listed
+
+
+def test_split_from_a_provincial_merge_writes_what_each_city_submission_would(tmp_path):
+    from xjr_excel.province.consolidate import consolidate
+    prov = tmp_path / "江苏省汇总.xlsx"
+    consolidate([SAMPLES], prov, province="江苏省", jobs=1, progress=False)
+    assert xjr(["track", str(prov), "--split", str(tmp_path / "split"), "--period", "1"]) == 0
+    split = sorted((tmp_path / "split").glob("*.xlsx"))
+    assert [p.name.split("-")[0] for p in split] == sorted(n.split(".")[0] for n in SUBMISSIONS)
+    for name in SUBMISSIONS:
+        direct = tmp_path / f"direct-{name}.xlsx"
+        build_tracking(direct, from_submission(SAMPLES / name, SPEC), 1, TSPEC)
+        mine = next(p for p in split if p.name.startswith(name.split(".")[0]))
+        a, b = (openpyxl.load_workbook(p)[SHEET] for p in (direct, mine))
+        locked = [COLS["name"], COLS["credit_code"]] + [COLS[f"{i.key}_{x}"] for i in SPEC.indicators
+                                                        for x in ("i0", "target")]
+        for r in range(FIRST, a.max_row + 1):
+            assert [a.cell(r, c).value for c in locked] == [b.cell(r, c).value for c in locked], (name, r)
+    assert xjr(["track", str(SAMPLES / "南京市.xlsx"), "--split", str(tmp_path / "x"), "--period", "1"]) == 2
+
+
+def test_a_completion_cell_typed_over_is_an_error(tmp_path):
+    src = TRACK / next(f["file"] for f in MANIFEST["files"] if f["city"] == "苏州市")
+    out = convert(src, tmp_path, "xlsx:Calc MS Excel 2007 XML")     # cached 是/否 values
+    wb = openpyxl.load_workbook(out)
+    wb[SHEET].cell(FIRST, COLS["export_share_met"], "是")            # the planted miss, claimed met
+    wb.save(tmp_path / "typed.xlsx")
+    _d, found = validate_file(tmp_path / "typed.xlsx")
+    cell = f"{openpyxl.utils.get_column_letter(COLS['export_share_met'])}{FIRST}"
+    assert ("track.met_formula", cell) in {(f.rule, f.cell) for f in found}
+
+
+def test_docs_pngs_regenerate(tmp_path):
+    """docs/track_png.py renders the marked 目标完成情况 and the provincial 完成情况."""
+    import subprocess
+    proc = subprocess.run([sys.executable, str(ROOT / "docs" / "track_png.py"), "--out", str(tmp_path)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    for name in ("track-sheet.png", "track-province.png"):
+        p = tmp_path / name
+        assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and p.stat().st_size > 10_000

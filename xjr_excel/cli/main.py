@@ -69,9 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(p)
 
     p = sub.add_parser("track", help=COMMANDS["track"][1])
-    p.add_argument("inputs", nargs="+", help="批准的城市申报工作簿")
-    p.add_argument("-o", "--output", required=True,
-                   help="跟踪表（.xlsx 或 .xlsm）；多个申报工作簿时为输出文件夹")
+    p.add_argument("inputs", nargs="+", help="批准的城市申报工作簿（或 --split 时的全省汇总工作簿）")
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument("-o", "--output", help="跟踪表（.xlsx 或 .xlsm）；多个申报工作簿时为输出文件夹")
+    g.add_argument("--split", metavar="DIR", help="由全省汇总工作簿为每个市生成一个跟踪表，写入文件夹 DIR")
     p.add_argument("--period", type=int, required=True, choices=(1, 2), help="实施期：1 满一年，2 满两年")
     _add_common(p)
     return parser

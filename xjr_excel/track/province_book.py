@@ -32,7 +32,7 @@ def write_book(path, spec: Spec, province: str, period: str, cities, total, reco
 def _summary(book: FastBook, spec: Spec, province: str, period: str, cities, total) -> None:
     sh = book.sheet("完成情况")
     n = 1 + 3 + len(COUNT_HEADERS) + 2
-    sh.widths([12, 8, 9, 9] + [10] * len(COUNT_HEADERS) + [10, 10])
+    sh.widths([14, 9, 9, 9] + [10] * len(COUNT_HEADERS) + [10, 10])
     r = sh.append([f"{province}重点“小巨人”企业目标完成情况汇总表（实施期{period}）"] + [None] * (n - 1),
                   ST_TITLE, height=36)
     sh.merge(r, 1, r, n)
@@ -50,14 +50,13 @@ def _summary(book: FastBook, spec: Spec, province: str, period: str, cities, tot
               [ST_TOTAL] * 8 + [ST_TOTAL_RATE, ST_TOTAL, ST_TOTAL])
     sh.blank()
     sh.append(["二、分指标完成情况（各市及全省）"], ST_SUB, height=22)
-    sh.append(["指标", "城市", "", ""] + COUNT_HEADERS, ST_HEAD, height=30)
+    sh.append(["指标", "城市"] + COUNT_HEADERS, ST_HEAD, height=30)
     for ind in spec.indicators:
         first = sh.row + 1
         for c in cities:
-            sh.append([ind.short, c.city, None, None] + _counts(c.by_indicator[ind.key]),
-                      [ST_CELL, ST_CELL_C, ST_CELL_C, ST_CELL_C] + [ST_NUM] * 4 + [ST_RATE])
-        sh.append([ind.short, total.city, None, None] + _counts(total.by_indicator[ind.key]),
-                  [ST_TOTAL] * 8 + [ST_TOTAL_RATE])
+            sh.append([ind.short, c.city] + _counts(c.by_indicator[ind.key]),
+                      [ST_CELL, ST_CELL_C] + [ST_NUM] * 4 + [ST_RATE])
+        sh.append([ind.short, total.city] + _counts(total.by_indicator[ind.key]), [ST_TOTAL] * 6 + [ST_TOTAL_RATE])
         sh.merge(first, 1, sh.row, 1)
     sh.ws.freeze_panes = "B6"
     sh.print_setup(landscape=False, title_rows=None, area_cols=n)
