@@ -388,3 +388,13 @@ def test_docs_pngs_regenerate(tmp_path):
     for name in ("track-sheet.png", "track-province.png"):
         p = tmp_path / name
         assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and p.stat().st_size > 10_000
+
+
+def test_spec_json_of_the_tracking_form(capsys):
+    assert xjr(["spec", "--form", "track", "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    (table,) = d["tables"]
+    assert table["sheet"] == SHEET and len(table["columns"]) == 2 + 4 * 13 + 1
+    ids = {r["id"] for r in d["rules"]}
+    assert {"track.reason_missing", "track.condition_lost", "track.locked_changed", "field.required"} <= ids
+    assert "a3.credit_code" not in ids

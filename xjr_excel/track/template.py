@@ -224,18 +224,12 @@ def _headers(ws, spec: Spec, t: S.Table, cols: dict[str, int]) -> None:
     for ind in spec.indicators:
         c = cols[f"{ind.key}_i0"]
         groups.setdefault(ind.group, []).append(c)
-        _merged(ws, ind_row, c, c + span - 1, ind.header, L.HEADER_FILL)
+        build._merged_header(ws, ind_row, c, c + span - 1, ind.header, fill=L.HEADER_FILL)
     for group, starts in groups.items():
-        _merged(ws, group_row, min(starts), max(starts) + span - 1, group, L.GROUP_FILL)
+        build._merged_header(ws, group_row, min(starts), max(starts) + span - 1, group)
     rc = cols["reason"]
     for r in (group_row, ind_row):
         L.header_cell(ws, r, rc, None, fill=L.GROUP_FILL)
     ws.row_dimensions[group_row].height = 20
     ws.row_dimensions[ind_row].height = 96
 
-
-def _merged(ws, row: int, c1: int, c2: int, text: str, fill) -> None:
-    for c in range(c1, c2 + 1):
-        L.header_cell(ws, row, c, text if c == c1 else None, fill=fill)
-    if c2 > c1:
-        ws.merge_cells(L.ref(c1, row, c2, row))
