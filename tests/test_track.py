@@ -398,3 +398,16 @@ def test_spec_json_of_the_tracking_form(capsys):
     ids = {r["id"] for r in d["rules"]}
     assert {"track.reason_missing", "track.condition_lost", "track.locked_changed", "field.required"} <= ids
     assert "a3.credit_code" not in ids
+
+
+def test_a_changed_period_on_the_cover_is_an_error(tmp_path):
+    src = TRACK / next(f["file"] for f in MANIFEST["files"] if f["city"] == "南京市")
+    wb = openpyxl.load_workbook(src)
+    cover = wb["封面"]
+    row = next(r for r in range(1, cover.max_row + 1) if cover.cell(r, 1).value == "实施期")
+    assert cover.cell(row, 2).value == "满一年"
+    for value, rule in (("满两年", "track.period_changed"), ("满三年", "track.period")):
+        cover.cell(row, 2, value)
+        wb.save(tmp_path / "p.xlsx")
+        _d, found = validate_file(tmp_path / "p.xlsx")
+        assert [(f.sheet, f.cell, f.rule) for f in found] == [("封面", f"B{row}", rule)]

@@ -12,15 +12,18 @@ from dataclasses import dataclass, field
 from xjr_excel.track.spec import RECORD_SHEET
 
 ROW_KEY = "row"
+PERIOD_KEY = "period"      # a line of its own: the 实施期 the targets were taken for
 
 
 @dataclass
 class Record:
     keys: list[str]                                    # locked field keys, in column order
     rows: dict[int, dict] = field(default_factory=dict)  # tracking-sheet row → key → value as written
+    period: str | None = None                          # 满一年 / 满两年
 
     def grid(self) -> list[list]:
-        return [[ROW_KEY, *self.keys]] + [[r, *(vals.get(k) for k in self.keys)] for r, vals in self.rows.items()]
+        return ([[ROW_KEY, *self.keys]] + [[r, *(vals.get(k) for k in self.keys)] for r, vals in self.rows.items()]
+                + [[PERIOD_KEY, self.period]])
 
 
 def from_grid(grid: list[list] | None) -> Record | None:
@@ -31,6 +34,9 @@ def from_grid(grid: list[list] | None) -> Record | None:
     rec = Record(keys)
     for line in grid[1:]:
         if not line or line[0] in (None, ""):
+            continue
+        if line[0] == PERIOD_KEY:
+            rec.period = line[1] if len(line) > 1 and line[1] not in (None, "") else None
             continue
         try:
             row = int(line[0])

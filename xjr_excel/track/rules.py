@@ -29,9 +29,13 @@ def period(ctx: Ctx) -> None:
     cell = ctx.data.cover_cells.get("period")
     if v is None or cell is None:
         return          # blank: file.cover_missing says so
+    written = getattr(ctx.data.record, "period", None)
     if N.squash(str(v)) not in period_labels(ctx.spec.policy):
         ctx.out.append(make(ctx.spec, "track.period", file=ctx.data.file, sheet=cell[0], cell=cell[1],
                             field="实施期", value=str(v)))
+    elif written and N.squash(str(v)) != written:
+        ctx.out.append(make(ctx.spec, "track.period_changed", file=ctx.data.file, sheet=cell[0], cell=cell[1],
+                            field="实施期", value=str(v), expected=written))
 
 
 # ---------------------------------------------------------------- locked cells

@@ -98,6 +98,8 @@ def _rules(policy: Policy, submission_rules) -> tuple[Rule, ...]:
     generic = tuple(r for r in submission_rules if r.id.startswith(GENERIC_RULE_PREFIXES))
     return generic + (
         R("track.period", "error", "cover", "实施期", f"封面“实施期”应为{'或'.join(period_labels(policy))}，当前为“{{value}}”。请恢复为生成时的内容。"),
+        R("track.period_changed", "error", "cover", "实施期",
+          "封面“实施期”为“{value}”，但本跟踪表是按“{expected}”的目标生成的。请恢复为“{expected}”；如需{value}的跟踪表，请用 xjr track 重新生成。"),
         R("track.record_missing", "error", "file", "跟踪表",
           "找不到跟踪表生成时的记录（隐藏工作表“{value}”），无法核对锁定内容。请用 xjr track 从批准的申报材料重新生成跟踪表，再填写实际值。"),
         R("track.locked_changed", "error", TABLE, "名称、代码、初始值和目标值来自批准的申报材料",

@@ -164,7 +164,7 @@ def _tracking_sheet(ws, spec: Spec, source: Source, label: str) -> record.Record
     n = max(len(source.enterprises), 1)
     L.place_table(ws, t, n)
     first = t.header_row + 1
-    rec = record.Record([f.key for f in t.fields if locked(f)])
+    rec = record.Record([f.key for f in t.fields if locked(f)], period=label)
     inds = {i.key: i for i in spec.indicators}
     for r, ent in enumerate(source.enterprises, start=first):
         values = {"name": ent.name, "credit_code": ent.credit_code}
