@@ -71,3 +71,24 @@ def met_formula(policy: Policy, ind: Indicator, target: str, actual: str) -> str
     else:
         test = f"AND(ISNUMBER({actual}),{actual}{_number_test(policy)[1]}{target})"
     return f'=IF({actual}="","",IF({test},{yes},{no}))'
+
+
+def met_columns(policy: Policy, ind: Indicator, targets, actuals):
+    """:func:`is_met` over whole columns (pandas Series): (known, met) boolean numpy arrays."""
+    import numpy as np
+    import pandas as pd
+    items = order(policy, ind)
+    if items is not None:
+        def ranked(s):
+            values = list(s)
+            ranks = {v: rank(items, v) for v in set(v for v in values if isinstance(v, str))}   # per distinct value
+            return np.array([ranks.get(v, 0) if isinstance(v, str) else 0 for v in values], dtype=int)
+        rt, ra = ranked(targets), ranked(actuals)
+        return (rt > 0) & (ra > 0), ra >= rt
+
+    def nums(s):
+        return pd.Series([v if _number(v) else np.nan for v in s], dtype=float).to_numpy()
+    t, a = nums(targets), nums(actuals)
+    known = ~np.isnan(t) & ~np.isnan(a)
+    with np.errstate(invalid="ignore"):
+        return known, _number_test(policy)[0](a, t) & known

@@ -5,6 +5,8 @@ the generated schemas like every other table; these are the rules only a trackin
 """
 from __future__ import annotations
 
+import numpy as np
+
 from xjr_excel.model import Finding, Unparsed
 from xjr_excel.read import normalize as N
 from xjr_excel.track import met
@@ -18,9 +20,11 @@ def run_track(ctx: Ctx) -> list[Finding]:
     period(ctx)
     td = ctx.table(TABLE)
     if td is not None:
-        locked_cells(ctx, td)
-        missed_targets(ctx, td)
-        conditions(ctx, td)
+        keys = list(td.frame.columns)          # row → {key: value}: one conversion, plain dict lookups after
+        rows = {r: dict(zip(keys, vals)) for r, vals in zip(td.frame.index, td.frame.to_numpy(dtype=object).tolist())}
+        locked_cells(ctx, td, rows)
+        missed_targets(ctx, td, rows)
+        conditions(ctx, td, rows)
     return ctx.out[start:]
 
 
@@ -53,53 +57,53 @@ def _same(written, now) -> bool:
         N.fold(_fmt(now) if not isinstance(now, str) else now)
 
 
-def locked_cells(ctx: Ctx, td) -> None:
+def locked_cells(ctx: Ctx, td, rows: dict) -> None:
     rec = ctx.data.record
     if rec is None:
         from xjr_excel.track.spec import RECORD_SHEET
         ctx.out.append(make(ctx.spec, "track.record_missing", file=ctx.data.file, value=RECORD_SHEET))
         return
-    frame = td.frame
     for row, written in rec.rows.items():
-        if row not in frame.index:
+        if row not in rows:
             ctx.add("track.enterprise_missing", td, row, "name", value=_fmt(written.get("name") or ""), line=row)
             continue
         for key in rec.keys:
             if key not in td.columns:
                 continue         # a deleted column: file.column_missing
-            now = frame.at[row, key]
+            now = rows[row][key]
             if not _same(written.get(key), now):
                 w = written.get(key)
                 ctx.add("track.locked_changed", td, row, key, expected="（空）" if w in (None, "") else _fmt(w))
-    for row in frame.index:
+    for row in rows:
         if row not in rec.rows:
             ctx.add("track.enterprise_added", td, row, "name", line=row)
 
 
 # ---------------------------------------------------------------- targets
 
-def _missed(ctx: Ctx, td, row) -> list[tuple]:
-    out = []
+def missed_targets(ctx: Ctx, td, rows: dict) -> None:
+    """A missed target needs its reason; a 完成 cell typed over with the wrong answer is an error."""
+    f = td.frame
+    yes, no = ctx.spec.policy.choices["yes_no"]
+    index = list(f.index)
+    missed: dict[int, list] = {}
     for ind in ctx.spec.indicators:
-        target, actual = td.frame.at[row, f"{ind.key}_target"], td.frame.at[row, f"{ind.key}_actual"]
-        ok = met.is_met(ctx.spec.policy, ind, target, actual)
-        shown = td.frame.at[row, f"{ind.key}_met"]
-        yes, no = ctx.spec.policy.choices["yes_no"]
-        if ok is not None and shown not in (None, "") and shown != (yes if ok else no) \
-                and f"{ind.key}_met" in td.columns:
-            ctx.add("track.met_formula", td, row, f"{ind.key}_met", expected=yes if ok else no)
-        if ok is False:
-            out.append((ind, target, actual))
-    return out
-
-
-def missed_targets(ctx: Ctx, td) -> None:
+        known, ok = met.met_columns(ctx.spec.policy, ind, f[f"{ind.key}_target"], f[f"{ind.key}_actual"])
+        shown = f[f"{ind.key}_met"].to_numpy(dtype=object)
+        for i in (known & ~ok).nonzero()[0]:
+            missed.setdefault(index[i], []).append(ind)
+        if f"{ind.key}_met" in td.columns:
+            want = np.where(ok, yes, no)
+            typed = np.array([v not in (None, "") for v in shown]) & known & (shown != want)
+            for i in typed.nonzero()[0]:
+                ctx.add("track.met_formula", td, index[i], f"{ind.key}_met", expected=want[i])
     if "reason" not in td.columns:
         return
-    for row in td.frame.index:
-        missed = _missed(ctx, td, row)
-        if missed and td.frame.at[row, "reason"] is None:
-            text = "、".join(f"“{ind.short}”（目标{_fmt(t)}，实际{_fmt(a)}）" for ind, t, a in missed)
+    for row in sorted(missed):
+        rec = rows[row]
+        if rec["reason"] is None:
+            text = "、".join(f"“{ind.short}”（目标{_fmt(rec[f'{ind.key}_target'])}，实际{_fmt(rec[f'{ind.key}_actual'])}）"
+                            for ind in missed[row])
             ctx.add("track.reason_missing", td, row, "reason", value="", missed=text)
 
 
@@ -130,10 +134,10 @@ def lost_conditions(policy, values: dict) -> list[tuple[str, str, str]]:
     return out
 
 
-def conditions(ctx: Ctx, td) -> None:
+def conditions(ctx: Ctx, td, rows: dict) -> None:
     names = condition_text(ctx.spec.policy)
     keys = [i.key for i in ctx.spec.indicators]
-    for row in td.frame.index:
-        values = {k: td.frame.at[row, f"{k}_actual"] for k in keys}
+    for row, rec in rows.items():
+        values = {k: rec[f"{k}_actual"] for k in keys}
         for cond, detail, field_key in lost_conditions(ctx.spec.policy, values):
             ctx.add("track.condition_lost", td, row, field_key, condition=names[cond], detail=detail)

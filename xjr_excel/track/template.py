@@ -8,6 +8,7 @@ protection without a password: it prevents slips, the record catches the rest); 
 from __future__ import annotations
 
 import re
+from copy import copy
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -162,8 +163,19 @@ def _tracking_sheet(ws, spec: Spec, source: Source, label: str) -> record.Record
                   last_col=breaks[0] if breaks else t.last_col, guide_sheet=spec.sheet("guide").name)
     _headers(ws, spec, t, cols)
     n = max(len(source.enterprises), 1)
-    L.place_table(ws, t, n)
     first = t.header_row + 1
+    last = t.header_row + n
+    table = L.place_table(ws, t, 1)        # one styled row; the others copy its styles (fast for thousands)
+    for f in t.fields:
+        if not locked(f) and not f.formula:     # 实际值, 未完成原因: the only input cells
+            cell = ws.cell(first, cols[f.key])
+            cell.protection = UNLOCKED
+            cell.fill = L.INPUT_FILL
+    styles = [(c, ws.cell(first, c)._style) for c in cols.values()]
+    for r in range(first + 1, last + 1):
+        for c, st in styles:
+            ws.cell(r, c)._style = copy(st)
+    table.ref = L.ref(t.first_col, t.header_row, t.last_col, last)
     rec = record.Record([f.key for f in t.fields if locked(f)], period=label)
     inds = {i.key: i for i in spec.indicators}
     for r, ent in enumerate(source.enterprises, start=first):
@@ -180,10 +192,6 @@ def _tracking_sheet(ws, spec: Spec, source: Source, label: str) -> record.Record
                 ind = inds[f.indicator]
                 cell.value = met.met_formula(spec.policy, ind, _a1(cols[f"{ind.key}_target"], r),
                                              _a1(cols[f"{ind.key}_actual"], r))
-            else:                                   # 实际值, 未完成原因: the only input cells
-                cell.protection = UNLOCKED
-                cell.fill = L.INPUT_FILL
-    last = t.header_row + n
     for f in t.fields:
         if not locked(f) and not f.formula:
             c = cols[f.key]
