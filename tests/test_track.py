@@ -411,3 +411,19 @@ def test_a_changed_period_on_the_cover_is_an_error(tmp_path):
         wb.save(tmp_path / "p.xlsx")
         _d, found = validate_file(tmp_path / "p.xlsx")
         assert [(f.sheet, f.cell, f.rule) for f in found] == [("封面", f"B{row}", rule)]
+
+
+def test_every_tracking_output_is_within_excel_limits(tmp_path):
+    """What Excel would 'repair' on open (tests/excel_limits.py): the 跟踪表 (.xlsm with the ribbon),
+    the same after 校验 marks, and the provincial 完成情况."""
+    from excel_limits import check_package
+    from xjr_excel.province.consolidate import consolidate
+    xlsm = tmp_path / "苏州市-跟踪表.xlsm"
+    assert xjr(["track", str(SAMPLES / "苏州市.xlsx"), "-o", str(xlsm), "--period", "1"]) == 0
+    data, found = validate_file(xlsm)
+    assert found
+    marked = A.annotate_file(xlsm, tmp_path / "marked.xlsm", found, data.spec)
+    prov = tmp_path / "完成情况.xlsx"
+    consolidate([TRACK], prov, province="江苏省", jobs=1, progress=False)
+    for path in (xlsm, marked, prov, *sorted(TRACK.glob("*.xls*"))):
+        assert check_package(path) == [], path.name
