@@ -252,6 +252,7 @@ def _independent_counts(path):
     return n
 
 
+@pytest.mark.slow
 def test_provincial_totals_equal_independent_sums(tmp_path):
     inbox = tmp_path / "inbox"
     inbox.mkdir()
@@ -288,6 +289,7 @@ def test_provincial_totals_equal_independent_sums(tmp_path):
                                              for c, cell in planted_risks}
 
 
+@pytest.mark.slow
 def test_a_tracking_workbook_among_submissions_is_set_aside(tmp_path):
     from xjr_excel.province.consolidate import consolidate
     shutil.copy(SAMPLES / "南京市.xlsx", tmp_path / "南京市.xlsx")
@@ -299,6 +301,7 @@ def test_a_tracking_workbook_among_submissions_is_set_aside(tmp_path):
     assert "跟踪表" in reasons[MANIFEST["files"][1]["file"]]
 
 
+@pytest.mark.slow
 def test_cli_track_writes_an_xlsm_with_the_ribbon_and_annotate_clear_round_trip(tmp_path, capsys):
     out = tmp_path / "扬州市-跟踪表.xlsm"
     assert xjr(["track", str(SAMPLES / "扬州市.xlsm"), "-o", str(out), "--period", "2"]) == 0
@@ -349,6 +352,7 @@ def test_ribbon_validates_a_tracking_workbook_like_the_cli(city):
     assert {f.rule for f in found} <= rules_listed
 
 
+@pytest.mark.slow
 def test_split_from_a_provincial_merge_writes_what_each_city_submission_would(tmp_path):
     from xjr_excel.province.consolidate import consolidate
     prov = tmp_path / "江苏省汇总.xlsx"
@@ -379,6 +383,7 @@ def test_a_completion_cell_typed_over_is_an_error(tmp_path):
     assert ("track.met_formula", cell) in {(f.rule, f.cell) for f in found}
 
 
+@pytest.mark.slow
 def test_docs_pngs_regenerate(tmp_path):
     """docs/track_png.py renders the marked 目标完成情况 and the provincial 完成情况."""
     import subprocess
@@ -390,6 +395,7 @@ def test_docs_pngs_regenerate(tmp_path):
         assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and p.stat().st_size > 10_000
 
 
+@pytest.mark.slow
 def test_spec_json_of_the_tracking_form(capsys):
     assert xjr(["spec", "--form", "track", "--json"]) == 0
     d = json.loads(capsys.readouterr().out)
@@ -413,6 +419,7 @@ def test_a_changed_period_on_the_cover_is_an_error(tmp_path):
         assert [(f.sheet, f.cell, f.rule) for f in found] == [("封面", f"B{row}", rule)]
 
 
+@pytest.mark.slow
 def test_every_tracking_output_is_within_excel_limits(tmp_path):
     """What Excel would 'repair' on open (tests/excel_limits.py): the 跟踪表 (.xlsm with the ribbon),
     the same after 校验 marks, and the provincial 完成情况."""

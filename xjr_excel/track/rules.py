@@ -53,8 +53,8 @@ def _same(written, now) -> bool:
         return abs(float(written) - float(now)) <= 1e-9 * max(1.0, abs(float(written)))
     if now is None:
         return False
-    return N.fold(_fmt(written) if not isinstance(written, str) else written) == \
-        N.fold(_fmt(now) if not isinstance(now, str) else now)
+    return N.name_key(_fmt(written) if not isinstance(written, str) else written) == \
+        N.name_key(_fmt(now) if not isinstance(now, str) else now)
 
 
 def locked_cells(ctx: Ctx, td, rows: dict) -> None:

@@ -24,7 +24,7 @@ class Source:
 
 
 def _fold(v) -> str | None:
-    return N.fold(v).replace("(", "（").replace(")", "）") if isinstance(v, str) else None
+    return N.name_key(v) if isinstance(v, str) else None
 
 
 def from_submission(path, spec: Spec) -> Source:

@@ -7,6 +7,8 @@ from the approved submission, locked), 实际值 (the city fills it in) and 完�
 """
 from __future__ import annotations
 
+from functools import partial
+
 from xjr_excel.spec import definition as S
 from xjr_excel.spec.definition import CoverField, Field, Rule, Sheet, Spec, Table
 from xjr_excel.spec.policy import Policy
@@ -94,7 +96,7 @@ GENERIC_RULE_PREFIXES = ("file.", "cell.", "field.", "cover.")
 
 
 def _rules(policy: Policy, submission_rules) -> tuple[Rule, ...]:
-    R = Rule
+    R = partial(Rule, by="track")          # reported by track/rules.py run_track
     generic = tuple(r for r in submission_rules if r.id.startswith(GENERIC_RULE_PREFIXES))
     return generic + (
         R("track.period", "error", "cover", "实施期", f"封面“实施期”应为{'或'.join(period_labels(policy))}，当前为“{{value}}”。请恢复为生成时的内容。"),

@@ -79,6 +79,8 @@ class Ctx:
 
 
 READER = "reader"     # reported while reading the workbook (structure, cover, hidden rows)
+TRACK = "track"       # reported by xjr_excel.track.rules.run_track (the tracking form's own rules)
+ELSEWHERE = (READER, TRACK)
 CHECKS: dict[str, Callable[[Ctx], None]] = {}
 
 
@@ -607,10 +609,10 @@ def reference_names(ctx: Ctx) -> None:
 
 def registry(spec: S.Spec) -> dict[str, Callable | str]:
     """Rule id → the check that reports it, from each rule's one declaration in the spec (``by=``)."""
-    missing = sorted(f"{r.id} (by={r.by!r})" for r in spec.rules if r.by not in CHECKS and r.by != READER)
+    missing = sorted(f"{r.id} (by={r.by!r})" for r in spec.rules if r.by not in CHECKS and r.by not in ELSEWHERE)
     if missing:
         raise LookupError(f"spec rules without a check in validate/rules.py: {', '.join(missing)}")
-    return {r.id: READER if r.by == READER else CHECKS[r.by] for r in spec.rules}
+    return {r.id: r.by if r.by in ELSEWHERE else CHECKS[r.by] for r in spec.rules}
 
 
 def run_all(ctx: Ctx) -> list[Finding]:
