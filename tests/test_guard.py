@@ -58,7 +58,12 @@ def sha(p: Path) -> str:
     return hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else ""
 
 
-@pytest.mark.parametrize("kind", sorted(REFUSED))
+# corpus files made by converting with LibreOffice (.xls): slow
+MADE_BY_LIBREOFFICE = {"xls", "xls_far_cell", "xls_bad_record", "encrypted_xls", "xls_city"}
+
+
+@pytest.mark.parametrize("kind", [pytest.param(k, marks=pytest.mark.slow) if k in MADE_BY_LIBREOFFICE else k
+                                  for k in sorted(REFUSED)])
 def test_refused(corpus, kind):
     path = corpus(kind)
     before = sorted(p.name for p in path.parent.iterdir()), sha(path)
@@ -96,6 +101,7 @@ def test_fifo_is_refused_not_waited_on(tmp_path):
     assert exc.value.kind == "not_regular"
 
 
+@pytest.mark.slow
 def test_legacy_xls_from_libreoffice_is_accepted(corpus):
     info = guard.check_file(corpus("xls"))
     assert info.kind == "xls" and not info.has_macros and len(info.sha256) == 64

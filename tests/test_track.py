@@ -203,6 +203,7 @@ def test_met_follows_the_policy():
     assert met.is_met(p, inds["patents"], 5, None) is None
 
 
+@pytest.mark.slow
 def test_the_live_formula_agrees_with_the_validator_in_libreoffice(tmp_path):
     """LibreOffice recalculates every 完成 cell; each must equal the rule's verdict."""
     src = TRACK / next(f["file"] for f in MANIFEST["files"] if f["city"] == "苏州市")
