@@ -27,7 +27,7 @@ from stdnum.cn import uscc  # noqa: E402
 
 import office as render  # noqa: E402
 from xjr_excel.template import build as template
-from xjr_excel.annotate import openpyxl_book as annotate
+from xjr_excel.annotate.backends import openpyxl_book as annotate
 from xjr_excel.model import Finding  # noqa: E402
 from xjr_excel.spec.definition import get_spec  # noqa: E402
 

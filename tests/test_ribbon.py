@@ -16,7 +16,8 @@ import pytest
 
 import ribbon_engine as E  # noqa: I001 - sets the xlwings licence key before xlwings is used
 from conftest_validate import PLATFORMS, build_grids, cell_of, records, with_value, write_xlsx
-from xjr_excel.annotate import openpyxl_book as A
+from xjr_excel.annotate.backends import openpyxl_book as A
+from xjr_excel.annotate import plan as P
 from xjr_excel.annotate import marks as M
 from xjr_excel import ribbon
 from xjr_excel.template import build as template
@@ -98,7 +99,7 @@ def test_validate_marks_and_notes_exactly_the_cells_the_cli_reports(broken):
 
     assert result == {**summary(findings), "notes_skipped": 0}
     first = after.sheets[0]
-    assert first.name == A.RESULTS_SHEET and after.active == 0
+    assert first.name == P.RESULTS_SHEET and after.active == 0
     rule_col = {v for (r, c), v in first.cells.items() if c == 7}
     assert {f.rule for f in findings} <= rule_col
     assert after.alerts and f"{result['errors']}个错误" in after.alerts[-1][0]
@@ -110,8 +111,8 @@ def test_results_sheet_matches_the_cli_plan(broken):
     model = E.from_file(broken)
     _r, _a, after = run(model, ribbon.validate)
     sheet_names = [s.name for s in model.sheets if not s.name.startswith("_xjr_") and s.name != "xlwings.conf"]
-    plan = A.plan_annotations(findings, None, sheet_names, "x", file_name=broken.name)
-    got = after.sheet(A.RESULTS_SHEET).grid()
+    plan = P.plan_annotations(findings, None, sheet_names, "x", file_name=broken.name)
+    got = after.sheet(P.RESULTS_SHEET).grid()
     # Same finding rows as the CLI's 校验结果 (links become HYPERLINK formulas showing the address).
     rows = plan.results[plan.table_header_row + 1:]
     for i, row in enumerate(rows):

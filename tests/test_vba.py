@@ -271,7 +271,7 @@ def test_package_macros_is_idempotent_and_keeps_other_parts(tmp_path):
 
 
 def test_cli_annotate_and_clear_keep_the_vba_project_and_ribbon(master, tmp_path):
-    from xjr_excel.annotate import openpyxl_book as annotate
+    from xjr_excel.annotate.backends import openpyxl_book as annotate
     from xjr_excel.validate.run import validate_file
     _data, findings = validate_file(master)
     marked = annotate.annotate_file(master, tmp_path / "marked.xlsm", findings)

@@ -1,43 +1,34 @@
-"""Show validation findings in the workbook itself, and take them away again.
+"""The annotation plan: what validating shows in a workbook, as plain data (the API).
 
 What a user sees after validating:
 
 * failed cells coloured — red for errors, amber for warnings — through the
   marks sheets and conditional formatting of :mod:`xjr_excel.annotate.marks`, so the
   user's own fills, fonts and borders are never changed;
-* a note (批注) on each failed cell with every message for it, author
-  ``小巨人校验``; a note the user had already written is kept (shown under ours)
-  and its original text is stored in the very hidden sheet ``_xjr_notes``;
+* a note (批注) on each failed cell with every message for it, headed
+  ``小巨人校验：``; a note the user had already written is kept (shown under ours)
+  and its original text and author are stored in the very hidden sheet ``_xjr_notes``;
 * a ``校验结果`` sheet, first and active: time of the check, file, counts by
   sheet × severity, then one row per finding with a link to its cell.
 
-Clearing empties the marks, restores every note exactly (text and author;
-notes we created are deleted), removes ``校验结果`` and our store sheets and
-re-activates the sheet that was active.  Validating again clears first, so
-marks never stack.
-
-:func:`plan_annotations` is pure data shared by the openpyxl writer here and
-the xlwings ribbon writer (:mod:`xjr_excel.ribbon`), so the two never diverge.
+:func:`plan_annotations` turns findings into an :class:`AnnotationPlan`;
+:func:`results_style` says how its 校验结果 sheet looks.  The backends
+(:mod:`xjr_excel.annotate.backends`: openpyxl for files, xlwings for the open
+workbook) only write a plan; :mod:`xjr_excel.annotate.bookkeeping` holds the
+steps they share (reset, state, notes), so the two never diverge.
 """
 from __future__ import annotations
 
 import datetime as _dt
 import math
-import re
-import warnings
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.comments import Comment
-from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils.cell import coordinate_from_string, column_index_from_string, get_column_letter
-from openpyxl.worksheet.hyperlink import Hyperlink
 
 from xjr_excel.annotate import marks as M
-from xjr_excel.atomic import atomic_path
-from xjr_excel.errors import UserError
 from xjr_excel.model import Finding
 from xjr_excel.spec.definition import Spec, get_spec
 
@@ -57,7 +48,7 @@ VALUE_MAX = 80                    # characters of a user value shown in the resu
 
 
 # --------------------------------------------------------------------------
-# Small pure helpers (shared with the ribbon writer)
+# Small pure helpers (shared by both backends)
 # --------------------------------------------------------------------------
 
 def clean_text(value, limit: int | None = None) -> str:
@@ -95,7 +86,7 @@ def note_size(text: str) -> tuple[int, int]:
     return width, min(600, 18 * lines + 12)
 
 
-def _cell_ok(cell: str) -> tuple[int, int] | None:
+def cell_rc(cell: str) -> tuple[int, int] | None:
     """(row, col) of a plain A1 address, else None (whole-file findings have no cell)."""
     try:
         col, row = coordinate_from_string(cell.replace("$", ""))
@@ -153,7 +144,7 @@ def plan_annotations(findings: list[Finding], spec: Spec | None, sheet_names: li
     codes: dict[str, dict[tuple[int, int], int]] = defaultdict(dict)
     texts: dict[tuple[str, str], list[str]] = defaultdict(list)
     for f in findings:
-        rc = _cell_ok(f.cell) if f.sheet else None
+        rc = cell_rc(f.cell) if f.sheet else None
         if rc is None:
             continue
         addr = f"{get_column_letter(rc[1])}{rc[0]}"
@@ -208,7 +199,7 @@ def plan_annotations(findings: list[Finding], spec: Spec | None, sheet_names: li
     table_header_row = len(rows)
     rows.append(list(RESULTS_HEADER))
     for i, f in enumerate(findings, start=1):
-        rc = _cell_ok(f.cell) if f.sheet else None
+        rc = cell_rc(f.cell) if f.sheet else None
         addr = f"{get_column_letter(rc[1])}{rc[0]}" if rc else None
         if rc and f.sheet in sheet_names:
             links[(len(rows), 2)] = location(f.sheet, addr)
@@ -220,3 +211,84 @@ def plan_annotations(findings: list[Finding], spec: Spec | None, sheet_names: li
                           checked_at=stamp, counts={s: dict(c) for s, c in counts.items()},
                           sheet_keys=dict(sheet_keys))
 
+
+def combine_notes(texts: list[str]) -> str:
+    """One note from the notes planned for cells that share a merged area: one heading, every line."""
+    return texts[0] + "".join("\n" + t.split("\n", 1)[-1] for t in texts[1:])
+
+
+# --------------------------------------------------------------------------
+# How the 校验结果 sheet looks (both backends apply the same style)
+# --------------------------------------------------------------------------
+
+Box = tuple[int, int, int, int]          # first row, first column, last row, last column (1-based)
+
+HEADER_FILL = "D9E1F2"
+SEVERITY_FILL = {"错误": M.ERROR_FILL, "警告": M.WARNING_FILL}
+LINK_COLOR = "0563C1"
+LINE_HEIGHT = 15                          # points per wrapped line
+
+
+@dataclass
+class ResultsStyle:
+    """Formats of the 校验结果 sheet as boxes, so each backend needs one call per box."""
+    title: tuple[int, int]
+    bold: list[Box]
+    headers: list[Box]                    # bold on HEADER_FILL
+    centred: Box | None                   # the counts sit under their headers
+    merged: Box                           # the verdict spans the table's width
+    severity: list[tuple[Box, str]]       # runs of one severity in the 严重程度 column → fill
+    wrapped: list[Box]
+    top: Box | None                       # finding rows align to the top
+    row_heights: dict[int, float]
+    column_widths: tuple[int, ...]
+    freeze: tuple[int, int]
+    autofilter: Box | None
+    title_rows: tuple[int, int]           # repeated on every printed page
+
+
+def _wrapped_lines(text, width: float) -> int:
+    """Lines ``text`` needs in a column ``width`` characters wide (a CJK character counts 2)."""
+    if not text:
+        return 1
+    units = sum(2 if ord(ch) > 0x2E80 else 1 for ch in str(text))
+    return max(1, math.ceil(units / max(1.0, width)))
+
+
+def results_style(plan: AnnotationPlan) -> ResultsStyle:
+    last = len(plan.results)
+    first = plan.table_header_row + 2          # first finding row
+    total = plan.table_header_row              # 合计 sits just above the blank row
+    severity: list[tuple[Box, str]] = []
+    r = first
+    while r <= last:
+        sev, k = plan.results[r - 1][5], r
+        while k + 1 <= last and plan.results[k][5] == sev:
+            k += 1
+        if sev in SEVERITY_FILL:
+            severity.append(((r, 6, k, 6), SEVERITY_FILL[sev]))
+        r = k + 1
+    heights = {}
+    # Row heights by hand: neither openpyxl nor LibreOffice's import fits wrapped rows.
+    for r in range(first, last + 1):
+        row = plan.results[r - 1]
+        lines = max(_wrapped_lines(row[c - 1], RESULTS_COL_WIDTHS[c - 1]) for c in WRAPPED_COLUMNS)
+        if lines > 1:
+            heights[r] = LINE_HEIGHT * lines
+    has_rows = last >= first
+    return ResultsStyle(
+        title=(1, 1),
+        bold=[(2, 1, plan.count_header_row - 1, 1), (total, 1, total, 4)],
+        headers=[(plan.count_header_row + 1, 1, plan.count_header_row + 1, 4),
+                 (plan.table_header_row + 1, 1, plan.table_header_row + 1, RESULTS_WIDTH)],
+        centred=(plan.count_header_row + 1, 2, total, 4),
+        merged=(4, 2, 4, RESULTS_WIDTH),
+        severity=severity,
+        wrapped=[(first, c, last, c) for c in WRAPPED_COLUMNS] if has_rows else [],
+        top=(first, 1, last, RESULTS_WIDTH) if has_rows else None,
+        row_heights=heights,
+        column_widths=RESULTS_COL_WIDTHS,
+        freeze=(first, 1),
+        autofilter=(plan.table_header_row + 1, 1, last, RESULTS_WIDTH) if has_rows else None,
+        title_rows=(plan.table_header_row + 1, plan.table_header_row + 1),
+    )

@@ -31,7 +31,7 @@ def validate_main(args) -> int:
     counts = F.summary(found)
     out_note = None
     if args.annotate or args.in_place:
-        from xjr_excel.annotate import openpyxl_book as annotate
+        from xjr_excel.annotate.backends import openpyxl_book as annotate
         from xjr_excel.atomic import backup
         if args.in_place:
             bak = backup(args.file)
@@ -53,7 +53,7 @@ def validate_main(args) -> int:
 
 
 def clear_main(args) -> int:
-    from xjr_excel.annotate import openpyxl_book as annotate
+    from xjr_excel.annotate.backends import openpyxl_book as annotate
     from xjr_excel.atomic import backup
     try:
         from xjr_excel.guard import check as guard
