@@ -90,8 +90,13 @@ def users_part(text: str) -> str | None:
     return text.split(marker, 1)[1] if marker in text else None
 
 
+def is_internal(name: str) -> bool:
+    """Sheets we (or xlwings) add: never the user's data."""
+    return name.startswith("_xjr_") or name in INTERNAL_SHEETS
+
+
 def user_sheets(names: list[str]) -> list[str]:
-    return [n for n in names if not n.startswith("_xjr_") and n not in INTERNAL_SHEETS]
+    return [n for n in names if not is_internal(n)]
 
 
 @dataclass
@@ -231,8 +236,9 @@ def annotate(book: Book, findings: list[Finding], spec: Spec | None = None,
     selected = book.selected_sheets()
     state = reset(book, spec).state
     users = user_sheets(book.sheet_names())
-    if state:
+    if active not in users:           # run from 校验结果: go back where the user was before
         active = state.get("active_sheet") or active
+    if state:
         selected = _selected(state)
     if active not in users:
         active = users[0] if users else active
