@@ -21,15 +21,9 @@ from xjr_excel.annotate import marks as M
 from xjr_excel.annotate import plan as P
 from xjr_excel.atomic import atomic_path
 from xjr_excel.errors import UserError
+from xjr_excel.guard.check import set_text
 from xjr_excel.model import Finding
 from xjr_excel.spec.definition import Spec, get_spec
-
-
-def _set_text(cell, value) -> None:
-    """Write a value as data: text that starts with "=" stays text, never a formula."""
-    cell.value = value
-    if isinstance(value, str) and value.startswith("="):
-        cell.data_type = "s"
 
 
 def _box(ws, box: P.Box):
@@ -60,7 +54,7 @@ class OpenpyxlBook:
         for r, row in enumerate(rows, start=1):
             for c, v in enumerate(row, start=1):
                 if v is not None:
-                    _set_text(ws.cell(r, c), v)
+                    set_text(ws.cell(r, c), v)
 
     def delete_sheet(self, sheet: str) -> None:
         del self.wb[sheet]
@@ -149,7 +143,7 @@ class OpenpyxlBook:
         for r, row in enumerate(plan.results, start=1):
             for c, v in enumerate(row, start=1):
                 if v is not None:
-                    _set_text(ws.cell(r, c), v)
+                    set_text(ws.cell(r, c), v)
         link_font = Font(color=P.LINK_COLOR, underline="single")
         for (r, c), target in plan.links.items():
             cell = ws.cell(r + 1, c + 1)
@@ -217,11 +211,27 @@ def clear_workbook(wb) -> None:
 # --------------------------------------------------------------------------
 
 MACRO_SUFFIXES = (".xlsm", ".xltm")
+OOXML_SUFFIXES = (".xlsx", ".xlsm", ".xltx", ".xltm")
+
+
+def needs_copy(src: Path) -> bool:
+    """True for a workbook we can read but not write (.ods, .xls): annotating writes an .xlsx copy."""
+    from xjr_excel.annotate.xlsx_copy import COPY_SUFFIXES
+    return Path(src).suffix.lower() in COPY_SUFFIXES
+
+
+def clear_needs_xlsx(src: Path) -> UserError:
+    """What ``clear`` needs when given an .xls/.ods/.et: it works on .xlsx, where the marks live."""
+    return UserError(
+        f"“{src.name}”是{src.suffix or '无扩展名'}格式，清除标记只能在 .xlsx / .xlsm 工作簿上进行。"
+        f"请在WPS、LibreOffice或Excel中打开它，另存为“Excel 工作簿（.xlsx）”，再清除该 .xlsx 文件"
+        f"（xjr clear 文件名.xlsx，或在Excel中点“小巨人”选项卡的“清除标记”）。另存不会丢失标记，"
+        f"清除后您原有的批注会按原样恢复。", file=str(src))
 
 
 def _load(src: Path):
     import openpyxl
-    if src.suffix.lower() not in (".xlsx", ".xlsm", ".xltx", ".xltm"):
+    if src.suffix.lower() not in OOXML_SUFFIXES:
         raise UserError(f"只能标记 .xlsx / .xlsm 工作簿，“{src.name}”不是。请先在Excel中另存为 .xlsx 后再校验。",
                         file=str(src))
     # rich_text: keep partly bold/coloured cell text as it is.  openpyxl warns that it
@@ -262,7 +272,8 @@ def _save(wb, src: Path, dst: Path) -> Path:
     try:
         with atomic_path(dst, inputs=() if same else (src,)) as tmp:
             wb.save(tmp)
-            carry_over_parts(src, tmp)
+            if src.suffix.lower() in OOXML_SUFFIXES:
+                carry_over_parts(src, tmp)
     finally:
         if wb.vba_archive is not None:      # openpyxl never closes its copy of the package
             wb.vba_archive.close()
@@ -274,10 +285,18 @@ def annotate_file(src, dst, findings: list[Finding], spec: Spec | None = None,
     """Write ``dst``: ``src`` with marks, notes and the 校验结果 sheet.
 
     ``dst`` may equal ``src`` only when the caller made a backup (:func:`xjr_excel.atomic.backup`);
-    the write is atomic either way.  .xlsm files keep their macros and ribbon.
+    the write is atomic either way.  .xlsm files keep their macros and ribbon.  An .ods or
+    .xls ``src`` becomes an .xlsx ``dst`` made from the template (:mod:`xjr_excel.annotate.xlsx_copy`).
     """
     src, dst = Path(src), Path(dst)
-    wb = _load(src)
+    if needs_copy(src):
+        from xjr_excel.annotate.xlsx_copy import workbook_from_values
+        if dst.suffix.lower() != ".xlsx":
+            raise UserError(f"“{src.name}”的标记只能写成 .xlsx 副本，输出文件“{dst.name}”应以 .xlsx 结尾。",
+                            file=str(src))
+        wb = workbook_from_values(src, spec)
+    else:
+        wb = _load(src)
     annotate_workbook(wb, findings, spec, checked_at, file_name=src.name)
     return _save(wb, src, dst)
 
@@ -285,6 +304,8 @@ def annotate_file(src, dst, findings: list[Finding], spec: Spec | None = None,
 def clear_file(src, dst) -> Path:
     """Write ``dst``: ``src`` without any validation mark, note or results sheet."""
     src, dst = Path(src), Path(dst)
+    if src.suffix.lower() not in OOXML_SUFFIXES:
+        raise clear_needs_xlsx(src)
     wb = _load(src)
     clear_workbook(wb)
     return _save(wb, src, dst)
