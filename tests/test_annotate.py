@@ -316,8 +316,11 @@ def test_in_place_with_backup_and_refusals(tmp_path):
     A.clear_file(src, src)
     assert_same(before, snapshot(src))
     (tmp_path / "old.xls").write_bytes(b"\xd0\xcf\x11\xe0")
-    with pytest.raises(UserError, match="只能标记"):
+    with pytest.raises(UserError, match="无法读取“old.xls”.*另存为.xlsx"):     # .xls: an .xlsx copy, if readable
         A.annotate_file(tmp_path / "old.xls", tmp_path / "x.xlsx", [])
+    with pytest.raises(UserError, match="清除标记只能在 .xlsx / .xlsm 工作簿上进行.*另存为"):
+        A.clear_file(tmp_path / "old.xls", tmp_path / "x.xlsx")
+    assert not (tmp_path / "x.xlsx").exists()
 
 
 def test_clean_file_gets_a_results_sheet_saying_so(tmp_path):

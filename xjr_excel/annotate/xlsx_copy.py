@@ -15,6 +15,7 @@ from pathlib import Path
 from openpyxl.cell.cell import MergedCell
 
 from xjr_excel.annotate.bookkeeping import is_internal
+from xjr_excel.errors import InputRejected
 from xjr_excel.guard.check import set_text
 from xjr_excel.spec.definition import Spec, get_spec
 
@@ -33,7 +34,11 @@ def workbook_from_values(src: Path, spec: Spec | None = None):
     from xjr_excel.template.build import OPTIONS_SHEET, make_workbook, submission_params
     spec = spec or get_spec()
     wb = make_workbook(spec, submission_params(spec))
-    book = CalamineWorkbook.from_path(os.fspath(src))
+    try:
+        book = CalamineWorkbook.from_path(os.fspath(src))
+    except Exception as e:  # noqa: BLE001 - calamine raises its own types
+        raise InputRejected(f"无法读取“{src.name}”（{e}），未生成标记副本。文件可能已损坏，"
+                            f"请在WPS/LibreOffice/Excel中打开后另存为.xlsx再校验。", file=str(src), kind="damaged") from None
     try:
         for name in book.sheet_names:
             if is_internal(name) or name == OPTIONS_SHEET:

@@ -86,7 +86,7 @@ class OpenpyxlBook:
         c = ws._cells.get(P.cell_rc(cell))      # noqa: SLF001 - look without creating the cell
         return K.Note(c.comment.text, c.comment.author) if c is not None and c.comment else None
 
-    def notes(self, sheet: str) -> dict[str, K.Note]:
+    def notes(self, sheet: str, skip: set[str]) -> dict[str, K.Note]:
         return {c.coordinate: K.Note(c.comment.text, c.comment.author)
                 for c in self.wb[sheet]._cells.values() if c.comment is not None}   # noqa: SLF001
 

@@ -329,13 +329,13 @@ class XlwingsBook:
             author = None
         return K.Note(text, author)
 
-    def notes(self, sheet: str) -> dict[str, K.Note] | None:
+    def notes(self, sheet: str, skip: set[str]) -> dict[str, K.Note] | None:
         self._has_note(self._sheet(sheet), "")          # lists the sheet's notes once
         known = self._known[sheet]
         if known is None:
             return None
         out = {}
-        for cell in sorted(known):
+        for cell in sorted(known - skip):               # one read per note: skip those already handled
             note = self.note(sheet, cell)
             if note is not None and note.text is None:
                 return None          # this engine cannot read notes, so it cannot tell ours either
