@@ -20,7 +20,7 @@ XL_VERY_HIDDEN = 2
 # Reading
 # --------------------------------------------------------------------------
 
-def _sheet_grid(sheet) -> list[list]:
+def sheet_grid(sheet) -> list[list]:
     """The sheet's values from A1 to the used range's last cell, in one call."""
     last = sheet.used_range.last_cell
     rng = sheet.range((1, 1), (max(last.row, 1), max(last.column, 1)))
@@ -44,7 +44,7 @@ def read_book(book, spec, ui=None):
     for i, sheet in enumerate(sheets, start=1):
         if ui:
             ui.status(f"正在读取“{sheet.name}”（{i}/{len(sheets)}）…")
-        grids[sheet.name] = grid = _sheet_grid(sheet)
+        grids[sheet.name] = grid = sheet_grid(sheet)
         tables[sheet.name] = _tables(sheet)
         if desktop:   # what the CLI gets from the file's XML; other engines cannot tell
             nrows, ncols = len(grid), max((len(r) for r in grid), default=0)
