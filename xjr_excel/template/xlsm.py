@@ -16,7 +16,7 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
-from xjr_excel.annotate.openpyxl_book import RESULTS_SHEET   # the sheet 打开校验结果 activates
+from xjr_excel.annotate.plan import RESULTS_SHEET   # the sheet 打开校验结果 activates
 from xjr_excel.ooxml import package as P
 
 CONF_SHEET = "xlwings.conf"
