@@ -51,18 +51,21 @@ def hand_ods(path: Path, body: str, *, doctype: str = "", manifest: str | None =
     return path
 
 
+@pytest.mark.slow
 def test_a_real_ods_passes_the_guard(ods):
     info = guard.check_file(ods)
     assert info.kind == "ods"
     assert {"封面", "附1", "附2", "附3", "附4", "附5"} <= set(info.sheets)
 
 
+@pytest.mark.slow
 def test_findings_of_the_ods_equal_the_xlsx(ods):
     _d, from_xlsx = validate_file(SAMPLES / "苏州市.xlsx")
     _d, from_ods = validate_file(ods)
     assert from_xlsx and key(from_ods) == key(from_xlsx)
 
 
+@pytest.mark.slow
 def test_ods_facts_match_the_xlsx_reader(tmp_path):
     """Hidden rows, merges and percent cells: the same facts the .xlsx reader finds."""
     import openpyxl
@@ -121,6 +124,7 @@ def test_a_blank_tail_repeated_to_the_last_row_is_fine(tmp_path):
     assert guard.check_file(hand_ods(tmp_path / "tail.ods", body)).kind == "ods"
 
 
+@pytest.mark.slow
 def test_ods_wording_is_not_a_renamed_file(tmp_path, ods):
     """A real .ods is accepted; only an .ods hiding behind .xlsx is called renamed."""
     renamed = tmp_path / "苏州市.xlsx"
@@ -146,6 +150,7 @@ def test_wps_et_gets_a_clear_message(tmp_path):
     assert "WPS" in exc.value.message and "另存为" in exc.value.message and ".xlsx" in exc.value.message
 
 
+@pytest.mark.slow
 def test_consolidate_takes_an_ods_city(tmp_path, ods):
     from xjr_excel.province import consolidate as C
     folder = tmp_path / "cities"
@@ -157,6 +162,7 @@ def test_consolidate_takes_an_ods_city(tmp_path, ods):
     assert not payload.get("skipped")
 
 
+@pytest.mark.slow
 def test_annotating_an_ods_writes_an_xlsx_copy_and_says_so(tmp_path, ods):
     src = tmp_path / "苏州市.ods"
     src.write_bytes(ods.read_bytes())

@@ -66,6 +66,7 @@ def trip(tmp_path_factory):
             "annotated": annotated, "saved": saved, "dir": d}
 
 
+@pytest.mark.slow
 def test_libreoffice_really_rewrote_the_bookkeeping(trip):
     """The premise: what LibreOffice does to our file (if it stops doing it, these tests prove less)."""
     wb = openpyxl.load_workbook(trip["saved"]["xlsx"], rich_text=True)
@@ -74,12 +75,14 @@ def test_libreoffice_really_rewrote_the_bookkeeping(trip):
     assert any(type(c.value).__name__ == "CellRichText" for c in wb[P.NOTES_SHEET]["A"])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["xlsx", "xls"])
 def test_findings_are_identical_after_a_libreoffice_save(trip, fmt):
     _data, again = validate_file(trip["saved"][fmt])
     assert key(again) == key(trip["findings"])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["xlsx", "xls→xlsx"])
 def test_clear_after_a_libreoffice_save_gives_back_the_users_workbook(trip, fmt):
     out = A.clear_file(trip["saved"][fmt], trip["dir"] / f"cleared-{fmt.replace('→', '-')}.xlsx")
@@ -99,6 +102,7 @@ def test_clear_after_a_libreoffice_save_gives_back_the_users_workbook(trip, fmt)
     assert key(findings) == key(trip["findings"])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["xlsx", "xls→xlsx"])
 def test_validating_a_saved_annotated_file_replaces_never_nests(trip, fmt):
     src = trip["saved"][fmt]
@@ -123,6 +127,7 @@ def test_validating_a_saved_annotated_file_replaces_never_nests(trip, fmt):
     assert cleared == {trip["marked"]: USER_NOTE_MARKED, trip["clean"]: notes[trip["clean"]]}
 
 
+@pytest.mark.slow
 def test_clear_on_an_xls_says_what_it_needs(trip):
     proc = subprocess.run([sys.executable, "-m", "xjr_excel.cli.main", "clear", str(trip["saved"]["xls"])],
                           capture_output=True, text=True)
@@ -132,6 +137,7 @@ def test_clear_on_an_xls_says_what_it_needs(trip):
     assert trip["saved"]["xls"].exists()
 
 
+@pytest.mark.slow
 def test_annotating_twice_through_libreoffice_does_not_stack(trip):
     """annotate → LO → annotate → LO → clear: still exactly the user's notes."""
     d = trip["dir"] / "twice"

@@ -374,6 +374,7 @@ def test_split_from_a_provincial_merge_writes_what_each_city_submission_would(tm
     assert xjr(["track", str(SAMPLES / "南京市.xlsx"), "--split", str(tmp_path / "x"), "--period", "1"]) == 2
 
 
+@pytest.mark.slow
 def test_a_completion_cell_typed_over_is_an_error(tmp_path):
     src = TRACK / next(f["file"] for f in MANIFEST["files"] if f["city"] == "苏州市")
     out = convert(src, tmp_path, "xlsx:Calc MS Excel 2007 XML")     # cached 是/否 values
