@@ -17,7 +17,6 @@ import os
 import sys
 import time
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 from xjr_excel import errors
@@ -100,27 +99,47 @@ def _names(names_path):
 
 def read_city_file(path: str, names_path: str | None = None, policy_path: str | None = None) -> CityFile:
     """Read and validate one city workbook; never raises (the reason is kept instead)."""
+    cf, data = open_city_file(path, policy_path)
+    if data is None:
+        return cf
+    try:
+        from xjr_excel.validate import run as validate
+        findings = list(validate.validate(data, names=_names(names_path)))
+    except Exception as e:  # noqa: BLE001 - one broken file must not stop the merge
+        return internal_error(cf, e)
+    return finish_city_file(cf, data, findings, get_spec(policy_path))
+
+
+def open_city_file(path: str, policy_path: str | None = None):
+    """``(CityFile, WorkbookData)`` of one city workbook, read but not validated; the data is None
+    when the file cannot be read (the CityFile says why). Never raises."""
     p = Path(path)
     try:
         st = p.stat()
         cf = CityFile(path=str(p), name=p.name, sha256=sha256_of(p), mtime=st.st_mtime)
     except OSError as e:
         return CityFile(path=str(p), name=p.name, sha256="", mtime=0.0,
-                        reason=f"无法读取该文件（{e.strerror}）。请检查文件权限后重试。", kind="unreadable")
+                        reason=f"无法读取该文件（{e.strerror}）。请检查文件权限后重试。", kind="unreadable"), None
     spec = get_spec(policy_path)
     try:
-        from xjr_excel.validate import run as validate
         from xjr_excel.read import workbook as reader
-        data = reader.read_workbook(p, spec=spec)
-        findings = list(validate.validate(data, names=_names(names_path)))
+        return cf, reader.read_workbook(p, spec=spec)
     except errors.UserError as e:
         cf.reason, cf.kind = e.message, e.kind
-        return cf
     except Exception as e:  # noqa: BLE001 - one broken file must not stop the merge
-        cf.reason = (f"读取或校验时程序内部出错（{type(e).__name__}：{e}）。该文件未合并；"
-                     f"请单独运行 xjr validate 查看，或将文件发给技术支持。")
-        cf.kind = "internal"
-        return cf
+        internal_error(cf, e)
+    return cf, None
+
+
+def internal_error(cf: CityFile, e: Exception) -> CityFile:
+    cf.reason = (f"读取或校验时程序内部出错（{type(e).__name__}：{e}）。该文件未合并；"
+                 f"请单独运行 xjr validate 查看，或将文件发给技术支持。")
+    cf.kind = "internal"
+    return cf
+
+
+def finish_city_file(cf: CityFile, data, findings, spec: Spec) -> CityFile:
+    """The CityFile of a workbook read and validated: counts, records, cover (or why it is skipped)."""
     if set(PROVINCE_SHEETS) <= set(data.sheet_names):
         cf.reason = ("这是全省汇总工作簿（xjr consolidate 的输出），不是城市工作簿，已跳过。"
                      "请不要把汇总文件与城市文件放在同一文件夹中合并。")
@@ -190,39 +209,20 @@ def _int_or_none(v):
 
 def read_all(files: list[Path], *, names_path=None, policy_path=None, jobs: int = 0, progress: bool | None = None
              ) -> list[CityFile]:
-    """Read and validate every file, in parallel processes; results in the order of ``files``."""
+    """Read every file (in parallel processes) and validate them together; results in the order of ``files``."""
     jobs = jobs or os.cpu_count() or 1
     jobs = max(1, min(jobs, len(files) or 1))
     show = progress if progress is not None else (sys.stderr.isatty() or len(files) >= PROGRESS_MIN_FILES)
-    results: list[CityFile | None] = [None] * len(files)
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from xjr_excel.province.intake import read_and_validate
     with Progress(TextColumn("读取并校验"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   TextColumn("{task.description}"), console=Console(stderr=True), transient=True,
                   disable=not show) as bar:
         task = bar.add_task("", total=len(files))
-        if jobs == 1:
-            for i, f in enumerate(files):
-                results[i] = read_city_file(str(f), names_path, policy_path)
-                bar.update(task, advance=1, description=f.name)
-        else:
-            # Import the reader and validator (pandas, pandera) and build the spec here, once:
-            # forked workers inherit them instead of each paying the second of start-up.
-            from xjr_excel.validate import run as validate
-            from xjr_excel.read import workbook as reader
-            get_spec(policy_path)
-            with ProcessPoolExecutor(max_workers=jobs) as pool:
-                futs = {pool.submit(read_city_file, str(f), names_path, policy_path): i for i, f in enumerate(files)}
-                for fut in as_completed(futs):
-                    i = futs[fut]
-                    try:
-                        results[i] = fut.result()
-                    except Exception as e:  # noqa: BLE001 - a crashed worker costs one file, not the merge
-                        results[i] = CityFile(path=str(files[i]), name=files[i].name, sha256="", mtime=0.0,
-                                              reason=f"读取进程异常退出（{type(e).__name__}）。该文件未合并，请单独运行 xjr validate 查看。",
-                                              kind="internal")
-                    bar.update(task, advance=1, description=files[i].name)
-    return [r for r in results if r is not None]
+        return read_and_validate(files, names_path=names_path, policy_path=policy_path, jobs=jobs,
+                                 advance=lambda f: bar.update(task, advance=1, description=f.name))
 
 
 def choose_per_city(read: list[CityFile]) -> tuple[list[CityFile], list[tuple[CityFile, CityFile]]]:

@@ -1,0 +1,110 @@
+"""Read many city workbooks and validate them together, in chunks.
+
+Reading (guard, calamine, locating and normalising the tables) is done per file, in
+worker processes when there are enough files for them to pay; validation runs in
+this process over a chunk of cities at once (:func:`xjr_excel.validate.batch.validate_many`)
+while the workers read the next chunk.  At most two chunks of workbook data are
+held at a time, so memory grows with the records kept for the provincial workbook,
+not with the files read.
+"""
+from __future__ import annotations
+
+import dataclasses
+from concurrent.futures import Future, ProcessPoolExecutor
+from pathlib import Path
+from typing import Callable
+
+from xjr_excel.model import WorkbookData
+from xjr_excel.province import consolidate as C
+from xjr_excel.province.model import CityFile
+from xjr_excel.spec.definition import get_spec
+
+CHUNK = 100                 # cities validated together (and the most held in memory per chunk)
+PARALLEL_MIN_FILES = 8      # below this, starting worker processes costs more than it saves
+
+
+def read_and_validate(files: list[Path], *, names_path=None, policy_path=None, jobs: int = 1,
+                      advance: Callable[[Path], None] = lambda f: None) -> list[CityFile]:
+    """One CityFile per file, in the order of ``files``; never raises for a bad file."""
+    names = C._names(names_path)            # noqa: SLF001 - the module's own per-process cache
+    chunks = [files[i:i + CHUNK] for i in range(0, len(files), CHUNK)]
+    out: list[CityFile] = []
+    if jobs <= 1 or len(files) < PARALLEL_MIN_FILES:
+        for chunk in chunks:
+            opened = []
+            for f in chunk:
+                opened.append(C.open_city_file(str(f), policy_path))
+                advance(f)
+            out += _validate_chunk(opened, names, policy_path)
+        return out
+    # Import the reader and build the spec here, once: forked workers inherit them.
+    from xjr_excel.read import workbook as _reader  # noqa: F401
+    get_spec(policy_path)
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        pending = [_submit(pool, chunks[0], policy_path)] if chunks else []
+        for k, chunk in enumerate(chunks):
+            if k + 1 < len(chunks):          # the workers read ahead while this chunk is validated
+                pending.append(_submit(pool, chunks[k + 1], policy_path))
+            opened = []
+            for f, fut in zip(chunk, pending.pop(0)):
+                opened.append(_result(f, fut, policy_path))
+                advance(f)
+            out += _validate_chunk(opened, names, policy_path)
+    return out
+
+
+def _submit(pool, chunk: list[Path], policy_path) -> list[Future]:
+    return [pool.submit(_open_packed, str(f), policy_path) for f in chunk]
+
+
+def _open_packed(path: str, policy_path):
+    """Worker: the file read, its data without the spec (the parent has it; less to send back)."""
+    cf, data = C.open_city_file(path, policy_path)
+    return cf, _pack(data)
+
+
+def _result(f: Path, fut: Future, policy_path) -> tuple[CityFile, WorkbookData | None]:
+    try:
+        cf, packed = fut.result()
+    except Exception as e:  # noqa: BLE001 - a crashed worker costs one file, not the merge
+        return CityFile(path=str(f), name=f.name, sha256="", mtime=0.0,
+                        reason=f"读取进程异常退出（{type(e).__name__}）。该文件未合并，请单独运行 xjr validate 查看。",
+                        kind="internal"), None
+    return cf, _unpack(packed, get_spec(policy_path))
+
+
+def _pack(data: WorkbookData | None):
+    if data is None:
+        return None
+    tables = {k: dataclasses.replace(td, table=None) for k, td in data.tables.items()}
+    return dataclasses.replace(data, spec=None, tables=tables)
+
+
+def _unpack(data: WorkbookData | None, spec) -> WorkbookData | None:
+    if data is None:
+        return None
+    data.spec = spec
+    for k, td in data.tables.items():
+        td.table = spec.table(k)
+    return data
+
+
+def _validate_chunk(opened: list[tuple[CityFile, WorkbookData | None]], names, policy_path) -> list[CityFile]:
+    from xjr_excel.validate import batch
+    spec = get_spec(policy_path)
+    readable = [(cf, data) for cf, data in opened if data is not None]
+    try:
+        found = batch.validate_many([data for _, data in readable], names)
+    except Exception:  # noqa: BLE001 - one odd file must not cost the chunk: validate each alone
+        from xjr_excel.validate import run
+        found = []
+        for cf, data in readable:
+            try:
+                found.append(run.validate(data, names))
+            except Exception as e:  # noqa: BLE001
+                C.internal_error(cf, e)
+                found.append(None)
+    for (cf, data), findings in zip(readable, found):
+        if findings is not None:
+            C.finish_city_file(cf, data, findings, spec)
+    return [cf for cf, _ in opened]
