@@ -140,21 +140,34 @@ def internal_error(cf: CityFile, e: Exception) -> CityFile:
 
 def finish_city_file(cf: CityFile, data, findings, spec: Spec) -> CityFile:
     """The CityFile of a workbook read and validated: counts, records, cover (or why it is skipped)."""
+    if take_records(cf, data, spec):
+        count_findings(cf, findings)
+    return cf
+
+
+def take_records(cf: CityFile, data, spec: Spec) -> bool:
+    """The records and the cover into ``cf`` (no findings needed: a worker does it while reading).
+    False when the file is no city workbook (the province's own output): nothing taken."""
     if set(PROVINCE_SHEETS) <= set(data.sheet_names):
         cf.reason = ("这是全省汇总工作簿（xjr consolidate 的输出），不是城市工作簿，已跳过。"
                      "请不要把汇总文件与城市文件放在同一文件夹中合并。")
         cf.kind = "province_output"
-        return cf
-    _fill_from_data(cf, data, findings, spec)
-    return cf
+        return False
+    _fill_from_data(cf, data, spec)
+    return True
 
 
-def _fill_from_data(cf: CityFile, data, findings, spec: Spec) -> None:
-    """Counts of the findings (validate() includes the reader's), the records, the cover."""
+def count_findings(cf: CityFile, findings) -> None:
+    """Counts of the findings (validate() includes the reader's) and the status they give."""
     cf.errors = sum(1 for f in findings if f.severity == "error")
     cf.warnings = sum(1 for f in findings if f.severity == "warning")
     cf.findings_by_rule = dict(sorted(Counter(f.rule for f in findings).items()))
-    cf.status = STATUS_ERRORS if cf.errors else STATUS_OK
+    if not cf.reason:          # a file refused while its records were taken stays refused
+        cf.status = STATUS_ERRORS if cf.errors else STATUS_OK
+
+
+def _fill_from_data(cf: CityFile, data, spec: Spec) -> None:
+    """The records, the cover."""
     cf.has_macros = bool(data.has_macros)
 
     found_any = False

@@ -33,9 +33,9 @@ def read_and_validate(files: list[Path], *, names_path=None, policy_path=None, j
         for chunk in chunks:
             opened = []
             for f in chunk:
-                opened.append(C.open_city_file(str(f), policy_path))
+                opened.append(_open(str(f), policy_path))
                 advance(f)
-            out += _validate_chunk(opened, names, policy_path)
+            out += _validate_chunk(opened, names)
         return out
     # Import the reader and build the spec here, once: forked workers inherit them.
     from xjr_excel.read import workbook as _reader  # noqa: F401
@@ -49,7 +49,7 @@ def read_and_validate(files: list[Path], *, names_path=None, policy_path=None, j
             for f, fut in zip(chunk, pending.pop(0)):
                 opened.append(_result(f, fut, policy_path))
                 advance(f)
-            out += _validate_chunk(opened, names, policy_path)
+            out += _validate_chunk(opened, names)
     return out
 
 
@@ -57,9 +57,17 @@ def _submit(pool, chunk: list[Path], policy_path) -> list[Future]:
     return [pool.submit(_open_packed, str(f), policy_path) for f in chunk]
 
 
-def _open_packed(path: str, policy_path):
-    """Worker: the file read, its data without the spec (the parent has it; less to send back)."""
+def _open(path: str, policy_path) -> tuple[CityFile, WorkbookData | None]:
+    """The file read and its records taken; the data to validate (None: nothing to validate)."""
     cf, data = C.open_city_file(path, policy_path)
+    if data is not None and not C.take_records(cf, data, get_spec(policy_path)):
+        data = None
+    return cf, data
+
+
+def _open_packed(path: str, policy_path):
+    """Worker: :func:`_open`, the data without the spec (the parent has it; less to send back)."""
+    cf, data = _open(path, policy_path)
     return cf, _pack(data)
 
 
@@ -89,9 +97,8 @@ def _unpack(data: WorkbookData | None, spec) -> WorkbookData | None:
     return data
 
 
-def _validate_chunk(opened: list[tuple[CityFile, WorkbookData | None]], names, policy_path) -> list[CityFile]:
+def _validate_chunk(opened: list[tuple[CityFile, WorkbookData | None]], names) -> list[CityFile]:
     from xjr_excel.validate import batch
-    spec = get_spec(policy_path)
     readable = [(cf, data) for cf, data in opened if data is not None]
     try:
         found = batch.validate_many([data for _, data in readable], names)
@@ -104,7 +111,7 @@ def _validate_chunk(opened: list[tuple[CityFile, WorkbookData | None]], names, p
             except Exception as e:  # noqa: BLE001
                 C.internal_error(cf, e)
                 found.append(None)
-    for (cf, data), findings in zip(readable, found):
+    for (cf, _), findings in zip(readable, found):
         if findings is not None:
-            C.finish_city_file(cf, data, findings, spec)
+            C.count_findings(cf, findings)
     return [cf for cf, _ in opened]
