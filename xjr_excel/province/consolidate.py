@@ -22,6 +22,7 @@ from pathlib import Path
 from xjr_excel import errors
 from xjr_excel.guard.check import sha256_of
 from xjr_excel.atomic import atomic_path
+from xjr_excel.session import FileCache
 from xjr_excel.province.model import (MACRO_NOTE, STATUS_ERRORS, STATUS_OK, STATUS_UNREADABLE, CityFile, Rows, city_from_filename,
                              norm_city, plain)
 from xjr_excel.province.stats import IndustryIndex, CityStats, city_stats, find_duplicates, province_total
@@ -84,17 +85,19 @@ def discover(inputs, output=None) -> tuple[list[Path], list[dict]]:
 
 # ----------------------------------------------------------------------------- one file (worker process)
 
-_NAMES_CACHE: dict = {}
+def _load_names(path: str):
+    from xjr_excel.read.names import load
+    return load(path)
+
+
+_NAMES = FileCache(_load_names)
 
 
 def _names(names_path):
-    """The MIIT reference list, loaded once per worker process."""
+    """The MIIT reference list, loaded once per process (again when the file changes)."""
     if not names_path:
         return None
-    if names_path not in _NAMES_CACHE:
-        from xjr_excel.read.names import load
-        _NAMES_CACHE[names_path] = load(names_path)
-    return _NAMES_CACHE[names_path]
+    return _NAMES.get(names_path)
 
 
 def read_city_file(path: str, names_path: str | None = None, policy_path: str | None = None) -> CityFile:
