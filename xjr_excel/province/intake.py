@@ -19,7 +19,8 @@ from xjr_excel.province import consolidate as C
 from xjr_excel.province.model import CityFile
 from xjr_excel.spec.definition import get_spec
 
-CHUNK = 100                 # cities validated together (and the most held in memory per chunk)
+CHUNK_MAX = 100             # cities validated together at most (and the most held in memory per chunk)
+CHUNK_MIN = 20              # fewer, and the fixed cost of a validation run shows again
 PARALLEL_MIN_FILES = 8      # below this, starting worker processes costs more than it saves
 
 
@@ -27,7 +28,9 @@ def read_and_validate(files: list[Path], *, names_path=None, policy_path=None, j
                       advance: Callable[[Path], None] = lambda f: None) -> list[CityFile]:
     """One CityFile per file, in the order of ``files``; never raises for a bad file."""
     names = C._names(names_path)            # noqa: SLF001 - the module's own per-process cache
-    chunks = [files[i:i + CHUNK] for i in range(0, len(files), CHUNK)]
+    # about four chunks: the workers read the next one while this process validates one
+    size = max(CHUNK_MIN, min(CHUNK_MAX, -(-len(files) // 4)))
+    chunks = [files[i:i + size] for i in range(0, len(files), size)]
     out: list[CityFile] = []
     if jobs <= 1 or len(files) < PARALLEL_MIN_FILES:
         for chunk in chunks:
