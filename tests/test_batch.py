@@ -16,7 +16,7 @@ from conftest_validate import SPEC, build_grids, cell_of, records
 from test_rules import CASES, TODAY
 
 from xjr_excel.read.workbook import read_grids, read_workbook
-from xjr_excel.validate.batch import validate_many
+from xjr_excel.validate.batch import per_book, validate_many
 from xjr_excel.validate.run import validate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,10 +28,13 @@ def _data(grids, file, **kw):
 
 def assert_same(books, names=None):
     together = validate_many(books, names, today=TODAY)
-    assert len(together) == len(books)
-    for data, got in zip(books, together):
+    # as consolidate does it: the per-workbook rules already run (in the worker that read the file)
+    ahead = validate_many(books, names, today=TODAY, per_book_found=[per_book(d, today=TODAY) for d in books])
+    assert len(together) == len(ahead) == len(books)
+    for data, got, got_ahead in zip(books, together, ahead):
         alone = validate(data, names, today=TODAY)
         assert got == alone, data.file
+        assert got_ahead == alone, data.file
     return together
 
 
@@ -137,3 +140,23 @@ def test_samples_and_generated_city_files(tmp_path):
 
 def test_empty_list():
     assert validate_many([]) == []
+
+
+def test_consolidate_intake_workers_match_one_file_at_a_time(tmp_path):
+    """read_and_validate in worker processes (chunks, per-workbook rules in the workers) == serially ==
+    read_city_file on each file alone, for every field of every city file (records, counts, reasons)."""
+    import shutil
+
+    from xjr_excel.province import intake
+    from xjr_excel.province.consolidate import read_city_file
+    files = []
+    for i, f in enumerate(sorted((ROOT / "samples").glob("*.xls*")) * 2):
+        files.append(tmp_path / f"{i:02d}{f.name}")
+        shutil.copy(f, files[-1])
+    (tmp_path / "99坏文件.xlsx").write_bytes(b"not a workbook")
+    files.append(tmp_path / "99坏文件.xlsx")
+    assert len(files) >= intake.PARALLEL_MIN_FILES
+    alone = [read_city_file(str(f)) for f in files]
+    assert intake.read_and_validate(files, jobs=2) == alone
+    assert intake.read_and_validate(files, jobs=1) == alone
+    assert alone[-1].reason and sum(cf.errors for cf in alone) > 0

@@ -105,8 +105,25 @@ class StackCtx(R.Ctx):
         self.books[i].add(rule, td.parts[i], int(td.sheet_rows[row]), key, value=value, **ph)
 
 
-def validate_many(books: list[WorkbookData], names=None, *, today: dt.date | None = None) -> list[list[Finding]]:
-    """The findings of each workbook (same as ``validate`` of each alone), validated together."""
+def per_book(data: WorkbookData, *, today: dt.date | None = None) -> list[Finding]:
+    """The findings of the :data:`PER_BOOK` rules on one workbook: a worker process runs them while it
+    reads, the stacked rest runs in :func:`validate_many` (none of them needs the names list)."""
+    ctx = R.Ctx(data, today=today or dt.date.today())
+    N.fold.cache_clear()
+    try:
+        for impl in R.implementations():
+            if impl in PER_BOOK:
+                impl(ctx)
+    finally:
+        N.fold.cache_clear()
+    return ctx.out
+
+
+def validate_many(books: list[WorkbookData], names=None, *, today: dt.date | None = None,
+                  per_book_found: list[list[Finding]] | None = None) -> list[list[Finding]]:
+    """The findings of each workbook (same as ``validate`` of each alone), validated together.
+
+    ``per_book_found``: each workbook's :func:`per_book` findings when already made (same ``today``)."""
     if names is not None and not hasattr(names, "explain"):
         from xjr_excel.read.names import load
         names = load(names)
@@ -127,12 +144,14 @@ def validate_many(books: list[WorkbookData], names=None, *, today: dt.date | Non
     N.fold.cache_clear()      # as run_all: the memo serves this validation only
     try:
         for impl in R.implementations():
-            if impl in PER_BOOK:
-                for c in ctxs:
-                    impl(c)
-            else:
+            if impl not in PER_BOOK:
                 for s in stacks:
                     impl(s)
+            elif per_book_found is None:
+                for c in ctxs:
+                    impl(c)
     finally:
         N.fold.cache_clear()
-    return [F.sort_findings(list(d.findings) + c.out, d.sheet_names) for d, c in zip(books, ctxs)]
+    done = per_book_found or [[] for _ in books]
+    return [F.sort_findings(list(d.findings) + found + c.out, d.sheet_names)
+            for d, c, found in zip(books, ctxs, done)]
