@@ -1,7 +1,9 @@
 """Python stays running between clicks: what it keeps follows the files it was built from."""
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 
 from conftest_validate import build_grids
@@ -58,3 +60,39 @@ def test_file_cache_reloads_a_changed_file(tmp_path):
     _touch_later(f, "b")
     assert cache.get(f) == "b" and len(loads) == 2
     assert stamp(tmp_path / "missing")[0][1] is None
+
+
+CHECK_TIME = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")
+
+
+def test_clicks_on_different_books_in_one_python_leak_nothing():
+    """Python stays running: 校验 on a faulty book, then on a clean one, then the faulty one again,
+    each gives exactly what that click gives in a fresh process (same summary, same writes)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import ribbon_engine as E
+    from xjr_excel import ribbon
+
+    root = Path(__file__).resolve().parents[1]
+    models = {name: E.from_file(root / "samples" / name) for name in ("苏州市.xlsx", "南京市.xlsx")}
+
+    def click(model):
+        book = E.open_book(model)
+        summary = ribbon.validate(book)
+        actions = [a for a in book.json()["actions"]]
+        for a in actions:                      # the check time written to 校验结果 and the state sheet
+            if a["func"] == "setValues":
+                a["values"] = [[None if isinstance(v, str) and CHECK_TIME.fullmatch(v.lstrip("'")) else v for v in row]
+                               for row in a["values"]]
+        return summary, actions
+
+    faulty1, clean, faulty2 = click(models["苏州市.xlsx"]), click(models["南京市.xlsx"]), click(models["苏州市.xlsx"])
+    assert faulty1 == faulty2
+    assert faulty1[0]["errors"] > 0 and clean[0]["errors"] == 0
+    code = ("import json, sys; sys.path[:0] = sys.argv[1:3]; import ribbon_engine as E; from xjr_excel import ribbon\n"
+            "b = E.open_book(E.from_file(sys.argv[3])); print(json.dumps(ribbon.validate(b)))")
+    fresh = subprocess.run([sys.executable, "-c", code, str(root / "tests"), str(root),
+                            str(root / "samples" / "南京市.xlsx")], capture_output=True, text=True, check=True)
+    assert json.loads(fresh.stdout.splitlines()[-1]) == clean[0]
