@@ -131,11 +131,12 @@ def test_cities_with_random_mistakes(seed):
 def test_samples_and_generated_city_files(tmp_path):
     sys.path.insert(0, str(ROOT / "bench"))
     from consolidate import make_city_files
-    files = sorted((ROOT / "samples").glob("*.xls*")) + make_city_files(tmp_path / "cities", 4, 12, jobs=1)
+    files = (sorted((ROOT / "samples").glob("*.xls*")) + sorted((ROOT / "samples" / "track").glob("*.xls*"))
+             + make_city_files(tmp_path / "cities", 4, 12, jobs=1))
     books = [read_workbook(f) for f in files]
     found = assert_same(books)
     assert all(got and got[0].file == str(f) for f, got in zip(files, found) if got)
-    assert any(found)
+    assert any(found) and {"submission", "track"} <= {b.spec.form for b in books}
 
 
 def test_empty_list():
@@ -150,7 +151,8 @@ def test_consolidate_intake_workers_match_one_file_at_a_time(tmp_path):
     from xjr_excel.province import intake
     from xjr_excel.province.consolidate import read_city_file
     files = []
-    for i, f in enumerate(sorted((ROOT / "samples").glob("*.xls*")) * 2):
+    samples = sorted((ROOT / "samples").glob("*.xls*")) + sorted((ROOT / "samples" / "track").glob("*.xls*"))
+    for i, f in enumerate(samples * 2):
         files.append(tmp_path / f"{i:02d}{f.name}")
         shutil.copy(f, files[-1])
     (tmp_path / "99坏文件.xlsx").write_bytes(b"not a workbook")

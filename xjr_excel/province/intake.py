@@ -70,7 +70,7 @@ def _open(path: str, policy_path, today: dt.date) -> Opened:
     """The file read, its records taken and its per-workbook rules run: (city file, data to validate
     or None, those rules' findings or None when they could not run)."""
     cf, data = C.open_city_file(path, policy_path)
-    if data is not None and not C.take_records(cf, data, get_spec(policy_path)):
+    if data is not None and not C.take_records(cf, data):
         data = None
     found = None
     if data is not None:
@@ -84,7 +84,7 @@ def _open(path: str, policy_path, today: dt.date) -> Opened:
 def _open_packed(path: str, policy_path, today: dt.date):
     """Worker: :func:`_open`, the data without the spec (the parent has it; less to send back)."""
     cf, data, found = _open(path, policy_path, today)
-    return cf, _pack(data), found
+    return cf, _pack(data, get_spec(policy_path)), found
 
 
 def _result(f: Path, fut: Future, policy_path) -> Opened:
@@ -97,16 +97,17 @@ def _result(f: Path, fut: Future, policy_path) -> Opened:
     return cf, _unpack(packed, get_spec(policy_path)), found
 
 
-def _pack(data: WorkbookData | None):
-    if data is None:
-        return None
+def _pack(data: WorkbookData | None, spec):
+    """Without the spec when it is ``spec`` (the parent has it); another form's (跟踪表) travels along."""
+    if data is None or data.spec is not spec:
+        return data
     tables = {k: dataclasses.replace(td, table=None) for k, td in data.tables.items()}
     return dataclasses.replace(data, spec=None, tables=tables)
 
 
 def _unpack(data: WorkbookData | None, spec) -> WorkbookData | None:
-    if data is None:
-        return None
+    if data is None or data.spec is not None:
+        return data
     data.spec = spec
     for k, td in data.tables.items():
         td.table = spec.table(k)

@@ -8,10 +8,11 @@ nearly what a 5,000-row one does), so a province's files are validated together:
 * the per-field schemas and the row-wise rules run once over the stacks
   (:class:`StackCtx` hands each finding back to its own workbook, sheet and cell);
 * rules that compare a workbook's tables with each other or count per workbook
-  (:data:`PER_BOOK`) run on each workbook alone — they are the cheap ones.
+  (:data:`PER_BOOK`), and a tracking workbook's own rules, run on each workbook alone
+  (:func:`per_book`; consolidate runs them in the worker process that read the file).
 
 Workbooks whose covers name different batches are stacked apart (the 成长性 rule
-depends on the batch).  The findings of each workbook are exactly what
+depends on the batch), and so are workbooks of different forms (specs).  The findings of each workbook are exactly what
 :func:`xjr_excel.validate.run.validate` returns for it alone (tests/test_batch.py).
 """
 from __future__ import annotations
@@ -114,6 +115,9 @@ def per_book(data: WorkbookData, *, today: dt.date | None = None) -> list[Findin
         for impl in R.implementations():
             if impl in PER_BOOK:
                 impl(ctx)
+        if data.spec.form == "track":       # the tracking form's own rules (跟踪表), as validate() runs them
+            from xjr_excel.track.rules import run_track
+            run_track(ctx)
     finally:
         N.fold.cache_clear()
     return ctx.out
@@ -131,27 +135,24 @@ def validate_many(books: list[WorkbookData], names=None, *, today: dt.date | Non
     ctxs = [R.Ctx(d, names=names, today=today) for d in books]
     if not books:
         return []
-    spec = books[0].spec
-    by_batch: dict[int | None, dict[int, R.Ctx]] = {}
-    for i, c in enumerate(ctxs):
-        by_batch.setdefault(c.batch, {})[i] = c
+    groups: dict[tuple, dict[int, R.Ctx]] = {}
+    for i, c in enumerate(ctxs):        # one stack per spec (form) and batch
+        groups.setdefault((id(c.data.spec), c.batch), {})[i] = c
     stacks = []
-    for batch, group in by_batch.items():
+    for (_, batch), group in groups.items():
+        spec = next(iter(group.values())).data.spec
         datas = {i: c.data for i, c in group.items()}
         tables = {t.key: s for t in spec.tables if (s := stack(datas, t.key)) is not None}
         stacked = WorkbookData(file="", spec=spec, tables=tables, cover={}, cover_cells={})
         stacks.append(StackCtx(stacked, group, batch))
+    done = per_book_found if per_book_found is not None else [per_book(d, today=today) for d in books]
     N.fold.cache_clear()      # as run_all: the memo serves this validation only
     try:
         for impl in R.implementations():
             if impl not in PER_BOOK:
                 for s in stacks:
                     impl(s)
-            elif per_book_found is None:
-                for c in ctxs:
-                    impl(c)
     finally:
         N.fold.cache_clear()
-    done = per_book_found or [[] for _ in books]
     return [F.sort_findings(list(d.findings) + found + c.out, d.sheet_names)
             for d, c, found in zip(books, ctxs, done)]
