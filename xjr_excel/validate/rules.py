@@ -67,6 +67,14 @@ class Ctx:
         self.out.append(make(self.spec, rule, file=self.data.file, sheet=td.sheet, cell=td.cell(row, key),
                              field=self.header(td, key), value=value, field_label=label, **ph))
 
+    def owners(self, td: TableData) -> pd.Series | None:
+        """The workbook each row of ``td`` comes from when many are validated as one (validate.batch)."""
+        return None
+
+    def column_found(self, td: TableData, row: int, key: str) -> bool:
+        """Whether the workbook holding ``row`` has the column (a stacked table has every column)."""
+        return key in td.columns
+
     @property
     def batch(self) -> int | None:
         b = self.data.cover.get("batch")
@@ -112,12 +120,14 @@ def field_rules(ctx: Ctx) -> None:
     for td in ctx.data.tables.values():
         if not td.sheet or td.frame.empty:
             continue
-        fc = SC.failures(td.table, td.frame)
+        owners = ctx.owners(td)
+        fc = SC.failures(td.table, td.frame, owners)
         if fc.empty:
             continue
         first_seen: dict[str, dict] = {}
         for row, key, rule in fc.itertuples(index=False):
-            if key not in td.columns and rule != "field.required":
+            found = ctx.column_found(td, row, key)
+            if not found and rule != "field.required":
                 continue
             f = td.table.field(key)
             v = td.frame.at[row, key]
@@ -137,20 +147,22 @@ def field_rules(ctx: Ctx) -> None:
                 ph["limit"] = f.max_len
                 ph["count"] = N.count_chars(v)
             elif rule == "field.unique":
-                firsts = first_seen.setdefault(key, _first_rows(td, key))
-                other = firsts.get(SC.unique_key(v))
+                firsts = first_seen.setdefault(key, _first_rows(td, key, owners))
+                other = firsts.get((None if owners is None else owners[row], SC.unique_key(v)))
                 ph["other"] = td.cell(other, key) if other is not None else ""
-            if rule == "field.required" and key not in td.columns:
+            if rule == "field.required" and not found:
                 continue     # a missing column is reported once (file.column_missing)
             ctx.add(rule, td, row, key, **ph)
 
 
-def _first_rows(td: TableData, key: str) -> dict:
+def _first_rows(td: TableData, key: str, owners: pd.Series | None = None) -> dict:
+    """(workbook, value) → the first row holding it (workbook None: a single workbook)."""
     out = {}
-    for row, v in td.frame[key].items():
+    books = [None] * len(td.frame) if owners is None else owners.tolist()
+    for (row, v), book in zip(td.frame[key].items(), books):
         k = SC.unique_key(v)
-        if k is not None and k not in out:
-            out[k] = row
+        if k is not None and (book, k) not in out:
+            out[book, k] = row
     return out
 
 
@@ -615,14 +627,17 @@ def registry(spec: S.Spec) -> dict[str, Callable | str]:
     return {r.id: r.by if r.by in ELSEWHERE else CHECKS[r.by] for r in spec.rules}
 
 
+def implementations(spec: S.Spec | None = None) -> list[Callable]:
+    """Each check once, in the order the spec declares its rules (the order findings are made in);
+    ``spec``: the submission's when not given."""
+    return list(dict.fromkeys(impl for impl in registry(spec or S.get_spec()).values() if callable(impl)))
+
+
 def run_all(ctx: Ctx) -> list[Finding]:
-    seen = []
     N.name_key.cache_clear()      # the memo serves one validation (names across sheets), not the next file
     try:
-        for impl in registry(ctx.spec).values():
-            if callable(impl) and impl not in seen:
-                seen.append(impl)
-                impl(ctx)
+        for impl in implementations(ctx.spec):
+            impl(ctx)
     finally:
         N.name_key.cache_clear()
     return ctx.out
