@@ -52,6 +52,7 @@ def rule_cases(with_names: bool):
     return out
 
 
+@pytest.mark.slow      # every rule case twice over: slow
 def test_every_rule_case_stacked_matches_alone():
     books = rule_cases(with_names=False)
     found = assert_same(books)
@@ -128,6 +129,7 @@ def test_cities_with_random_mistakes(seed):
     assert sum(map(len, found)) > 20          # the mistakes were found, not lost in the stack
 
 
+@pytest.mark.slow      # generates city workbooks: slow
 def test_samples_and_generated_city_files(tmp_path):
     sys.path.insert(0, str(ROOT / "bench"))
     from consolidate import make_city_files
@@ -143,6 +145,7 @@ def test_empty_list():
     assert validate_many([]) == []
 
 
+@pytest.mark.slow      # worker processes: slow
 def test_consolidate_intake_workers_match_one_file_at_a_time(tmp_path):
     """read_and_validate in worker processes (chunks, per-workbook rules in the workers) == serially ==
     read_city_file on each file alone, for every field of every city file (records, counts, reasons)."""
