@@ -35,6 +35,7 @@ import pandas as pd
 from xjr_excel.read import normalize as N
 from xjr_excel.spec import definition as S
 from xjr_excel.errors import InputRejected
+from xjr_excel.guard import check as guard
 from xjr_excel.validate.findings import make
 from xjr_excel.model import TableData, Unparsed, WorkbookData
 
@@ -608,14 +609,6 @@ def _ours(sheet_name: str) -> bool:
     return sheet_name.startswith("_xjr_") or sheet_name == "校验结果"
 
 
-def _guard(path):
-    try:
-        from xjr_excel.guard import check as guard
-    except ImportError:       # guard not installed yet: read anyway
-        return None
-    return guard.check_file(path)
-
-
 class _SheetParser:
     """The sheets' values from calamine, parsed on a worker thread in sheet order.
 
@@ -653,9 +646,9 @@ def read_workbook(path, spec: S.Spec | None = None) -> WorkbookData:
     from python_calamine import CalamineWorkbook
 
     from xjr_excel.read.sheet_xml import XlsParts, XlsxParts
-    info = _guard(path)
+    info = guard.check_file(path)
     path = Path(path)
-    kind = getattr(info, "kind", None) or path.suffix.lower().lstrip(".")
+    kind = info.kind
     try:
         book = CalamineWorkbook.from_path(os.fspath(path))
     except Exception as e:   # noqa: BLE001 - calamine raises its own types
@@ -664,7 +657,7 @@ def read_workbook(path, spec: S.Spec | None = None) -> WorkbookData:
     parts = XlsParts(path) if kind == "xls" else XlsxParts(path)
     try:
         metas = [m for m in book.sheets_metadata if "Work" in str(m.typ)]   # chart/macro sheets hold no table
-        has_macros = bool(getattr(info, "has_macros", False)) or parts.has_macros()
+        has_macros = info.has_macros or parts.has_macros()
         with _SheetParser(book, [m.name for m in metas if not _ours(m.name)]) as grids:
             def load(name: str) -> _Sheet:
                 if _ours(name):
