@@ -49,14 +49,15 @@ cfg.read(sys.argv[1], encoding="utf-8")
 reqs = cfg["options"]["install_requires"].splitlines()
 if sys.argv[2] == "test":
     reqs += cfg["options.extras_require"]["test"].splitlines()
-lowest = {}      # name -> (version, marker); the test extra may raise a runtime bound
+lowest = {}      # (name, marker) -> (name, version, marker); the test extra may raise a runtime bound
 for line in filter(None, (r.strip() for r in reqs)):
     m = re.fullmatch(r"([A-Za-z0-9_.-]+)(?:\[[^\]]*\])?\s*>=\s*([0-9.]+)\s*(;.*)?", line)
     if not m:
         sys.exit(f"setup.cfg: '{line}' has no plain >= lower bound to test")
     key = lambda v: tuple(int(x) for x in v.split("."))
-    if m[1].lower() not in lowest or key(m[2]) > key(lowest[m[1].lower()][1]):
-        lowest[m[1].lower()] = (m[1], m[2], m[3])
+    k = (m[1].lower(), m[3])
+    if k not in lowest or key(m[2]) > key(lowest[k][1]):
+        lowest[k] = (m[1], m[2], m[3])
 for name, version, marker in lowest.values():
     print(f"{name}=={version}{' ' + marker if marker else ''}")
 EOF
