@@ -35,7 +35,7 @@ say() { printf '\n== install check, Python %s%s: %s\n' "$VERSION" "${LOWEST:+ (l
 say "copy the checkout"
 mkdir "$WORK/src"
 (cd "$ROOT" && git ls-files -z --cached --others --exclude-standard \
-   | while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done \
+   | while IFS= read -r -d '' f; do if [ -e "$f" ]; then printf '%s\0' "$f"; fi; done \
    | tar --null -T - -cf -) | tar -C "$WORK/src" -xf -
 
 if [ -n "$LOWEST" ]; then
