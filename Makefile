@@ -25,6 +25,7 @@ workbook: install
 
 samples: install
 	$(PY) samples/generate.py
+	$(PY) samples/generate_track.py
 
 demo: install
 	@mkdir -p $(OUT)
@@ -69,3 +70,4 @@ docs: install
 	$(PY) docs/render.py
 	$(PY) docs/render_annotated.py
 	$(PY) docs/province_png.py
+	$(PY) docs/track_png.py

@@ -554,7 +554,6 @@ def _read(sheets: _Sheets, *, file: str, spec: S.Spec | None, has_macros: bool,
         td = _read_table(spec, table, sheets[best_sheet], best, file, percent_lookup, findings)
         tables[table.key] = td
     if not any(td.sheet for td in tables.values()):
-        from xjr_excel.guard import check as guard
         raise guard.reject_not_template(spec, path or file, list(sheets))
     # structure findings: missing sheets and columns
     reported_sheets = set()
@@ -641,8 +640,17 @@ class _SheetParser:
         return False
 
 
+def _form(spec: S.Spec | None, book, names: list[str]):
+    """(spec, record) of the form the workbook is: a tracking workbook (跟踪表) carries its record."""
+    from xjr_excel.track import record, spec as track
+    spec = track.form_spec(spec or S.get_spec(), names)
+    if spec.form != track.FORM or track.RECORD_SHEET not in names:
+        return spec, None
+    return spec, record.from_grid(book.get_sheet_by_name(track.RECORD_SHEET).to_python(skip_empty_area=False))
+
+
 def read_workbook(path, spec: S.Spec | None = None) -> WorkbookData:
-    """Read ``path`` (.xlsx/.xlsm/.xls) without executing or changing anything."""
+    """Read ``path`` (.xlsx/.xlsm/.xls/.ods) without executing or changing anything."""
     from python_calamine import CalamineWorkbook
 
     from xjr_excel.read.sheet_xml import XlsParts, XlsxParts
@@ -654,9 +662,14 @@ def read_workbook(path, spec: S.Spec | None = None) -> WorkbookData:
     except Exception as e:   # noqa: BLE001 - calamine raises its own types
         raise InputRejected(f"无法读取该工作簿（{e}）。文件可能已损坏，请在Excel中打开后另存为.xlsx再提交。",
                             file=str(path), kind="damaged") from None
-    parts = XlsParts(path) if kind == "xls" else XlsxParts(path)
+    if kind == "ods":
+        from xjr_excel.read.ods import OdsParts
+        parts = OdsParts(path)
+    else:
+        parts = XlsParts(path) if kind == "xls" else XlsxParts(path)
     try:
         metas = [m for m in book.sheets_metadata if "Work" in str(m.typ)]   # chart/macro sheets hold no table
+        spec, record = _form(spec, book, [m.name for m in metas])
         has_macros = info.has_macros or parts.has_macros()
         with _SheetParser(book, [m.name for m in metas if not _ours(m.name)]) as grids:
             def load(name: str) -> _Sheet:
@@ -685,6 +698,7 @@ def read_workbook(path, spec: S.Spec | None = None) -> WorkbookData:
                 sheets.load_all()    # a damaged sheet is refused first, in sheet order, whatever _read met
                 raise
             sheets.load_all()        # … also one the tables did not need
+            data.record = record
             return data
     finally:
         parts.close()
