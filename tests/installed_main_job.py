@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -80,6 +81,17 @@ def main(work: Path, samples: Path) -> None:
     check(sha(city) == before, "validate leaves its input untouched")
     marked = openpyxl.load_workbook(work / "苏州市-校验.xlsx", read_only=True).sheetnames
     check(marked[0] == RESULTS_SHEET, "annotate: the marked copy opens on 校验结果")
+
+    # a macro workbook keeps its VBA project, with a document module for every worksheet (added ones too)
+    xjr("validate", "扬州市.xlsm", "--annotate", "扬州市-校验.xlsm", expect=0, cwd=work)
+    with zipfile.ZipFile(work / "扬州市-校验.xlsm") as z, olefile.OleFileIO(z.read("xl/vbaProject.bin")) as ole:
+        project = ole.openstream("PROJECT").read().decode("latin-1")
+    documents = set(re.findall(r"^Document=([^/\r\n]+)", project, re.M)) - {"ThisWorkbook"}
+    code_names = {ws.sheet_properties.codeName for ws in openpyxl.load_workbook(work / "扬州市-校验.xlsm",
+                                                                                keep_vba=True).worksheets}
+    check("Module=XjrRibbon" in project and documents == code_names,
+          "annotate .xlsm: VBA kept, every worksheet has its document module")
+    (work / "扬州市-校验.xlsm").unlink()
 
     # clear: the marks go, the sheets are the original's again
     xjr("clear", "苏州市-校验.xlsx", "-o", "苏州市-清除.xlsx", expect=0, cwd=work)
