@@ -41,12 +41,16 @@ def build_workbook(path, *, city=None, batch=None, year=None, department=None, s
     if path.suffix.lower() not in SUFFIXES:
         raise UserError(f"输出文件“{path.name}”的扩展名应为 .xlsx 或 .xlsm。")
     params = submission_params(spec, city=city, batch=batch, year=year, department=department)
-    wb = make_workbook(spec, params)
+    return save_workbook(make_workbook(spec, params), path, spec)
+
+
+def save_workbook(wb, path: Path, spec: Spec, inputs: tuple = ()) -> Path:
+    """Save a workbook we built atomically; an .xlsm gets the ribbon and VBA (an error without their sources)."""
     macro = path.suffix.lower() == ".xlsm"
     if macro:
         xlsm.macros_dir()           # no sources, no .xlsm: fail before writing anything
         xlsm.prepare_workbook(wb, spec)
-    with atomic_path(path) as tmp:
+    with atomic_path(path, inputs=inputs) as tmp:
         wb.save(tmp)
         if macro:
             xlsm.package_macros(tmp, spec)
