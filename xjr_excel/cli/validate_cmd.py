@@ -70,11 +70,8 @@ def _copy_target(src: Path) -> Path:
 def clear_main(args) -> int:
     from xjr_excel.annotate.backends import openpyxl_book as annotate
     from xjr_excel.atomic import backup
-    try:
-        from xjr_excel.guard import check as guard
-        guard.check_file(args.file)
-    except ImportError:
-        pass
+    from xjr_excel.guard import check as guard
+    guard.check_file(args.file)
     if args.output:
         annotate.clear_file(args.file, args.output)
         print(f"已清除校验标记，写入：{args.output} / marks cleared")
