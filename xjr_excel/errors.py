@@ -179,18 +179,18 @@ class Superseded(UserError):
 
 class OutputIsInput(UserError):
     kind, code, title = "output_is_input", "XJR-E-OUTPUT-IS-INPUT", "Output would overwrite an input"
-    template = "输出文件“{file}”是本次的输入文件。为避免覆盖原始数据，请换一个输出文件名。"
+    template = "输出文件是本次的输入文件。为避免覆盖原始数据，请换一个输出文件名。"
 
 
 class OutputExists(UserError):
     kind, code, title = "output_exists", "XJR-E-OUTPUT-EXISTS", "Output exists and is not ours to replace"
-    template = ("输出文件“{file}”已存在，且不是本工具生成的{purpose}（或生成后已被修改）。为避免覆盖，"
+    template = ("输出文件已存在，且不是本工具生成的{purpose}（或生成后已被打开保存过）。为避免覆盖，"
                 "请换一个输出文件名；确认要覆盖时加 --force。")
 
 
 class BadOutputName(UserError):
     kind, code, title = "output_name", "XJR-E-OUTPUT-NAME", "Output file name not accepted"
-    template = "输出文件“{file}”的扩展名应为{suffixes}。"
+    template = "输出文件的扩展名应为{suffixes}。"
 
 
 class BadArgument(UserError):

@@ -36,7 +36,7 @@ from openpyxl.utils.cell import coordinate_from_string, column_index_from_string
 from openpyxl.worksheet.hyperlink import Hyperlink
 
 from xjr_excel.annotate import marks as M
-from xjr_excel.atomic import atomic_path
+from xjr_excel.atomic import atomic_path, save_workbook
 from xjr_excel.errors import UserError
 from xjr_excel.model import Finding
 from xjr_excel.spec.definition import Spec, get_spec
@@ -479,13 +479,15 @@ def _drop_note_drawings(wb) -> None:
             ws.legacy_drawing = None
 
 
-def _save(wb, src: Path, dst: Path) -> Path:
+def _save(wb, src: Path, dst: Path, purpose: str | None, force: bool) -> Path:
+    """Write ``wb`` to ``dst``.  A new file is marked as our ``purpose`` output; the user's own
+    file changed in place (they made a backup) stays theirs, unmarked."""
     from xjr_excel.ooxml.carry_over import carry_over_parts
     _drop_note_drawings(wb)
     same = src.exists() and dst.exists() and src.resolve() == dst.resolve()
     try:
-        with atomic_path(dst, inputs=() if same else (src,)) as tmp:
-            wb.save(tmp)
+        with atomic_path(dst, inputs=() if same else (src,), purpose=purpose, force=force or same) as tmp:
+            save_workbook(wb, tmp, None if same else purpose)
             carry_over_parts(src, tmp)
     finally:
         if wb.vba_archive is not None:      # openpyxl never closes its copy of the package
@@ -494,21 +496,27 @@ def _save(wb, src: Path, dst: Path) -> Path:
 
 
 def annotate_file(src, dst, findings: list[Finding], spec: Spec | None = None,
-                  checked_at: _dt.datetime | str | None = None) -> Path:
+                  checked_at: _dt.datetime | str | None = None, force: bool = False) -> Path:
     """Write ``dst``: ``src`` with marks, notes and the 校验结果 sheet.
 
     ``dst`` may equal ``src`` only when the caller made a backup (:func:`xjr_excel.atomic.backup`);
-    the write is atomic either way.  .xlsm files keep their macros and ribbon.
+    the write is atomic either way.  .xlsm files keep their macros and ribbon.  An existing
+    ``dst`` is replaced only if it is an annotated copy we wrote and nobody saved since, or
+    with ``force``.
     """
     src, dst = Path(src), Path(dst)
     wb = _load(src)
     annotate_workbook(wb, findings, spec, checked_at, file_name=src.name)
-    return _save(wb, src, dst)
+    return _save(wb, src, dst, "annotated", force)
 
 
-def clear_file(src, dst) -> Path:
-    """Write ``dst``: ``src`` without any validation mark, note or results sheet."""
+def clear_file(src, dst, force: bool = False) -> Path:
+    """Write ``dst``: ``src`` without any validation mark, note or results sheet.
+
+    The cleared file is the city's submission again, so it carries no mark of ours (an
+    annotated copy's mark goes too): nothing of ours may replace it later without ``force``,
+    and an existing ``dst`` is not replaced without ``force`` either."""
     src, dst = Path(src), Path(dst)
     wb = _load(src)
     clear_workbook(wb)
-    return _save(wb, src, dst)
+    return _save(wb, src, dst, None, force)

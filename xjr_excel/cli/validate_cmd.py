@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from xjr_excel.validate import findings as F
-from xjr_excel.errors import EXIT_FINDINGS, EXIT_OK, UserError
+from xjr_excel.errors import EXIT_FINDINGS, EXIT_OK, OutputIsInput, UserError
 from xjr_excel.spec.definition import get_spec
 
 
@@ -21,11 +21,14 @@ def _console():
 def validate_main(args) -> int:
     from xjr_excel.validate.run import validate_file
     spec = get_spec(args.policy) if getattr(args, "policy", None) else get_spec()
+    if args.annotate:        # refuse before the work, not after it
+        from xjr_excel.atomic import check_output
+        check_output(args.annotate, (args.file,), purpose="annotated", force=args.force)
     try:
         data, found = validate_file(args.file, names_path=args.names, spec=spec)
     except UserError as e:
         if args.json:        # machine readers get JSON on stdout even when the file is refused
-            print(json.dumps({"file": str(args.file), "error": e.message, "kind": e.kind,
+            print(json.dumps({"file": str(args.file), **e.as_json(),
                               "findings": [], "summary": {"errors": 0, "warnings": 0}}, ensure_ascii=False, indent=2))
         raise
     counts = F.summary(found)
@@ -39,8 +42,8 @@ def validate_main(args) -> int:
             out_note = f"已在原文件中标记（备份：{bak}） / marked in place, backup: {bak}"
         else:
             if Path(args.annotate).resolve() == Path(args.file).resolve():
-                raise UserError("--annotate 的输出文件与输入文件相同。请换一个文件名，或改用 --in-place（会先备份）。")
-            annotate.annotate_file(args.file, args.annotate, found, spec)
+                raise OutputIsInput("--annotate 的输出文件与输入文件相同。请换一个文件名，或改用 --in-place（会先备份）。")
+            annotate.annotate_file(args.file, args.annotate, found, spec, force=args.force)
             out_note = f"已写入标记文件：{args.annotate} / annotated copy written"
     if args.json:
         payload = F.to_json(str(args.file), found)
@@ -61,7 +64,7 @@ def clear_main(args) -> int:
     except ImportError:
         pass
     if args.output:
-        annotate.clear_file(args.file, args.output)
+        annotate.clear_file(args.file, args.output, force=args.force)
         print(f"已清除校验标记，写入：{args.output} / marks cleared")
     else:
         bak = backup(args.file)

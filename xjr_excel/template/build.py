@@ -23,7 +23,7 @@ from xjr_excel.template import layout as L
 from xjr_excel.template import xlsm as xlsm
 from xjr_excel.annotate import marks as marks
 from xjr_excel.spec import definition as S
-from xjr_excel.atomic import atomic_path
+from xjr_excel.atomic import atomic_path, save_workbook
 from xjr_excel.errors import UserError
 from xjr_excel.template.guide import write_guide
 from xjr_excel.spec.definition import PLAN_SECTION_TITLES, Spec, get_spec
@@ -41,8 +41,12 @@ _BLANKS = ('" "', '"\u3000"', "CHAR(10)", "CHAR(13)", "CHAR(9)", "CHAR(1)")
 
 # ---------------------------------------------------------------- entry points
 
-def build_workbook(path, *, city=None, batch=None, year=None, department=None, spec: Spec | None = None) -> Path:
-    """Write the master workbook to ``path`` (.xlsx or .xlsm), atomically."""
+def build_workbook(path, *, city=None, batch=None, year=None, department=None, spec: Spec | None = None,
+                   force: bool = False) -> Path:
+    """Write the master workbook to ``path`` (.xlsx or .xlsm), atomically.
+
+    An existing ``path`` is replaced only if it is a template we built and nobody saved since
+    (a city may have filled it in), or with ``force``."""
     spec = spec or get_spec()
     path = Path(path)
     if path.suffix.lower() not in SUFFIXES:
@@ -53,8 +57,8 @@ def build_workbook(path, *, city=None, batch=None, year=None, department=None, s
     packager = _macro_packager() if macro else None
     if packager is not None:
         packager.prepare_workbook(wb, spec)
-    with atomic_path(path) as tmp:
-        wb.save(tmp)
+    with atomic_path(path, purpose="template", force=force) as tmp:
+        save_workbook(wb, tmp, "template")
         if macro:
             if packager is not None:
                 packager.package_macros(tmp, spec)
@@ -66,7 +70,7 @@ def build_workbook(path, *, city=None, batch=None, year=None, department=None, s
 def cli_main(args) -> int:
     spec = get_spec(getattr(args, "policy", None))
     out = build_workbook(args.output, city=args.city, batch=args.batch, year=args.year,
-                         department=args.department, spec=spec)
+                         department=args.department, spec=spec, force=getattr(args, "force", False))
     p = submission_params(spec, city=args.city, batch=args.batch, year=args.year, department=args.department)
     print(f"已生成模板：{out}（{p['city']}第{p['batch']}批，申报年度{p['year']}）")
     return 0

@@ -160,7 +160,7 @@ def package_macros(path, spec=None) -> Path:
     path = Path(path)
     ui = (macros_dir() / "customUI14.xml").read_bytes()
     vba_bin = vba_project_bytes()
-    with zipfile.ZipFile(path) as zin, atomic_path(path) as tmp:
+    with zipfile.ZipFile(path) as zin, atomic_path(path, force=True) as tmp:     # our own fresh file
         with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
             for item in zin.infolist():
                 if item.filename in (VBA_PART, UI_PART):
