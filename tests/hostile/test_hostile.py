@@ -43,7 +43,6 @@ REFUSED = {
     "many_members": ["部件"],
     "entity_expansion": ["DTD", "实体膨胀"],
     "external_entity": ["DTD"],
-    "huge_dimension": ["1048576行×16384列"],
     "many_rows": ["延伸到第", "20000行"],
     "far_cell": ["第1048576行"],
     "implicit_columns": ["第1000列"],

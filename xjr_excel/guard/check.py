@@ -618,7 +618,8 @@ class _Fast:
     def __init__(self, max_rows: int, max_cols: int):
         row_ok = _at_most(str(max_rows) if max_rows > 0 else "", "0123456789", first="1", longest=9).encode()
         col_ok = _at_most(_col_letters(max_cols), "ABCDEFGHIJKLMNOPQRSTUVWXYZ", first="A", longest=3).encode()
-        self.far_value = re.compile(rb'<c r="(?!(?:%s)(?:%s)")[^>]*(?<!/)>' % (col_ok, row_ok))
+        # (?=([^>]*))\1 is [^>]*+ for Python < 3.11: no backtracking through a styled blank's attributes
+        self.far_value = re.compile(rb'<c r="(?!(?:%s)(?:%s)")(?=([^>]*))\1(?<!/)>' % (col_ok, row_ok))
 
     @classmethod
     def for_limits(cls, max_rows: int, max_cols: int) -> "_Fast":

@@ -61,7 +61,8 @@ def discover(inputs, output=None) -> tuple[list[Path], list[dict]]:
         if out is not None and rp == out:
             if explicit or written_for(p) != "province":
                 raise errors.OutputIsInput(
-                    f"输出文件是本次的输入文件（{'在命令行中给出' if explicit else '在输入文件夹中'}）。"
+                    f"输出文件与{'' if explicit else '输入文件夹中的一个'}输入文件相同"
+                    f"{'' if explicit else '（它不是本工具生成的全省汇总表）'}。"
                     f"为避免覆盖城市报送的原始数据，请换一个输出文件名（如放在收件文件夹之外）。", file=str(p))
             return                   # our own previous output lying in the inbox folder: replaced, not read
         if rp in seen:
