@@ -24,7 +24,7 @@ from xjr_excel.template import xlsm as xlsm
 from xjr_excel.annotate import marks as marks
 from xjr_excel.spec import definition as S
 from xjr_excel.atomic import atomic_path, save_workbook
-from xjr_excel.errors import UserError
+from xjr_excel.errors import BadArgument, BadOutputName
 from xjr_excel.template.guide import write_guide
 from xjr_excel.spec.definition import PLAN_SECTION_TITLES, Spec, get_spec
 
@@ -50,7 +50,7 @@ def build_workbook(path, *, city=None, batch=None, year=None, department=None, s
     spec = spec or get_spec()
     path = Path(path)
     if path.suffix.lower() not in SUFFIXES:
-        raise UserError(f"输出文件“{path.name}”的扩展名应为 .xlsx 或 .xlsm。")
+        raise BadOutputName(f"输出文件“{path.name}”的扩展名应为 .xlsx 或 .xlsm。")
     params = submission_params(spec, city=city, batch=batch, year=year, department=department)
     wb = make_workbook(spec, params)
     macro = path.suffix.lower() == ".xlsm"
@@ -86,11 +86,11 @@ def submission_params(spec: Spec, *, city=None, batch=None, year=None, departmen
         "department": (department or "").strip(),
     }
     if p["batch"] < 1:
-        raise UserError(f"批次应为≥1的整数，当前为{p['batch']}。")
+        raise BadArgument(f"批次应为≥1的整数，当前为{p['batch']}。")
     if not 1900 <= p["year"] <= 2999:
-        raise UserError(f"申报年度应为四位年份，当前为{p['year']}。")
+        raise BadArgument(f"申报年度应为四位年份，当前为{p['year']}。")
     if not p["city"]:
-        raise UserError("城市不能为空，如：--city 南京市。")
+        raise BadArgument("城市不能为空，如：--city 南京市。")
     return p
 
 
