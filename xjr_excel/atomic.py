@@ -7,9 +7,10 @@
 * Ours to replace: an existing output is replaced only when this tool wrote it for the
   same purpose and nobody has saved it since, or with ``force``.  ``save_workbook``
   marks what we write with two custom document properties (docProps/custom.xml): the
-  purpose, and the save time we also put in docProps/core.xml.  Excel, WPS and
-  LibreOffice rewrite the core save time on every save, so a file someone opened and
-  saved (their edits, their comments) no longer matches and is theirs, not ours.
+  purpose, and the save time we also put in docProps/core.xml.  A file someone opened and
+  saved (their edits, their comments) is theirs, not ours: Excel and WPS rewrite the save
+  time, and every office suite names itself as the application in docProps/app.xml
+  (LibreOffice keeps the save time when converting, but not the application).
 * Never an input: an output that is one of the inputs is refused, with or without force.
 """
 from __future__ import annotations
@@ -32,6 +33,7 @@ PURPOSES = {"template": "填报模板", "annotated": "校验标记副本", "prov
 STALE_SECONDS = 15 * 60                # a temporary file this old is a leftover whoever wrote it
 _TMP = re.compile(r"^\.(?P<name>.+)\.xjr-(?P<pid>\d+)-[^.]+\.tmp$")
 _W3CDTF = "%Y-%m-%dT%H:%M:%SZ"
+OUR_WRITER = "openpyxl"                # docProps/app.xml <Application> of the library that writes for us
 
 
 # ---------------------------------------------------------------- marking what we write
@@ -66,6 +68,7 @@ def written_for(path: str | os.PathLike) -> str | None:
         with zipfile.ZipFile(path) as zf:
             custom = DET.fromstring(_small_member(zf, "docProps/custom.xml"))
             core = DET.fromstring(_small_member(zf, "docProps/core.xml"))
+            app = DET.fromstring(_small_member(zf, "docProps/app.xml"))
     except Exception:  # noqa: BLE001 - not a package, no such part, damaged: not ours
         return None
     marks = {}
@@ -73,8 +76,10 @@ def written_for(path: str | os.PathLike) -> str | None:
         value = next(iter(prop), None)
         marks[prop.get("name")] = value.text if value is not None else None
     saved = next((el.text for el in core.iter() if el.tag.endswith("}modified")), None)
+    application = next((el.text for el in app.iter() if el.tag.endswith("}Application")), None) or ""
     purpose = marks.get(MARK_PURPOSE)
-    if purpose in PURPOSES and saved and (saved or "").strip() == marks.get(MARK_SAVED):
+    if purpose in PURPOSES and saved and saved.strip() == marks.get(MARK_SAVED) \
+            and OUR_WRITER in application.lower():
         return purpose
     return None
 
