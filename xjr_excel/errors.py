@@ -179,7 +179,7 @@ class Superseded(UserError):
 
 class OutputIsInput(UserError):
     kind, code, title = "output_is_input", "XJR-E-OUTPUT-IS-INPUT", "Output would overwrite an input"
-    template = "输出文件是本次的输入文件。为避免覆盖原始数据，请换一个输出文件名。"
+    template = "输出文件与输入文件相同。为避免覆盖原始数据，请换一个输出文件名。"
 
 
 class OutputExists(UserError):

@@ -23,6 +23,8 @@ def validate_main(args) -> int:
     spec = get_spec(args.policy) if getattr(args, "policy", None) else get_spec()
     if args.annotate:        # refuse before the work, not after it
         from xjr_excel.atomic import check_output
+        if Path(args.annotate).resolve() == Path(args.file).resolve():
+            raise OutputIsInput("--annotate 的输出文件与输入文件相同。请换一个文件名，或改用 --in-place（会先备份）。")
         check_output(args.annotate, (args.file,), purpose="annotated", force=args.force)
     try:
         data, found = validate_file(args.file, names_path=args.names, spec=spec)
@@ -41,8 +43,6 @@ def validate_main(args) -> int:
             annotate.annotate_file(args.file, args.file, found, spec)
             out_note = f"已在原文件中标记（备份：{bak}） / marked in place, backup: {bak}"
         else:
-            if Path(args.annotate).resolve() == Path(args.file).resolve():
-                raise OutputIsInput("--annotate 的输出文件与输入文件相同。请换一个文件名，或改用 --in-place（会先备份）。")
             annotate.annotate_file(args.file, args.annotate, found, spec, force=args.force)
             out_note = f"已写入标记文件：{args.annotate} / annotated copy written"
     if args.json:
