@@ -291,7 +291,8 @@ def styled_blanks(src: Path, dst: Path, sheets: list[str], *, rows: int = 0, cel
             part = _sheet_part_of(z, sheet)
             xml = re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:XFD1048576"', z.read(part))
             last = max([int(r) for r in re.findall(rb'<row r="(\d+)"', xml)] or [0])
-            letters = [_col(i).encode() for i in range(1, cells + 1)]
+            from openpyxl.utils import get_column_letter
+            letters = [get_column_letter(i).encode() for i in range(1, cells + 1)]
             blank = b"".join(b'<row r="%d" s="1" customFormat="1" ht="18" customHeight="1">%s</row>'
                              % (r, b"".join(b'<c r="%s%d" s="1"/>' % (c, r) for c in letters))
                              for r in range(last + 1, rows + 1))
@@ -306,14 +307,6 @@ def styled_blanks(src: Path, dst: Path, sheets: list[str], *, rows: int = 0, cel
                     xml = xml.replace(b"<sheetData", fill + b"<sheetData", 1)
             change[part] = xml
     return rewrite_zip(src, dst, change)
-
-
-def _col(n: int) -> str:
-    out = ""
-    while n > 0:
-        n, rem = divmod(n - 1, 26)
-        out = chr(65 + rem) + out
-    return out
 
 
 def make_styled_rows(d: Path) -> Path:
