@@ -94,3 +94,23 @@ def test_more_value_cells_than_any_submission_is_refused_with_the_numbers(tmp_pa
     assert e.value.code == "XJR-E-TOO-MANY-VALUES"
     assert "超过20个" in e.value.message and "已数到" in e.value.message
     guard.check_file(city)                                 # the policy's own limit: a submission passes
+
+
+def test_marking_a_copy_is_bounded_too(tmp_path):
+    """openpyxl holds every styled blank: a sheet formatted to row 1,048,576 is refused before loading
+    (nothing written, no backup left), while a whole-column fill is marked like any file."""
+    heavy = mc.KINDS["styled_rows"](tmp_path / "heavy")
+    before = sorted(p.name for p in heavy.parent.iterdir()), heavy.read_bytes()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONIOENCODING": "utf-8", "XJR_LOG_DIR": str(tmp_path)}
+    run = lambda *a: subprocess.run([sys.executable, "-m", "xjr_excel.cli.main", *map(str, a)], cwd=tmp_path,
+                                    env=env, capture_output=True, text=True, timeout=600)
+    for args in (["validate", heavy, "--annotate", heavy.parent / "标记.xlsx"], ["validate", heavy, "--in-place"],
+                 ["clear", heavy]):
+        proc = run(*args)
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+        assert "附3" in proc.stderr and "3146219" in proc.stderr and "500000" in proc.stderr, proc.stderr
+        assert (sorted(p.name for p in heavy.parent.iterdir()), heavy.read_bytes()) == before
+    filled = mc.KINDS["column_fill"](tmp_path / "fill")
+    out = filled.parent / "标记.xlsx"
+    proc = run("validate", filled, "--annotate", out)
+    assert proc.returncode == 1 and out.exists(), proc.stderr

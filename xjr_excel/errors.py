@@ -153,6 +153,13 @@ class TooManyValues(InputRejected):
     template = "工作表“{sheet}”有{count}个填有内容的单元格，超过上限{limit}个，已拒绝读取。"
 
 
+class TooManyCellsToMark(UserError):
+    kind, code, title = "too_many_cells_to_mark", "XJR-E-TOO-MANY-CELLS-TO-MARK", "Too many formatted cells to mark"
+    template = ("工作表“{sheet}”有{count}个带格式的单元格（多为空白行列的格式），超过写入或清除标记时可处理的{limit}个，"
+                "文件未被改动。不加 --annotate / --in-place 仍可照常校验；要标记时，请删除数据下方多余的带格式空白行，"
+                "或在Excel中使用功能区的按钮。")
+
+
 class NotTemplate(InputRejected):
     kind, code, title = "not_template", "XJR-E-NOT-TEMPLATE", "Not the submission template"
     template = "该工作簿不是本填报模板。请下载最新模板，将数据复制到对应工作表后重新提交。"

@@ -25,6 +25,7 @@ import datetime as _dt
 import math
 import re
 import warnings
+import zipfile
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -448,11 +449,29 @@ def _load(src: Path):
     if src.suffix.lower() not in (".xlsx", ".xlsm", ".xltx", ".xltm"):
         raise UserError(f"只能标记 .xlsx / .xlsm 工作簿，“{src.name}”不是。请先在Excel中另存为 .xlsx 后再校验。",
                         file=str(src))
+    check_markable(src)
     # rich_text: keep partly bold/coloured cell text as it is.  openpyxl warns that it
     # drops worksheet extensions; package.carry_over_parts puts them back after saving.
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*extension is not supported", category=UserWarning)
         return openpyxl.load_workbook(src, keep_vba=src.suffix.lower() in MACRO_SUFFIXES, rich_text=True)
+
+
+def check_markable(src) -> None:
+    """openpyxl holds one object (~0.7 KB) per cell, styled blanks included: refuse, before
+    loading, a sheet formatted down to row 1,048,576 rather than exhaust the machine."""
+    from xjr_excel.errors import TooManyCellsToMark
+    from xjr_excel.guard import check as guard
+    if Path(src).suffix.lower() not in (".xlsx", ".xlsm", ".xltx", ".xltm"):
+        return                # _load says what it marks
+    limit = guard.input_limits()["max_cells_to_mark"]
+    try:
+        counts = guard.cell_tags(src)
+    except (OSError, zipfile.BadZipFile, UserError):
+        return                # not a package: _load / openpyxl report it as before
+    for sheet, count in counts.items():
+        if count > limit:
+            raise TooManyCellsToMark(file=str(src), sheet=sheet, count=count, limit=limit)
 
 
 def _drop_note_drawings(wb) -> None:

@@ -39,6 +39,7 @@ def validate_main(args) -> int:
         from xjr_excel.annotate import openpyxl_book as annotate
         from xjr_excel.atomic import backup
         if args.in_place:
+            annotate.check_markable(args.file)      # before the backup: a refusal leaves nothing behind
             bak = backup(args.file)
             annotate.annotate_file(args.file, args.file, found, spec)
             out_note = f"已在原文件中标记（备份：{bak}） / marked in place, backup: {bak}"
@@ -67,6 +68,7 @@ def clear_main(args) -> int:
         annotate.clear_file(args.file, args.output, force=args.force)
         print(f"已清除校验标记，写入：{args.output} / marks cleared")
     else:
+        annotate.check_markable(args.file)
         bak = backup(args.file)
         annotate.clear_file(args.file, args.file)
         print(f"已清除原文件中的校验标记（备份：{bak}） / marks cleared in place")

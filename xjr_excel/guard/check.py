@@ -39,6 +39,7 @@ _DEFAULT_LIMITS = {
     "max_zip_members": 10000,          # a workbook has tens of parts; many thousands is not a submission
     "ratio_check_from_bytes": 1048576, # small XML parts compress very well; judge the ratio of big ones
     "max_value_cells_per_sheet": 2000000,   # cells with content; a submission has tens of thousands
+    "max_cells_to_mark": 500000,            # cells (styled blanks too) openpyxl holds to write a marked copy
 }
 
 SAVE_AS_XLSX = "请在Excel中另存为.xlsx后重新提交"
@@ -687,6 +688,28 @@ def _scan_member(zf, info, budget: int, path: Path, lim: dict, sheet: str | None
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError) as e:
         raise _damaged(path, f"内部部件“{info.filename}”无法解压：{_zip_error(e)}") from None
     return n
+
+
+def cell_tags(path: str | os.PathLike, lim: dict | None = None) -> dict[str, int]:
+    """{sheet name: cells in its XML, styled blanks included} of a package that passed ``check_file``.
+
+    What a reader that builds one object per cell (openpyxl) would hold; streamed, never held.
+    """
+    path, lim = Path(path), lim or input_limits()
+    out: dict[str, int] = {}
+    with zipfile.ZipFile(path) as zf:
+        names = {i.filename for i in zf.infolist()}
+        _, parts = _sheet_parts(zf, _main_part(zf, names, path), names, path)
+        for part, sheet in parts.items():
+            if part not in names:
+                continue
+            ext = _SheetExtent(lim)
+            with zf.open(part) as fh:
+                while chunk := fh.read(CHUNK):
+                    ext.feed(chunk)
+            ext.feed(b"", final=True)
+            out[sheet] = ext.cells
+    return out
 
 
 def _check_string_count(attrs: dict, path: Path, lim: dict) -> None:
