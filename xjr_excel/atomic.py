@@ -29,7 +29,8 @@ from xjr_excel.errors import OutputExists, OutputIsInput
 
 MARK_PURPOSE = "xjr-excel-output"      # custom document property: what this file is
 MARK_SAVED = "xjr-excel-saved"         # the core save time we wrote; any later save changes it
-PURPOSES = {"template": "填报模板", "annotated": "校验标记副本", "province": "全省汇总工作簿"}
+PURPOSES = {"template": "填报模板", "annotated": "校验标记副本", "province": "全省汇总工作簿",
+            "track": "目标完成情况跟踪表"}
 STALE_SECONDS = 15 * 60                # a temporary file this old is a leftover whoever wrote it
 _TMP = re.compile(r"^\.(?P<name>.+)\.xjr-(?P<pid>\d+)-[^.]+\.tmp$")
 _W3CDTF = "%Y-%m-%dT%H:%M:%SZ"

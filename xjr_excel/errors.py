@@ -182,6 +182,28 @@ class Superseded(UserError):
     template = "同一城市“{city}”收到多个文件，已采用“{newer}”；本文件未合并。"
 
 
+# ---------------------------------------------------------------- tracking (跟踪表)
+
+class NotSubmission(UserError):
+    kind, code, title = "not_submission", "XJR-E-NOT-SUBMISSION", "A tracking workbook, not a submission"
+    template = "该文件已是跟踪表，不是申报工作簿。请用城市报送的申报工作簿生成跟踪表。"
+
+
+class NoTargets(UserError):
+    kind, code, title = "no_targets", "XJR-E-NO-TARGETS", "No enterprise targets"
+    template = "附4（企业目标表）没有企业，无法生成跟踪表。请确认这是批准的申报工作簿。"
+
+
+class NotProvince(UserError):
+    kind, code, title = "not_province", "XJR-E-NOT-PROVINCE", "Not a provincial merge"
+    template = "该文件不是全省汇总工作簿（xjr consolidate 的输出）。"
+
+
+class OtherForm(InputRejected):
+    kind, code, title = "other_form", "XJR-E-OTHER-FORM", "A workbook of the other form"
+    template = "该文件与本次合并的表单不同（申报工作簿与跟踪表不能一起合并），未合并。"
+
+
 # ---------------------------------------------------------------- outputs: never destroy
 
 class OutputIsInput(UserError):

@@ -83,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("-o", "--output", help="跟踪表（.xlsx 或 .xlsm）；多个申报工作簿时为输出文件夹")
     g.add_argument("--split", metavar="DIR", help="由全省汇总工作簿为每个市生成一个跟踪表，写入文件夹 DIR")
     p.add_argument("--period", type=int, required=True, choices=(1, 2), help="实施期：1 满一年，2 满两年")
+    p.add_argument("--force", action="store_true", help=HELP_FORCE)
     _add_common(p)
     return parser
 

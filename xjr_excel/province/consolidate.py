@@ -296,7 +296,7 @@ def consolidate(inputs, output, *, province: str, names_path=None, strict: bool 
     read = read_all(files, names_path=names_path, policy_path=policy_path, jobs=jobs, progress=progress)
     from xjr_excel.track import province as track_province
     if track_province.tracking_run(read):      # 跟踪表 in: the provincial 完成情况 instead
-        return track_province.consolidate(read, files, skipped, output, province=province, spec=spec)
+        return track_province.consolidate(read, files, skipped, output, province=province, spec=spec, force=force)
     track_province.set_aside(read)             # a 跟踪表 among submissions is not merged into the lists
     t1 = time.perf_counter()
     chosen, superseded = choose_per_city(read)

@@ -15,7 +15,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Protection
 
 from xjr_excel.annotate import marks
-from xjr_excel.atomic import atomic_path
+from xjr_excel.atomic import atomic_path, save_workbook
 from xjr_excel.errors import UserError
 from xjr_excel.spec import definition as S
 from xjr_excel.spec.definition import Spec
@@ -35,8 +35,11 @@ def title_formula(spec: Spec) -> str:
             f'&"（实施期"&{names["period"]}&"）"')
 
 
-def build_tracking(path, source: Source, period: int, spec: Spec) -> Path:
-    """Write the tracking workbook to ``path`` (.xlsx, or .xlsm with the ribbon), atomically."""
+def build_tracking(path, source: Source, period: int, spec: Spec, force: bool = False) -> Path:
+    """Write the tracking workbook to ``path`` (.xlsx, or .xlsm with the ribbon), atomically.
+
+    An existing ``path`` is replaced only if it is a tracking workbook we built and nobody saved
+    since (a city may have filled it in), or with ``force``."""
     path = Path(path)
     if path.suffix.lower() not in build.SUFFIXES:
         raise UserError(f"输出文件“{path.name}”的扩展名应为 .xlsx 或 .xlsm。")
@@ -49,8 +52,8 @@ def build_tracking(path, source: Source, period: int, spec: Spec) -> Path:
     packager = build._macro_packager() if macro else None
     if packager is not None:
         packager.prepare_workbook(wb, spec)
-    with atomic_path(path, inputs=(source.file,)) as tmp:
-        wb.save(tmp)
+    with atomic_path(path, inputs=(source.file,), purpose="track", force=force) as tmp:
+        save_workbook(wb, tmp, "track")
         if macro:
             if packager is not None:
                 packager.package_macros(tmp, spec)
