@@ -193,3 +193,16 @@ def test_stale_temporaries_of_the_same_output_are_cleaned_only_ours(tmp_path):
     assert left == {"fresh_alive_writer", "other_output", "not_our_pattern", "user_file"}
     assert not [p for p in tmp_path.iterdir() if atomic.is_temporary(p) and "模板" in p.name
                 and p != files["fresh_alive_writer"]]
+
+
+def test_tracking_workbook_replaces_only_an_unsaved_tracking_workbook(inbox, tmp_path):
+    src, other = inbox / "南京市.xlsx", inbox / "无锡市.xlsx"
+    out = tmp_path / "南京市-跟踪表.xlsx"
+    for _ in range(2):                                   # the second run replaces our own first one
+        proc = xjr("track", src, "-o", out, "--period", "1", cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        assert atomic.written_for(out) == "track"
+    before = sha(other)
+    line = refusal(xjr("track", src, "-o", other, "--period", "1", cwd=tmp_path))
+    assert "无锡市.xlsx" in line and "跟踪表" in line, line
+    assert sha(other) == before
