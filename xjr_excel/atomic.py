@@ -5,20 +5,22 @@
   (``.名称.xlsx.xjr-<pid>-<random>.tmp``) so the next write of the same output removes
   the leftovers of an interrupted one — only ours, and only stale ones.
 * Ours to replace: an existing output is replaced only when this tool wrote it for the
-  same purpose and nobody has saved it since, or with ``force``.  ``save_workbook``
-  marks what we write with two custom document properties (docProps/custom.xml): the
-  purpose, and the save time we also put in docProps/core.xml.  A file someone opened and
-  saved (their edits, their comments) is theirs, not ours: Excel and WPS rewrite the save
-  time, and every office suite names itself as the application in docProps/app.xml
-  (LibreOffice keeps the save time when converting, but not the application).
+  same purpose and is unchanged since, or with ``force``.  ``save_workbook`` marks what
+  we write with two custom document properties (docProps/custom.xml): the purpose, and a
+  digest of every other part (name, CRC-32, size, from the zip directory), sealed when the
+  package is final.  A file someone opened and saved (their edits, their comments — in
+  Excel, WPS, LibreOffice or a script) has other parts and is theirs, not ours.
 * Never an input: an output that is one of the inputs is refused, with or without force.
 """
 from __future__ import annotations
 
-import datetime as _dt
+import copy
+import hashlib
+import io
 import os
 import re
 import shutil
+import struct
 import tempfile
 import time
 import zipfile
@@ -28,38 +30,82 @@ from pathlib import Path
 from xjr_excel.errors import OutputExists, OutputIsInput
 
 MARK_PURPOSE = "xjr-excel-output"      # custom document property: what this file is
-MARK_SAVED = "xjr-excel-saved"         # the core save time we wrote; any later save changes it
+MARK_DIGEST = "xjr-excel-digest"       # the package's parts when we wrote it; any later save changes them
 PURPOSES = {"template": "填报模板", "annotated": "校验标记副本", "province": "全省汇总工作簿",
             "track": "目标完成情况跟踪表"}
 STALE_SECONDS = 15 * 60                # a temporary file this old is a leftover whoever wrote it
 _TMP = re.compile(r"^\.(?P<name>.+)\.xjr-(?P<pid>\d+)-[^.]+\.tmp$")
-_W3CDTF = "%Y-%m-%dT%H:%M:%SZ"
-OUR_WRITER = "openpyxl"                # docProps/app.xml <Application> of the library that writes for us
+_CUSTOM = "docProps/custom.xml"
+_UNSEALED = "0" * 64                   # the digest's place, filled in when the package is final
 
 
 # ---------------------------------------------------------------- marking what we write
 
 def save_workbook(wb, path, purpose: str | None = None) -> None:
-    """``wb.save(path)``, marked as our ``purpose`` output (None: unmarked, e.g. a user's own file)."""
+    """``wb.save(path)``, marked for ``purpose`` (None: unmarked, e.g. a user's own file).
+
+    The mark is completed by :func:`atomic_path` (``purpose=``) once the package is final.
+    """
     from openpyxl.packaging.custom import StringProperty
     props = wb.custom_doc_props
-    for name in (MARK_PURPOSE, MARK_SAVED):
+    for name in (MARK_PURPOSE, MARK_DIGEST):
         if name in props.names:
             del props[name]
-    if purpose is None:
-        wb.save(path)
+    if purpose is not None:
+        assert purpose in PURPOSES, purpose
+        props.append(StringProperty(name=MARK_PURPOSE, value=purpose))
+        props.append(StringProperty(name=MARK_DIGEST, value=_UNSEALED))
+    wb.save(path)
+
+
+def _digest(zf: zipfile.ZipFile) -> str:
+    """What the package holds, from its directory alone: every part but our mark, with its CRC and size."""
+    h = hashlib.sha256()
+    for info in sorted(zf.infolist(), key=lambda i: i.filename):
+        if info.filename != _CUSTOM:
+            h.update(f"{info.filename}\0{info.CRC:08x}\0{info.file_size}\n".encode())
+    return h.hexdigest()
+
+
+def _seal(path: Path, purpose: str) -> None:
+    """Put the final package's digest into the mark ``save_workbook`` left; unmarked packages stay so."""
+    with zipfile.ZipFile(path) as zf:
+        if _CUSTOM not in zf.namelist():
+            return
+        custom = zf.read(_CUSTOM)
+        digest = _digest(zf)
+    if _UNSEALED.encode() not in custom or purpose.encode() not in custom:
         return
-    assert purpose in PURPOSES, purpose
-    # openpyxl's own save stamps "now" after we could read it: set the time, then write as it does
-    from openpyxl.writer.excel import ExcelWriter
-    now = _dt.datetime.now(_dt.timezone.utc).replace(tzinfo=None, microsecond=0)
-    wb.properties.modified = now
-    props.append(StringProperty(name=MARK_PURPOSE, value=purpose))
-    props.append(StringProperty(name=MARK_SAVED, value=now.strftime(_W3CDTF)))
-    if wb.write_only and not wb.worksheets:
-        wb.create_sheet()
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
-        ExcelWriter(wb, archive).save()
+    _replace_member(path, _CUSTOM, custom.replace(_UNSEALED.encode(), digest.encode(), 1))
+
+
+def _replace_member(path: Path, name: str, data: bytes) -> None:
+    """Rewrite the zip at ``path`` with member ``name`` replaced; the others are copied as stored
+    (not inflated and deflated again: a provincial workbook is large)."""
+    out = io.BytesIO()
+    with open(path, "rb") as fh, zipfile.ZipFile(path) as zin, zipfile.ZipFile(out, "w", allowZip64=True) as zout:
+        for info in zin.infolist():
+            if info.filename == name:
+                zout.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
+                continue
+            fh.seek(info.header_offset)
+            head = fh.read(30)
+            if head[:4] != b"PK\x03\x04":
+                raise zipfile.BadZipFile(info.filename)
+            name_len, extra_len = struct.unpack("<HH", head[26:30])
+            fh.seek(info.header_offset + 30 + name_len + extra_len)
+            raw = fh.read(info.compress_size)
+            copied = copy.copy(info)
+            copied.flag_bits &= ~0x08          # sizes and CRC go in the local header, no data descriptor
+            copied.extra = b""
+            copied.header_offset = zout.fp.tell()
+            zout.fp.write(copied.FileHeader())
+            zout.fp.write(raw)
+            zout.filelist.append(copied)
+            zout.NameToInfo[copied.filename] = copied
+            zout.start_dir = zout.fp.tell()
+            zout._didModify = True
+    Path(path).write_bytes(out.getvalue())
 
 
 def written_for(path: str | os.PathLike) -> str | None:
@@ -67,22 +113,16 @@ def written_for(path: str | os.PathLike) -> str | None:
     import defusedxml.ElementTree as DET
     try:
         with zipfile.ZipFile(path) as zf:
-            custom = DET.fromstring(_small_member(zf, "docProps/custom.xml"))
-            core = DET.fromstring(_small_member(zf, "docProps/core.xml"))
-            app = DET.fromstring(_small_member(zf, "docProps/app.xml"))
+            custom = DET.fromstring(_small_member(zf, _CUSTOM))
+            digest = _digest(zf)
     except Exception:  # noqa: BLE001 - not a package, no such part, damaged: not ours
         return None
     marks = {}
     for prop in custom:
         value = next(iter(prop), None)
         marks[prop.get("name")] = value.text if value is not None else None
-    saved = next((el.text for el in core.iter() if el.tag.endswith("}modified")), None)
-    application = next((el.text for el in app.iter() if el.tag.endswith("}Application")), None) or ""
     purpose = marks.get(MARK_PURPOSE)
-    if purpose in PURPOSES and saved and saved.strip() == marks.get(MARK_SAVED) \
-            and OUR_WRITER in application.lower():
-        return purpose
-    return None
+    return purpose if purpose in PURPOSES and marks.get(MARK_DIGEST) == digest else None
 
 
 def _small_member(zf: zipfile.ZipFile, name: str, limit: int = 1 << 20) -> bytes:
@@ -132,6 +172,8 @@ def atomic_path(target: str | os.PathLike, inputs: tuple = (), *, purpose: str |
     mode = 0o666 & ~umask
     try:
         yield Path(tmp)
+        if purpose is not None:
+            _seal(Path(tmp), purpose)
         os.chmod(tmp, mode)
         os.replace(tmp, target)
     finally:
