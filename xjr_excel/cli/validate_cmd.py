@@ -36,9 +36,16 @@ def validate_main(args) -> int:
     counts = F.summary(found)
     out_note = None
     if args.annotate or args.in_place:
-        from xjr_excel.annotate import openpyxl_book as annotate
+        from xjr_excel.annotate.backends import openpyxl_book as annotate
         from xjr_excel.atomic import backup
-        if args.in_place:
+        src = Path(args.file)
+        if annotate.needs_copy(src):
+            out = Path(args.annotate) if args.annotate else _copy_target(src)
+            annotate.annotate_file(src, out, found, spec, force=args.force)
+            out_note = (f"“{src.name}”是{src.suffix}格式，本工具无法在其中标记：已按填报模板生成 .xlsx 副本并标记，"
+                        f"写入：{out}（原文件未改动；原文件中的格式和批注未带入副本）。请在副本中修改后以 .xlsx 上报。"
+                        f" / {src.suffix} cannot be marked: annotated .xlsx copy written")
+        elif args.in_place:
             annotate.check_markable(args.file)      # before the backup: a refusal leaves nothing behind
             bak = backup(args.file)
             annotate.annotate_file(args.file, args.file, found, spec)
@@ -56,8 +63,16 @@ def validate_main(args) -> int:
     return EXIT_FINDINGS if counts["errors"] else EXIT_OK
 
 
+def _copy_target(src: Path) -> Path:
+    from xjr_excel.annotate.xlsx_copy import copy_name
+    out = copy_name(src)
+    from xjr_excel.atomic import check_output
+    check_output(out, (src,), purpose="annotated")     # our own earlier copy is replaced; anything else is not
+    return out
+
+
 def clear_main(args) -> int:
-    from xjr_excel.annotate import openpyxl_book as annotate
+    from xjr_excel.annotate.backends import openpyxl_book as annotate
     from xjr_excel.atomic import backup
     try:
         from xjr_excel.guard import check as guard
