@@ -103,4 +103,5 @@ def test_limit_patterns_are_exact():
             assert not guard._Fast.ODD_ROW.search(b'<row r="%d" s="2" customFormat="1"/>' % r)
         assert guard._Fast.ODD_ROW.search(b'<row>') and not guard._Fast.ODD_ROW.search(b'<rowBreaks/>')
         assert guard._Fast.ODD_CELL.search(b'<c><v>1</v></c>') and not guard._Fast.ODD_CELL.search(b'<cols>')
+        assert guard._Fast.ODD_CELL.search(b'<conditionalFormatting sqref="A1">') is None
     assert re.fullmatch(guard._at_most("", "0123456789", "1", 9), "1") is None
