@@ -197,13 +197,14 @@ Edit = Callable[[bytes], bytes]
 
 def rewrite(src, dst, edits: dict[str, bytes | Edit] | None = None, *, add: dict[str, bytes] | None = None,
             drop: Iterable[str] = (), compresslevel: int | None = None) -> None:
-    """Copy the package ``src`` to ``dst`` (atomically; may be the same file) with parts changed.
+    """Copy the package ``src`` to ``dst`` (atomically; may be the same file: the caller's own fresh output) with parts changed.
 
     ``edits``: part → new bytes, or a function of the old bytes; ``add``: new parts, written
     last; ``drop``: parts left out (e.g. ones ``add`` writes afresh).
     """
     edits, add, drop = edits or {}, add or {}, set(drop)
-    with atomic_path(dst) as tmp:     # the source is closed before the rename (Windows needs that)
+    # dst is the caller's own fresh output (force: no overwrite check); the source is closed before the rename
+    with atomic_path(dst, force=True) as tmp:
         with zipfile.ZipFile(src) as zin, \
                 zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=compresslevel) as zout:
             for item in zin.infolist():

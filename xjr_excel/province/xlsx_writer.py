@@ -190,9 +190,10 @@ class FastBook:
             sid = self._ids[key] = c.style_id
         return sid
 
-    def save(self, path) -> None:
+    def save(self, path, purpose: str | None = None) -> None:
+        from xjr_excel.atomic import save_workbook
         buf = io.BytesIO()
-        self.wb.save(buf)
+        save_workbook(self.wb, buf, purpose)
         with zipfile.ZipFile(buf) as z:
             parts = P.read_sheet_parts(z)
         edits = {parts[sh.ws.title]: functools.partial(_fill_rows, sh.xml()) for sh in self.sheets}
