@@ -215,6 +215,18 @@ def seq_rules(ctx: Ctx) -> None:
             ctx.add(rule, td, row, "seq", expected=exp if exp is not None else "上一行序号加1")
 
 
+def empty_lists(ctx: Ctx) -> None:
+    """附1 / 附2 with no named record: a submission with only its cover and plan is not clean.
+    (The later sheets need no rule of their own: cross.a1_a3 and cross.a2_a5 report every
+    enterprise and platform whose 附3/附4/附5 record is missing, also when that sheet is empty.)"""
+    for key, rule in (("a1", "a1.empty"), ("a2", "a2.empty")):
+        td = ctx.table(key)
+        if td is None or "name" not in td.columns:
+            continue        # a missing sheet or column is reported while reading
+        if td.frame["name"].map(_key).dropna().empty:
+            ctx.add(rule, td, (td.header_row or 1) + 1, "name", value="")
+
+
 def miit_batch_normalised(ctx: Ctx) -> None:
     td = ctx.table("a1")
     if td is None or td.frame.empty:
@@ -579,6 +591,7 @@ REGISTRY: dict[str, Callable | str] = {
     "field.unique": field_rules,
     "cover.batch": cover_rules, "cover.year": cover_rules,
     "plan.limit": plan_rules, "plan.empty": plan_rules,
+    "a1.empty": empty_lists, "a2.empty": empty_lists,
     "a1.seq": seq_rules, "a1.miit_batch": field_rules, "a1.miit_batch_normalised": miit_batch_normalised,
     "names.not_published": reference_names,
     "a2.seq": seq_rules, "a2.doc_no": doc_no, "a2.doc_no_brackets": doc_no, "a2.legal_entity": legal_entity,
