@@ -40,6 +40,7 @@ from xjr_excel.atomic import atomic_path
 from xjr_excel.errors import UserError
 from xjr_excel.model import Finding
 from xjr_excel.spec.definition import Spec, get_spec
+from xjr_excel.template.layout import print_frame
 
 RESULTS_SHEET = "校验结果"
 NOTES_SHEET = "_xjr_notes"      # very hidden: the user's notes we covered
@@ -352,7 +353,9 @@ def _style_results(ws, plan: AnnotationPlan) -> None:
     ws.freeze_panes = ws.cell(plan.table_header_row + 2, 1)
     if len(plan.results) > plan.table_header_row + 1:
         ws.auto_filter.ref = f"A{plan.table_header_row + 1}:{get_column_letter(RESULTS_WIDTH)}{len(plan.results)}"
-    ws.page_setup.orientation = "landscape"
+    # A4 with our footer; every page names the file checked (the rows name sheet and cell only)
+    checked = next((row[1] for row in plan.results[:plan.count_header_row] if row[0] == "文件"), None)
+    print_frame(ws, landscape=True, header=f"{RESULTS_SHEET}：{checked or ''}")
     ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_title_rows = f"{plan.table_header_row + 1}:{plan.table_header_row + 1}"

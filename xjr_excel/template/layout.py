@@ -64,25 +64,36 @@ def first_line(header: str) -> str:
 
 
 def title_block(ws, *, label: str, title_formula: str, third_line: str | None, last_col: int,
-                guide_sheet: str | None) -> None:
-    """Rows 1–3: label (附1…), the title (a formula over the cover names), stamp or note line."""
+                guide_sheet: str | None, spans: tuple[tuple[int, int], ...] = (), repeated_cols: int = 0) -> None:
+    """Rows 1–3: label (附1…), the title (a formula over the cover names), stamp or note line.
+
+    ``spans``: the column blocks printed on separate pages (default: one block up to ``last_col``);
+    each block gets its own title and note line, so every page shows them whole.  The first
+    ``repeated_cols`` columns print on every page: title and note keep out of them, or their
+    repeated cells would print a cut-off piece of the first page's text on the later pages."""
+    spans = spans or ((1, last_col),)
     ws.cell(1, 1, label).font = LABEL_FONT
-    if guide_sheet:
-        link = ws.cell(1, max(last_col, 2), "填报说明 ›")
+    if guide_sheet:                     # top right of the first page
+        link = ws.cell(1, max(spans[0][1], 2), "填报说明 ›")
         link.hyperlink = Hyperlink(ref=link.coordinate, location=f"{quote_sheetname(guide_sheet)}!A1",
                                    display="填报说明")
         link.font = LINK_FONT
         link.alignment = Alignment(horizontal="right")
-    c = ws.cell(2, 1, title_formula)
-    c.font = TITLE_FONT
-    c.alignment = CENTER_WRAP
-    ws.merge_cells(ref(1, 2, last_col, 2))
+    for i, (first, last) in enumerate(spans):
+        start = first + repeated_cols if i == 0 else first
+        c = ws.cell(2, start, title_formula)
+        c.font = TITLE_FONT
+        c.alignment = CENTER_WRAP
+        if last > start:
+            ws.merge_cells(ref(start, 2, last, 2))
+        if third_line is not None:
+            c = ws.cell(3, start, third_line)
+            c.font = BODY_FONT
+            c.alignment = LEFT_WRAP
+            if last > start:
+                ws.merge_cells(ref(start, 3, last, 3))
     ws.row_dimensions[2].height = 36
     if third_line is not None:
-        c = ws.cell(3, 1, third_line)
-        c.font = BODY_FONT
-        c.alignment = LEFT_WRAP
-        ws.merge_cells(ref(1, 3, last_col, 3))
         ws.row_dimensions[3].height = 22
 
 
@@ -197,15 +208,41 @@ def _range_text(f: S.Field) -> str:
     return ""
 
 
+# Page frame of every sheet we write (inches).  The header and footer sit inside the top and
+# bottom margins with room for one line of text (0.45" ≈ 32 pt); LibreOffice cuts a footer whose
+# margin leaves less than its line height (bottom 0.6", footer 0.5" did).
+SIDE_MARGIN = 0.4
+EDGE_MARGIN = 0.75
+HEADER_FOOTER_MARGIN = 0.3
+PAGE_NUMBER_FOOTER = "第 &P 页 共 &N 页"
+
+
+def print_frame(ws, *, landscape: bool, header: str | None = None) -> None:
+    """A4 in the given orientation, centred, our margins; the footer names the sheet (&A) and the
+    page (第 &P 页 共 &N 页); ``header``, when given, is printed at the top of every page."""
+    ws.page_setup.paperSize = 9             # A4 (ws.PAPERSIZE_A4; write-only sheets lack the constant)
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    m = ws.page_margins
+    m.left = m.right = SIDE_MARGIN
+    m.top = m.bottom = EDGE_MARGIN
+    m.header = m.footer = HEADER_FOOTER_MARGIN
+    ws.print_options.horizontalCentered = True
+    ws.oddFooter.left.text = "&A"
+    ws.oddFooter.center.text = PAGE_NUMBER_FOOTER
+    if header:
+        ws.oddHeader.center.text = header.replace("&", "&&")     # a lone & starts a field code
+
+
+def printable_width_cm(landscape: bool) -> float:
+    return (29.7 if landscape else 21.0) - 2 * SIDE_MARGIN * 2.54
+
+
 def page_setup(ws, *, landscape: bool, print_rows: int, last_col: int, last_row: int,
                col_breaks: tuple[int, ...] = (), repeat_first_col: bool = False, pages_wide: int = 1) -> None:
     """A4, header rows repeated on every page; fit to one page width, or one page width per block
     between manual ``col_breaks`` (Excel and LibreOffice ignore manual breaks under fit-to-page, so
     those sheets get a fixed scale that fits their widest block)."""
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.orientation = "landscape" if landscape else "portrait"
-    ws.page_margins.left = ws.page_margins.right = 0.4
-    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    print_frame(ws, landscape=landscape)
     if col_breaks or pages_wide > 1:       # a record's parts print on consecutive pages
         ws.page_setup.pageOrder = "overThenDown"
     if col_breaks:
@@ -215,7 +252,7 @@ def page_setup(ws, *, landscape: bool, print_rows: int, last_col: int, last_row:
         widest = max(_width_cm(ws, range(a + 1, b + 1)) for a, b in zip(edges, edges[1:]))
         if repeat_first_col:
             widest += _width_cm(ws, [1])
-        printable = (29.7 if landscape else 21.0) - 2 * 0.4 * 2.54
+        printable = printable_width_cm(landscape)
         # 0.68: LibreOffice lays a width unit out ~1.4x wider than 7 px with CJK default fonts
         # (measured on 附5); erring small keeps each block on one page in Excel too.
         ws.page_setup.scale = max(10, min(100, int(printable / widest * 100 * 0.68)))
@@ -225,7 +262,6 @@ def page_setup(ws, *, landscape: bool, print_rows: int, last_col: int, last_row:
         ws.page_setup.fitToHeight = 0
     if repeat_first_col:
         ws.print_title_cols = "A:A"
-    ws.print_options.horizontalCentered = True
     if print_rows:
         ws.print_title_rows = f"1:{print_rows}"
     ws.print_area = ref(1, 1, last_col, last_row)
