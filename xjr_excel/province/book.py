@@ -77,6 +77,7 @@ LONG_TEXT_WIDTH = 60          # with 市 + 企业名称 (40) still inside one la
 
 KEY_COLS = "A:B"             # 市 + the record's name: printed on every page of the wide sheets
 FIT_WIDTH_MAX = 180          # total column width that still prints legibly fitted to one landscape page
+WIDE_SCALE = 75             # % for the lists printed across pages: more columns and rows a page, still legible
 STATS_COLS_PER_PAGE = 8      # 统计: data columns per printed page after the repeated 城市 column
 
 
@@ -270,6 +271,8 @@ def _merged_table(book: FastBook, inp: BookInput, key: str) -> None:
             sh.append(vals + _source_block(cf, tab.sheet, row), styles, height=_fit_height(vals, widths))
     sh.ws.auto_filter.ref = f"A4:{get_column_letter(n + 3)}{max(sh.row, 5)}"
     sh.print_setup(landscape=True, title_rows="1:4", area_cols=None, title_cols=None if fit else KEY_COLS)
+    if not fit:
+        sh.ws.page_setup.scale = WIDE_SCALE
 
 
 def _wide_title_rows(sh: FastSheet, label: str, title: str, note: str, widths: list[float], *, fit: bool) -> None:
@@ -319,6 +322,7 @@ def _merged_a4(book: FastBook, inp: BookInput) -> None:
             sh.append(vals + _source_block(cf, tab.sheet, row), styles, height=_fit_height(vals, widths))
     sh.ws.auto_filter.ref = f"A5:{get_column_letter(n + 3)}{max(sh.row, 6)}"
     sh.print_setup(landscape=True, title_rows="1:5", area_cols=None, title_cols=KEY_COLS)
+    sh.ws.page_setup.scale = WIDE_SCALE
 
 
 # ----------------------------------------------------------------------------- 统计
