@@ -133,3 +133,15 @@ def test_policy_file_changes_thresholds(files, tmp_path):
     found = json.loads(r.stdout)["findings"]
     assert {f["rule"] for f in found} == {"a4.rd_share"}
     assert len(found) == 3 and all("低于6%" in f["message"] for f in found)
+
+
+def test_clear_on_an_xls_says_what_clear_needs(files, tmp_path):
+    """An .xls is never annotated: clear says so, names the .xlsx it needs and the command, and leaves the file."""
+    xls = tmp_path / "常州市.xls"
+    xls.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 504)     # an OLE header is enough: never opened
+    before = sha(xls)
+    r = xjr("clear", xls)
+    assert r.returncode == 2
+    assert "常州市.xls" in r.stderr and "无需清除" in r.stderr and "未被修改" in r.stderr
+    assert "xjr clear 常州市-校验.xlsx" in r.stderr and "另存为 .xlsx" in r.stderr
+    assert sha(xls) == before and sorted(p.name for p in tmp_path.iterdir()) == ["常州市.xls"]

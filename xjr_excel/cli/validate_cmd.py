@@ -52,9 +52,20 @@ def validate_main(args) -> int:
     return EXIT_FINDINGS if counts["errors"] else EXIT_OK
 
 
+MARKABLE = (".xlsx", ".xlsm", ".xltx", ".xltm")      # the only files annotate writes marks into
+
+
 def clear_main(args) -> int:
     from xjr_excel.annotate import openpyxl_book as annotate
     from xjr_excel.atomic import backup
+    src = Path(args.file)
+    if src.suffix.lower() not in MARKABLE:
+        # an .xls/.ods/.et is never annotated: its marks, if any, are in the .xlsx copy validate wrote
+        raise UserError(
+            f"“{src.name}”是 {src.suffix or '无扩展名'} 文件：校验不会在这类文件中做标记，它无需清除，也未被修改。"
+            f"要清除的是校验写出的 .xlsx / .xlsm 标记文件，请运行：xjr clear {src.stem}-校验.xlsx"
+            f"（该文件由 xjr validate {src.stem}.xlsx --annotate {src.stem}-校验.xlsx 写出；"
+            f"{src.suffix or '该'}文件须先在 Excel 或 WPS 中另存为 .xlsx 才能标记）。")
     try:
         from xjr_excel.guard import check as guard
         guard.check_file(args.file)
