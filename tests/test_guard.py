@@ -156,7 +156,7 @@ def test_external_links_are_reported(tmp_path):
 def test_zip_bomb_memory_and_time_in_process(corpus):
     """The lying bomb is the one that makes us inflate: it must stay bounded."""
     path = corpus("zip_bomb_lying")
-    code = ("import resource,time,sys; from xjr_excel import guard; t=time.time()\n"
+    code = ("import resource,time,sys; from xjr_excel.guard import check as guard; t=time.time()\n"
             "try: guard.check_file(sys.argv[1])\nexcept Exception as e: print(type(e).__name__)\n"
             "print(time.time()-t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
     out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True,
