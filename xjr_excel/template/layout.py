@@ -249,9 +249,9 @@ def page_setup(ws, *, landscape: bool, print_rows: int, last_col: int, last_row:
         for c in col_breaks:
             ws.col_breaks.append(Break(id=c))
         edges = [0, *col_breaks, last_col]
-        widest = max(_width_cm(ws, range(a + 1, b + 1)) for a, b in zip(edges, edges[1:]))
-        if repeat_first_col:
-            widest += _width_cm(ws, [1])
+        repeated = _width_cm(ws, [1]) if repeat_first_col else 0.0      # printed again on every later page
+        widest = max(_width_cm(ws, range(a + 1, b + 1)) + (repeated if a else 0.0)
+                     for a, b in zip(edges, edges[1:]))
         printable = printable_width_cm(landscape)
         # 0.68: LibreOffice lays a width unit out ~1.4x wider than 7 px with CJK default fonts
         # (measured on 附5); erring small keeps each block on one page in Excel too.
