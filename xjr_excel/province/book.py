@@ -72,7 +72,7 @@ def _width(f: S.Field) -> float:
 
 
 LONG_TEXT = 200              # characters: a field this long (企业简介) gets a wide column
-LONG_TEXT_WIDTH = 60          # with 市 + 企业名称 (40) still inside one landscape page at 100%
+LONG_TEXT_WIDTH = 90          # with 市 + 企业名称 (40) still inside one landscape page at WIDE_SCALE
 
 
 KEY_COLS = "A:B"             # 市 + the record's name: printed on every page of the wide sheets
@@ -460,7 +460,7 @@ def _record_sheet(book: FastBook, inp: BookInput) -> None:
         vals = [i, f["file"], f["sha256"], f["city"], f["city_from"], f["filled_on"], f["batch"], f["year"],
                 f["rows"], f["status"], f["errors"], f["warnings"], f["action"], f["reason"]]
         st = [ST_CELL_C, ST_CELL, ST_LINE, ST_CELL_C, ST_CELL_C, ST_DATE, ST_NUM, ST_NUM, ST_NUM, ST_BAD if f["status"] != "合格" else ST_CELL_C,
-              ST_NUM, ST_NUM, ST_CELL, ST_LINE]
-        sh.append(vals, st)
+              ST_NUM, ST_NUM, ST_CELL, ST_CELL]
+        sh.append(vals, st, height=_fit_height(vals[:2] + [None] + vals[3:], widths))     # the SHA stays one line
     sh.ws.auto_filter.ref = f"A4:N{max(sh.row, 5)}"
     sh.print_setup(landscape=True, title_rows="4:4", area_cols=14, title_cols=KEY_COLS)
