@@ -59,7 +59,6 @@ ST_BAD = Style(font=F_BOLD, fill=FILL_BAD, border=BOX, alignment=A_CENTER)
 ST_NUM = Style(font=F_BODY, border=BOX, alignment=A_CENTER, number_format="0")
 ST_DEC = Style(font=F_BODY, border=BOX, alignment=A_CENTER, number_format="0.00")
 ST_DATE = Style(font=F_BODY, border=BOX, alignment=A_CENTER, number_format="yyyy-mm-dd")
-ST_ALERT = Style(font=F_RED)
 ST_LINE = Style(font=F_BODY, border=BOX, alignment=Alignment(horizontal="left", vertical="center"))   # one line
 ST_FILE = Style(font=F_NOTE, alignment=Alignment(horizontal="left", vertical="center"))
 ST_TOTAL_DEC = Style(font=F_BOLD, fill=FILL_TOTAL, border=BOX, alignment=A_CENTER, number_format="0.00")
