@@ -21,7 +21,8 @@ from xjr_excel.province.model import CityFile, norm_name
 from xjr_excel.province.stats import CityStats, IndustryIndex, indicator_fields, is_star, ordered_keys, star_kind
 from xjr_excel.province.xlsx_writer import FastBook, FastSheet, Style
 # the city template's look, so provincial sheets match what cities print
-from xjr_excel.template.layout import BOX, FONT, HEADER_FILL as FILL_HEAD, CENTER_WRAP as A_CENTER, LEFT_WRAP as A_LEFT
+from xjr_excel.template.layout import (BOX, FONT, HEADER_FILL as FILL_HEAD, CENTER_WRAP as A_CENTER,
+                                       LEFT_WRAP as A_LEFT, wrapped_lines)
 
 F_LABEL = Font(name=FONT, size=11, bold=True)
 F_TITLE = Font(name=FONT, size=16, bold=True)
@@ -80,18 +81,10 @@ WIDE_SCALE = 75             # % for the lists printed across pages: more columns
 STATS_COLS_PER_PAGE = 8      # 统计: data columns per printed page after the repeated 城市 column
 
 
-def _text_lines(text: str, width: float, pt: float) -> int:
-    """Lines ``text`` wraps to in a cell ``width`` units wide at ``pt`` points: a CJK character is
-    ~``pt`` wide, a width unit ~5.25 pt (Excel's, the narrower of Excel and LibreOffice)."""
-    per_line = max(int(width * 5.25 / pt), 1)
-    units = sum(1 if ord(ch) > 0x2E7F else 0.5 for ch in text)
-    return max(1, -(-int(units + 0.99) // per_line))
-
-
 def _fit_height(values: list, widths: list[float], pt: float = 10) -> float | None:
     """Row height that shows every wrapped text of the row whole (None: one line does).
     Neither Excel nor LibreOffice grows a row to fit wrapped text when opening a file."""
-    lines = max((_text_lines(v, w, pt) for v, w in zip(values, widths) if isinstance(v, str)), default=1)
+    lines = max((wrapped_lines(v, w, pt) for v, w in zip(values, widths) if isinstance(v, str)), default=1)
     return min(lines * pt * 1.5 + 4, 409) if lines > 1 else None       # 409 pt: Excel's tallest row
 
 
@@ -102,7 +95,7 @@ def _boxed_row(sh: FastSheet, text: str, style: Style, first: int, last: int, wi
     ncols = last
     r = sh.append([None] * (first - 1) + [text] + [None] * (ncols - first),
                   [None] * (first - 1) + [style] * (ncols - first + 1),
-                  height=_text_lines(text, width, pt) * line_pt + 6)
+                  height=wrapped_lines(text, width, pt) * line_pt + 6)
     sh.merge(r, first, r, last)
 
 

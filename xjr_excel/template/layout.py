@@ -4,6 +4,8 @@ this module only knows *how* to put it there with openpyxl.
 """
 from __future__ import annotations
 
+import math
+
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -106,14 +108,21 @@ def header_cell(ws, row: int, column: int, text: str, fill=HEADER_FILL):
     return c
 
 
+def wrapped_lines(text: str, width: float, pt: float = 10) -> int:
+    """Lines ``text`` wraps to in a column ``width`` units wide at ``pt`` points (each line break
+    starts a line).  A CJK character is ~``pt`` wide, a Latin one half that; a width unit is ~5.25 pt
+    in Excel (LibreOffice lays it out wider, so an estimate that fits Excel fits both)."""
+    per_line = max(width * 5.25 / pt, 1.0)
+    lines = 0
+    for part in str(text).split("\n"):
+        units = sum(1.0 if ord(ch) > 0x2E7F else 0.5 for ch in part)
+        lines += max(1, math.ceil(units / int(per_line)))
+    return lines
+
+
 def header_height(fields, base: float = 15.0) -> float:
     """Row height for wrapped headers: enough lines for the longest header in its column width."""
-    lines = 1
-    for f in fields:
-        per_line = max(int(f.width / 2) - 1, 2)     # ~2 width units per CJK character
-        n = sum(max(1, -(-len(part) // per_line)) for part in f.header.split("\n"))
-        lines = max(lines, n)
-    return base * lines + 6
+    return base * max((wrapped_lines(f.header, f.width - 2) for f in fields), default=1) + 6
 
 
 def place_table(ws, table: S.Table, rows: int, *, style: str = "TableStyleLight9") -> XLTable:
