@@ -145,3 +145,15 @@ def test_clear_on_an_xls_says_what_clear_needs(files, tmp_path):
     assert "常州市.xls" in r.stderr and "无需清除" in r.stderr and "未被修改" in r.stderr
     assert "xjr clear 常州市-校验.xlsx" in r.stderr and "另存为 .xlsx" in r.stderr
     assert sha(xls) == before and sorted(p.name for p in tmp_path.iterdir()) == ["常州市.xls"]
+
+
+def test_cover_and_plan_alone_fail(tmp_path):
+    """附1–附5 empty is not a clean submission: exit 1, the empty 附1 an error, the empty 附2 a warning."""
+    from conftest_validate import records
+    recs = {k: (v if k == "plan" else []) for k, v in records().items()}
+    src = write_xlsx(build_grids(recs), tmp_path / "南京市.xlsx")
+    r = xjr("validate", src, "--json")
+    assert r.returncode == 1, r.stdout + r.stderr
+    got = {(f["rule"], f["severity"]) for f in json.loads(r.stdout)["findings"]}
+    assert got == {("a1.empty", "error"), ("a2.empty", "warning")}
+    assert "未发现问题" not in xjr("validate", src).stdout
