@@ -11,8 +11,9 @@ SAMPLES = ROOT / "samples"
 
 
 def workbook_content(path) -> dict:
-    """What a workbook *says*, not its bytes: sheets (order, visibility), tables, validations,
-    defined names, every cell value or formula, merged cells, freeze panes and print titles."""
+    """What a workbook *says*, not its bytes: sheets (order, visibility, VBA code name), tables,
+    validations (texts included), defined names, every cell value or formula, merged cells,
+    freeze panes and print titles."""
     wb = openpyxl.load_workbook(path)
     out = {
         "sheets": [(ws.title, ws.sheet_state) for ws in wb.worksheets],
@@ -24,7 +25,7 @@ def workbook_content(path) -> dict:
                              for t in ws.tables.values()),
             "validations": sorted(
                 (str(dv.sqref), dv.type or "", dv.formula1 or "", dv.formula2 or "", dv.errorStyle or "",
-                 dv.promptTitle or "", dv.prompt or "")
+                 dv.promptTitle or "", dv.prompt or "", dv.errorTitle or "", dv.error or "")
                 for dv in ws.data_validations.dataValidation),
             "cells": {c.coordinate: c.value for row in ws.iter_rows() for c in row if c.value is not None},
             "formats": sorted({(c.column_letter, c.number_format) for row in ws.iter_rows() for c in row
@@ -32,6 +33,7 @@ def workbook_content(path) -> dict:
             "merged": sorted(str(m) for m in ws.merged_cells.ranges),
             "freeze": ws.freeze_panes,
             "print": (ws.print_title_rows, ws.print_title_cols, ws.print_area),
+            "code_name": ws.sheet_properties.codeName,
         }
     return out
 

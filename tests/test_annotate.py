@@ -146,10 +146,18 @@ def assert_sound_package(path: Path) -> None:
     assert len(names) == len(set(names)), "duplicate zip entries"
 
 
-def assert_macros_and_ribbon(original: Path, other: Path) -> None:
+def assert_macros_and_ribbon(original: Path, other: Path, *, sheets_added: bool = False) -> None:
+    """The VBA project is the original's byte for byte; an annotated file's only adds the (empty)
+    document modules of the sheets annotate added, every other module unchanged."""
+    from xjr_excel.ooxml import vba
     assert_sound_package(other)
     a, b = package_parts(original), package_parts(other)
-    assert b["xl/vbaProject.bin"] == a["xl/vbaProject.bin"]
+    if sheets_added:
+        old, new = vba.read_project(a["xl/vbaProject.bin"]), vba.read_project(b["xl/vbaProject.bin"])
+        assert [m for m in new if m.name in {o.name for o in old}] == old
+        assert all(vba.is_empty_document(m) for m in new if m not in old)
+    else:
+        assert b["xl/vbaProject.bin"] == a["xl/vbaProject.bin"]
     assert b["customUI/customUI14.xml"] == a["customUI/customUI14.xml"]
     assert REL_UI14.encode() in b["_rels/.rels"] and b"customUI/customUI14.xml" in b["_rels/.rels"]
     ct = b["[Content_Types].xml"]
@@ -176,7 +184,7 @@ def test_annotate_then_clear_gives_the_original_back(city, tmp_path):
     assert before["cells"][("附3", "C6")][-1] == ("营业执照复印件待补", "张三")
     assert before["cells"][("附3", "B6")][2] == ("rgb", "0000B0F0")
     if city.suffix == ".xlsm":
-        assert_macros_and_ribbon(city, annotated)
+        assert_macros_and_ribbon(city, annotated, sheets_added=True)
         assert_macros_and_ribbon(city, cleared)
 
 
@@ -377,7 +385,7 @@ def test_committed_macro_sample_round_trip(tmp_path):
           Finding(src.name, "附4", "B5", "主营业务收入占比", "65", "a4.main_rev_share", "error", "低于70%。")]
     out = A.annotate_file(src, tmp_path / "a.xlsm", fs)
     back = A.clear_file(out, tmp_path / "c.xlsm")
-    assert_macros_and_ribbon(src, out)
+    assert_macros_and_ribbon(src, out, sheets_added=True)
     assert_macros_and_ribbon(src, back)
     assert_same(snapshot(src), snapshot(back))
     assert sample.read_bytes() == src.read_bytes()              # the input is never modified

@@ -42,6 +42,15 @@ def test_committed_master_equals_a_fresh_build(fresh):
     assert not diffs, "workbook/xjr-master.xlsm is stale (run `make workbook`):\n" + "\n".join(diffs[:20])
 
 
+def test_committed_master_carries_the_vba_of_a_fresh_build(fresh):
+    """Every module's source, as olevba reads it: the committed macros are the ones in macros/."""
+    from test_vba import _olevba_modules
+    committed, built = _olevba_modules(MASTER), _olevba_modules(fresh)
+    assert sorted(committed) == sorted(built), "modules differ (run `make workbook`)"
+    stale = [name for name in built if committed[name] != built[name]]
+    assert not stale, f"workbook/xjr-master.xlsm carries old VBA in {stale} (run `make workbook`)"
+
+
 def test_master_is_a_macro_enabled_package():
     with zipfile.ZipFile(MASTER) as z:
         ct = z.read("[Content_Types].xml").decode()

@@ -132,7 +132,8 @@ def test_olevba_reads_every_module_byte_identical():
 
 def test_xlwings_module_comes_from_the_installed_xlwings():
     mods = {m.name: m for m in vba.xlwings_modules()}
-    assert set(mods) == {"xlwings", "Dictionary"}
+    assert set(mods) == {"xlwings", "Dictionary"} == set(vba.XLWINGS_MODULE_NAMES)
+    assert vba.our_module_names() == {m.name for m in vba.master_modules()}
     assert f"'Version: {xlwings.__version__}".encode() in mods["xlwings"].code
     assert mods["Dictionary"].kind == "class"
 
@@ -223,7 +224,8 @@ def test_master_carries_hidden_xlwings_conf(master):
 
 def test_olevba_lists_the_modules_of_the_master(master):
     got = _olevba_modules(master)
-    assert set(got) == {"ThisWorkbook", "XjrRibbon", "xlwings", "Dictionary"}
+    sheets = set(_worksheet_code_names(master))
+    assert set(got) == {"ThisWorkbook", "XjrRibbon", "xlwings", "Dictionary"} | sheets
     assert got["XjrRibbon"] == (MACROS / "XjrRibbon.bas").read_bytes()
     # The olevba command itself, as an analyst would run it.
     out = subprocess.run([sys.executable, "-m", "oletools.olevba", "--json", str(master)],
@@ -231,6 +233,7 @@ def test_olevba_lists_the_modules_of_the_master(master):
     listed = {m["vba_filename"] for r in json.loads(out.stdout) if r.get("type") == "OpenXML"
               for m in r.get("macros", [])}
     assert {"XjrRibbon.bas", "ThisWorkbook.cls", "xlwings.bas", "Dictionary.cls"} <= listed
+    assert {f"{n}.cls" for n in sheets} <= listed
 
 
 def test_libreoffice_imports_the_vba_modules(master):
@@ -244,6 +247,8 @@ def test_libreoffice_imports_the_vba_modules(master):
     assert {"ThisWorkbook", "XjrRibbon", "xlwings", "Dictionary"} <= set(modules)
     assert "Rem Attribute VBA_ModuleType=VBAModule" in modules["XjrRibbon"]
     assert "Rem Attribute VBA_ModuleType=VBADocumentModule" in modules["ThisWorkbook"]
+    for name in xlsm.sheet_code_names(zipfile.ZipFile(master)):        # one document module per worksheet
+        assert "Rem Attribute VBA_ModuleType=VBADocumentModule" in modules[name], name
     assert "Rem Attribute VBA_ModuleType=VBAClassModule" in modules["Dictionary"]
 
 
@@ -270,15 +275,115 @@ def test_package_macros_is_idempotent_and_keeps_other_parts(tmp_path):
     assert openpyxl.load_workbook(path).active["A1"].value == "数据"
 
 
+def _worksheet_code_names(path) -> list[str]:
+    with zipfile.ZipFile(path) as z:
+        return xlsm.sheet_code_names(z)
+
+
 def test_cli_annotate_and_clear_keep_the_vba_project_and_ribbon(master, tmp_path):
     from xjr_excel.annotate import openpyxl_book as annotate
     from xjr_excel.validate.run import validate_file
     _data, findings = validate_file(master)
     marked = annotate.annotate_file(master, tmp_path / "marked.xlsm", findings)
     cleared = annotate.clear_file(marked, tmp_path / "cleared.xlsm")
+    before = _olevba_modules(master)
     for path in (marked, cleared):
-        assert _olevba_modules(path) == _olevba_modules(master)
+        got = _olevba_modules(path)
+        assert {k: v for k, v in got.items() if k in before} == before     # every module kept, code unchanged
         with zipfile.ZipFile(path) as z:
             assert z.read("customUI/customUI14.xml") == (MACROS / "customUI14.xml").read_bytes()
             assert xlsm.REL_UI14 in z.read("_rels/.rels").decode()
         assert openpyxl.load_workbook(path, keep_vba=True)[xlsm.CONF_SHEET].sheet_state == "hidden"
+    with zipfile.ZipFile(master) as a, zipfile.ZipFile(cleared) as b:
+        assert a.read(xlsm.VBA_PART) == b.read(xlsm.VBA_PART), "clear gives back the template's project exactly"
+
+
+# ---------------------------------------------------------------- document modules per worksheet
+
+def _document_modules(path) -> list[str]:
+    with zipfile.ZipFile(path) as z:
+        return [m.name for m in vba.read_project(z.read(xlsm.VBA_PART)) if m.kind == "document"]
+
+
+def test_master_has_a_document_module_per_worksheet(master):
+    wb = openpyxl.load_workbook(master, keep_vba=True)
+    names = _worksheet_code_names(master)
+    assert names == [f"Sheet{i}" for i in range(1, len(wb.worksheets) + 1)]
+    assert [ws.sheet_properties.codeName for ws in wb.worksheets] == names
+    assert _document_modules(master) == ["ThisWorkbook", *names]          # Excel's order: workbook, then sheets
+    got = _olevba_modules(master)
+    for name in names:                                                     # as Excel writes an empty sheet module
+        code = got[name].decode("ascii")
+        assert code.startswith(f'Attribute VB_Name = "{name}"\r\n')
+        assert 'Attribute VB_Base = "0{00020820-0000-0000-C000-000000000046}"' in code
+        assert "Attribute VB_PredeclaredId = True" in code
+    text = vba.project_stream(vba.read_project(zipfile.ZipFile(master).read(xlsm.VBA_PART))).decode("cp1252")
+    assert all(f"Document={n}/&H00000000" in text for n in names)
+
+
+def test_dir_stream_marks_sheet_modules_as_document_modules(master):
+    """[MS-OVBA] 2.3.4.2.3.2.8: MODULETYPE 0x0021 procedural, 0x0022 document/class."""
+    ole = olefile.OleFileIO(zipfile.ZipFile(master).read(xlsm.VBA_PART))
+    raw = decompress_stream(bytearray(ole.openstream("VBA/dir").read()))
+    kinds, pos, current = {}, 0, None
+    while pos < len(raw):
+        rid, size = int.from_bytes(raw[pos:pos + 2], "little"), int.from_bytes(raw[pos + 2:pos + 6], "little")
+        if rid == 0x0009:
+            size = 6                                   # PROJECTVERSION: Reserved=4 then 6 bytes
+        body = raw[pos + 6:pos + 6 + size]
+        if rid == 0x0019:
+            current = body.decode("cp1252")
+        elif rid in (0x0021, 0x0022):
+            kinds[current] = rid
+        pos += 6 + size
+    names = _worksheet_code_names(master)
+    assert {n: kinds[n] for n in names} == {n: 0x0022 for n in names}
+    assert kinds["XjrRibbon"] == 0x0021 and kinds["ThisWorkbook"] == 0x0022
+
+
+def test_sheets_annotate_adds_get_their_module_and_clear_removes_them(master, tmp_path):
+    from xjr_excel.annotate import openpyxl_book as annotate
+    from xjr_excel.validate.run import validate_file
+    _data, findings = validate_file(master)
+    marked = annotate.annotate_file(master, tmp_path / "marked.xlsm", findings)
+    wb = openpyxl.load_workbook(marked, keep_vba=True)
+    added = [ws for ws in wb.worksheets if ws.title in (annotate.RESULTS_SHEET, annotate.NOTES_SHEET,
+                                                         annotate.STATE_SHEET)]
+    assert len(added) == 3
+    assert all(vba.SHEET_CODE_NAME.match(ws.sheet_properties.codeName or "") for ws in added)
+    names = _worksheet_code_names(marked)
+    assert len(names) == len(wb.worksheets) and len(set(names)) == len(names)
+    assert sorted(_document_modules(marked)) == sorted(["ThisWorkbook", *names])
+    assert set(_olevba_modules(marked)) >= set(names)                    # olevba reads the new ones back
+    cleared = annotate.clear_file(marked, tmp_path / "cleared.xlsm")
+    assert _document_modules(cleared) == _document_modules(master)
+
+
+def _with_project(src: Path, dst: Path, project: bytes) -> Path:
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            zout.writestr(info, project if info.filename == xlsm.VBA_PART else zin.read(info.filename))
+    return dst
+
+
+USER_MODULE = vba.Module("UserTools", "module", b'Attribute VB_Name = "UserTools"\r\nSub Hello()\r\nEnd Sub\r\n')
+
+
+@pytest.mark.parametrize("case", ["own module", "code in a sheet module"])
+def test_a_users_own_vba_project_is_never_rewritten(master, tmp_path, case):
+    from xjr_excel.annotate import openpyxl_book as annotate
+    from xjr_excel.validate.run import validate_file
+    names = _worksheet_code_names(master)
+    mods = vba.master_modules(names)
+    if case == "own module":
+        mods = mods + [USER_MODULE]
+    else:
+        i = next(i for i, m in enumerate(mods) if m.name == names[1])
+        mods[i] = vba.Module(names[1], "document", mods[i].code + b"Private Sub Worksheet_Activate()\r\nEnd Sub\r\n")
+    project = vba.build_project(mods)
+    src = _with_project(master, tmp_path / "user.xlsm", project)
+    _data, findings = validate_file(src)
+    marked = annotate.annotate_file(src, tmp_path / "marked.xlsm", findings)
+    cleared = annotate.clear_file(marked, tmp_path / "cleared.xlsm")
+    for path in (marked, cleared):
+        assert zipfile.ZipFile(path).read(xlsm.VBA_PART) == project

@@ -484,7 +484,9 @@ def _drop_note_drawings(wb) -> None:
 
 def _save(wb, src: Path, dst: Path) -> Path:
     from xjr_excel.ooxml.carry_over import carry_over_parts
+    from xjr_excel.ooxml.excel_fit import fit_for_excel
     _drop_note_drawings(wb)
+    fit_for_excel(wb)           # Excel's limits and sheet modules, also for files from older templates
     same = src.exists() and dst.exists() and src.resolve() == dst.resolve()
     try:
         with atomic_path(dst, inputs=() if same else (src,)) as tmp:

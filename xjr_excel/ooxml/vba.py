@@ -81,6 +81,14 @@ def module_from_source(source: bytes, filename: str, *, add_class_base: bool = F
     return Module(name, kind, code)
 
 
+XLWINGS_MODULE_NAMES = ("xlwings", "Dictionary")     # what xlwings_modules() holds, without importing xlwings
+
+
+def our_module_names() -> set[str]:
+    """Names of the modules a master's project holds besides its sheet modules."""
+    return {m.name for m in source_modules()} | set(XLWINGS_MODULE_NAMES)
+
+
 def xlwings_modules() -> list[Module]:
     """xlwings' standalone VBA (what ``xlwings quickstart --standalone`` embeds), from the installed package."""
     import xlwings
@@ -99,8 +107,36 @@ def source_modules(folder: Path | None = None) -> list[Module]:
     return sorted(mods, key=lambda m: (m.kind != "document", m.name.lower()))
 
 
-def master_modules() -> list[Module]:
-    mods = source_modules() + xlwings_modules()
+# What Excel writes for a worksheet's (empty) document module; VB_Base is the Worksheet class.
+WORKSHEET_BASE = '"0{00020820-0000-0000-C000-000000000046}"'
+_SHEET_MODULE = (
+    'Attribute VB_Name = "{name}"\r\n'
+    f"Attribute VB_Base = {WORKSHEET_BASE}\r\n"
+    "Attribute VB_GlobalNameSpace = False\r\nAttribute VB_Creatable = False\r\n"
+    "Attribute VB_PredeclaredId = True\r\nAttribute VB_Exposed = True\r\n"
+    "Attribute VB_TemplateDerived = False\r\nAttribute VB_Customizable = True\r\n"
+)
+SHEET_CODE_NAME = re.compile(r"^Sheet(\d+)$")
+
+
+def sheet_module(code_name: str) -> Module:
+    """The document module Excel keeps for a worksheet (``<sheetPr codeName="Sheet1">``), without code."""
+    return Module(code_name, "document", _SHEET_MODULE.replace("{name}", code_name).encode("ascii"))
+
+
+def next_code_names(taken: list[str], count: int) -> list[str]:
+    """``count`` new code names SheetN after the highest N in ``taken``, as Excel numbers a new sheet."""
+    used = [int(m.group(1)) for m in map(SHEET_CODE_NAME.match, taken) if m]
+    start = max(used, default=0) + 1
+    return [f"Sheet{start + i}" for i in range(count)]
+
+
+def master_modules(sheet_code_names: list[str] | tuple[str, ...] = ()) -> list[Module]:
+    """ThisWorkbook, one document module per worksheet (in sheet order), our modules, xlwings'."""
+    ours = source_modules()
+    docs = [m for m in ours if m.kind == "document"]
+    mods = docs + [sheet_module(n) for n in sheet_code_names] + [m for m in ours if m.kind != "document"]
+    mods += xlwings_modules()
     names = [m.name.lower() for m in mods]
     dup = {n for n in names if names.count(n) > 1}
     if dup:
@@ -273,3 +309,34 @@ def build_project(modules: list[Module]) -> bytes:
     for m in modules:
         root.add(f"VBA/{m.name}", compress(m.code))
     return cfb.write(root)
+
+
+# --------------------------------------------------------------------------
+# Reading a project back (olevba), to keep a template's project in step with its sheets
+# --------------------------------------------------------------------------
+
+_PROJECT_LINE = re.compile(r"^(Document|Module|Class)=([^/\r\n]+)", re.M)
+
+
+def read_project(data: bytes) -> list[Module]:
+    """The modules of a ``vbaProject.bin`` in project order, their stored code as olevba decodes it."""
+    import olefile
+    from oletools.olevba import VBA_Parser
+    with olefile.OleFileIO(data) as ole:
+        text = ole.openstream("PROJECT").read().decode(f"cp{CODEPAGE}", "replace")
+    kinds = {name: {"Document": "document", "Module": "module", "Class": "class"}[k]
+             for k, name in _PROJECT_LINE.findall(text)}
+    parser = VBA_Parser("vbaProject.bin", data=data)
+    try:
+        code = {Path(vba_name).stem: src for _f, _s, vba_name, src in parser.extract_macros()}
+    finally:
+        parser.close()
+    return [Module(name, kind, crlf(code.get(name, "").encode(f"cp{CODEPAGE}", "replace")))
+            for name, kind in kinds.items()]
+
+
+def is_empty_document(m: Module) -> bool:
+    """A document module with no code: only Attribute lines (and Option Explicit, which Excel may add)."""
+    lines = [ln.strip() for ln in m.code.decode("ascii", "replace").splitlines()]
+    return m.kind == "document" and all(not ln or ln.startswith("Attribute ") or ln == "Option Explicit"
+                                        for ln in lines)

@@ -13,6 +13,7 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.table import Table as XLTable, TableStyleInfo
 
+from xjr_excel.ooxml.excel_limits import ERROR_MAX, fit_validation
 from xjr_excel.spec import definition as S
 
 FONT = "宋体"
@@ -31,8 +32,6 @@ CENTER_WRAP = Alignment(horizontal="center", vertical="center", wrap_text=True)
 LEFT_WRAP = Alignment(horizontal="left", vertical="center", wrap_text=True)
 TOP_WRAP = Alignment(horizontal="left", vertical="top", wrap_text=True)
 
-PROMPT_TITLE_MAX = 32     # Excel's limits for a validation's input message
-PROMPT_MAX = 255
 INLINE_LIST_MAX = 200     # longer choice lists go to the hidden 选项 sheet (Excel caps inline lists at 255)
 
 
@@ -52,13 +51,6 @@ def abs_ref(sheet: str, first_col: int, first_row: int, last_col: int, last_row:
 def excel_string(text: str) -> str:
     """A string literal inside an Excel formula."""
     return '"' + text.replace('"', '""') + '"'
-
-
-def clip(text: str, limit: int) -> str:
-    """Cut ``text`` to ``limit`` characters, ending with … when cut (never mid-surrogate: Python str is code points,
-    and every CJK character we use is in the BMP, so one code point is one UTF-16 unit Excel counts)."""
-    text = text.strip()
-    return text if len(text) <= limit else text[: limit - 1].rstrip("，、；：,; ") + "…"
 
 
 def first_line(header: str) -> str:
@@ -154,7 +146,7 @@ def validation_for(f: S.Field, sqref: str, *, list_source: str | None) -> DataVa
         strict = f.strict_choices
         dv = DataValidation(type="list", formula1=list_source, allow_blank=True,
                             errorStyle="stop" if strict else "warning")
-        dv.error = (f"请从下拉列表选择：{'、'.join(f.choices)}" if strict
+        dv.error = (choice_error(f) if strict
                     else "不在下拉列表中。可以保留自填内容，确认无误后点“是”。")
     elif f.type in (S.INT, S.YEAR, S.NUMBER, S.PERCENT):
         kind = "whole" if f.type in (S.INT, S.YEAR) else "decimal"
@@ -169,8 +161,7 @@ def validation_for(f: S.Field, sqref: str, *, list_source: str | None) -> DataVa
         else:
             dv = DataValidation(type="decimal", operator="between", formula1="-1E+15", formula2="1E+15")
         dv.errorStyle = "stop"
-        dv.error = clip(f"“{first_line(f.header)}”应为{'整数' if kind == 'whole' else '数值'}"
-                        + _range_text(f) + "。", PROMPT_MAX)
+        dv.error = f"“{first_line(f.header)}”应为{'整数' if kind == 'whole' else '数值'}" + _range_text(f) + "。"
     elif f.type == S.DATE:
         dv = DataValidation(type="date", operator="greaterThan", formula1="1", errorStyle="warning")
         dv.error = "应为日期，如：2015-03-02。可以保留文字日期（如2015年3月2日），校验时会识别。"
@@ -183,12 +174,21 @@ def validation_for(f: S.Field, sqref: str, *, list_source: str | None) -> DataVa
         dv = DataValidation(allow_blank=True)      # no check, only the input hint
     dv.allow_blank = True
     dv.showErrorMessage = dv.type is not None
-    dv.errorTitle = clip(first_line(f.header), PROMPT_TITLE_MAX)
-    dv.promptTitle = clip(first_line(f.header), PROMPT_TITLE_MAX)
-    dv.prompt = clip(prompt_text(f), PROMPT_MAX)
+    dv.errorTitle = dv.promptTitle = first_line(f.header)
+    dv.prompt = prompt_text(f)
     dv.showInputMessage = True
     dv.sqref = sqref
+    fit_validation(dv)          # every text within Excel's limits, whatever the spec says
     return dv
+
+
+def choice_error(f: S.Field) -> str:
+    """Error text of a strict dropdown: the items when they fit Excel's limit, else how to pick."""
+    items = f"请从下拉列表选择：{'、'.join(f.choices)}"
+    if len(items) <= ERROR_MAX:
+        return items
+    return (f"“{first_line(f.header)}”须从下拉列表的{len(f.choices)}项中选择，不能自行填写。"
+            "请点单元格右侧的下拉箭头，在列表中找到并点选。")
 
 
 def prompt_text(f: S.Field) -> str:

@@ -106,8 +106,11 @@ def prepare_workbook(wb, spec=None) -> None:
     ws.column_dimensions["A"].width = 28
     ws.column_dimensions["B"].width = 40
     ws.sheet_state = "hidden"
-    # The VBA project's document module is "ThisWorkbook"; the part must say so.
+    # The VBA project's document modules: "ThisWorkbook" and one SheetN per worksheet, as Excel
+    # writes them (without them Excel adds them on open and asks to save on close).
     wb.code_name = "ThisWorkbook"
+    for i, sheet in enumerate(wb.worksheets, start=1):
+        sheet.sheet_properties.codeName = f"Sheet{i}"
 
 
 def _xml(data: bytes) -> ET.Element:
@@ -149,18 +152,36 @@ def _add_rel(data: bytes, rel_type: str, target: str) -> bytes:
     return _dump(root, NS_REL)
 
 
-def vba_project_bytes() -> bytes:
-    """The ``vbaProject.bin`` for the master: our modules + xlwings' standalone module."""
+def vba_project_bytes(sheet_code_names=()) -> bytes:
+    """The ``vbaProject.bin`` for the master: our modules, a document module per worksheet code name,
+    xlwings' standalone module."""
     from xjr_excel.ooxml import vba as vba
-    return vba.build_project(vba.master_modules())
+    return vba.build_project(vba.master_modules(sheet_code_names))
+
+
+NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+NS_DOC_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+
+
+def sheet_code_names(z: zipfile.ZipFile) -> list[str]:
+    """``sheetPr/@codeName`` of every worksheet of a saved package, in workbook order."""
+    rels = {r.get("Id"): r.get("Target") for r in _xml(z.read("xl/_rels/workbook.xml.rels"))}
+    names = []
+    for sheet in _xml(z.read("xl/workbook.xml")).iter(f"{{{NS_MAIN}}}sheet"):
+        target = rels[sheet.get(f"{{{NS_DOC_REL}}}id")]
+        part = target.lstrip("/") if target.startswith("/") else "xl/" + target
+        pr = _xml(z.read(part)).find(f"{{{NS_MAIN}}}sheetPr")
+        if pr is not None and pr.get("codeName"):
+            names.append(pr.get("codeName"))
+    return names
 
 
 def package_macros(path, spec=None) -> Path:
     """Make the saved workbook at ``path`` a macro-enabled master (atomically, in place)."""
     path = Path(path)
     ui = (macros_dir() / "customUI14.xml").read_bytes()
-    vba_bin = vba_project_bytes()
     with zipfile.ZipFile(path) as zin, atomic_path(path) as tmp:
+        vba_bin = vba_project_bytes(sheet_code_names(zin))
         with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
             for item in zin.infolist():
                 if item.filename in (VBA_PART, UI_PART):
