@@ -20,6 +20,7 @@ workbook: install
 
 samples: install
 	$(PY) samples/generate.py
+	$(PY) samples/generate_track.py
 
 demo: install
 	@mkdir -p $(OUT)
@@ -54,3 +55,4 @@ docs: install
 	$(PY) docs/render.py
 	$(PY) docs/render_annotated.py
 	$(PY) docs/province_png.py
+	$(PY) docs/track_png.py

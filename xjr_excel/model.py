@@ -84,3 +84,4 @@ class WorkbookData:
     findings: list[Finding] = field(default_factory=list)   # structural findings from reading
     has_macros: bool = False                # the file carries a VBA project (never run)
     sheet_names: list[str] = field(default_factory=list)
+    record: Any = None                      # tracking form: what the workbook was written with (track.record)

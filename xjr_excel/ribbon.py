@@ -407,7 +407,9 @@ def _validate(book, ui: _UI) -> dict:
     from xjr_excel.validate import run as V
     spec = get_spec()
     active = book.sheets.active.name
+    spec, record = _form(book, spec)
     data, sheet_names, tables = read_book(book, spec, ui)
+    data.record = record
     ui.status("正在校验…")
     found = V.validate(data)
     previous = reset_book(book, ui)
@@ -428,6 +430,16 @@ def _validate(book, ui: _UI) -> dict:
     summary["notes_skipped"] = skipped
     ui.alert(_summary_text(summary, plan), critical=summary["errors"] > 0)
     return summary
+
+
+def _form(book, spec):
+    """(spec, record) of the form the open workbook is (申报 or 跟踪表: see track.spec.form_spec)."""
+    from xjr_excel.track import record, spec as track
+    names = [s.name for s in book.sheets]
+    spec = track.form_spec(spec, names)
+    if spec.form != track.FORM or track.RECORD_SHEET not in names:
+        return spec, None
+    return spec, record.from_grid(_sheet_grid(book.sheets[track.RECORD_SHEET]))
 
 
 def _summary_text(summary: dict, plan) -> str:

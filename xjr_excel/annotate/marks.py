@@ -34,7 +34,7 @@ MARK_ERROR, MARK_WARNING = 2, 1
 SEVERITY_CODE = {"error": MARK_ERROR, "warning": MARK_WARNING}
 
 # Sheets that get marks (the guide sheet has nothing to fill in).
-MARKED_SHEET_KEYS = ("cover", "plan", "a1", "a2", "a3", "a4", "a5")
+MARKED_SHEET_KEYS = ("cover", "plan", "a1", "a2", "a3", "a4", "a5", "track")    # track: the 跟踪表
 
 # Area the rules and the twins cover.  Generous: 附4 has 40 columns and a city
 # rarely sends more than a few hundred records; cells beyond it stay unmarked.

@@ -18,6 +18,7 @@ COMMANDS = {
     "validate": ("xjr_excel.cli.validate_cmd", "校验城市工作簿 / validate a city workbook"),
     "clear": ("xjr_excel.cli.validate_cmd", "清除校验标记 / clear validation marks"),
     "consolidate": ("xjr_excel.province.consolidate", "合并各市工作簿为全省汇总 / merge city workbooks"),
+    "track": ("xjr_excel.track.cli", "由申报工作簿生成目标完成情况跟踪表 / build the target-tracking workbook"),
 }
 
 
@@ -33,6 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("spec", help=COMMANDS["spec"][1])
     p.add_argument("--json", action="store_true", help="以JSON输出 / print JSON")
+    p.add_argument("--form", choices=("submission", "track"), default="submission",
+                   help="表单：submission 申报工作簿（默认），track 目标完成情况跟踪表")
     _add_common(p)
 
     p = sub.add_parser("template", help=COMMANDS["template"][1])
@@ -65,6 +68,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="以JSON输出汇总")
     p.add_argument("--strict", action="store_true", help="有错误的城市不进入名单（仍在统计中报告）")
     p.add_argument("--jobs", type=int, default=0, help="并行进程数（默认按CPU数）")
+    _add_common(p)
+
+    p = sub.add_parser("track", help=COMMANDS["track"][1])
+    p.add_argument("inputs", nargs="+", help="批准的城市申报工作簿（或 --split 时的全省汇总工作簿）")
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument("-o", "--output", help="跟踪表（.xlsx 或 .xlsm）；多个申报工作簿时为输出文件夹")
+    g.add_argument("--split", metavar="DIR", help="由全省汇总工作簿为每个市生成一个跟踪表，写入文件夹 DIR")
+    p.add_argument("--period", type=int, required=True, choices=(1, 2), help="实施期：1 满一年，2 满两年")
     _add_common(p)
     return parser
 

@@ -8,6 +8,9 @@ from xjr_excel.spec.definition import get_spec
 
 def cli_main(args) -> int:
     spec = get_spec(args.policy)
+    if getattr(args, "form", "submission") == "track":
+        from xjr_excel.track.spec import track_spec_for
+        spec = track_spec_for(spec)
     if args.json:
         print(json.dumps(spec.to_json(), ensure_ascii=False, indent=2))
         return 0

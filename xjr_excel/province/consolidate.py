@@ -130,7 +130,7 @@ def read_city_file(path: str, names_path: str | None = None, policy_path: str | 
                      "请不要把汇总文件与城市文件放在同一文件夹中合并。")
         cf.kind = "province_output"
         return cf
-    _fill_from_data(cf, data, findings, spec)
+    _fill_from_data(cf, data, findings, data.spec)     # the form the reader recognised (申报 or 跟踪表)
     return cf
 
 
@@ -143,7 +143,8 @@ def _fill_from_data(cf: CityFile, data, findings, spec: Spec) -> None:
     cf.has_macros = bool(data.has_macros)
 
     found_any = False
-    for t in attachment_tables(spec):
+    cf.form = spec.form
+    for t in (attachment_tables(spec) if spec.form == "submission" else spec.tables):
         td = data.tables.get(t.key)
         if td is None or td.sheet is None:
             continue
@@ -177,6 +178,7 @@ def _fill_from_data(cf: CityFile, data, findings, spec: Spec) -> None:
     filled = plain(cover.get("filled_on"))
     cf.filled_on = filled.date() if isinstance(filled, dt.datetime) else filled if isinstance(filled, dt.date) else None
     cf.department = str(plain(cover.get("department")) or "")
+    cf.period = str(plain(cover.get("period")) or "")
 
 
 def _int_or_none(v):
@@ -288,6 +290,10 @@ def consolidate(inputs, output, *, province: str, names_path=None, strict: bool 
         _names(names_path)      # a bad reference list stops here, once, not in every city; workers inherit it
     files, skipped = discover(inputs, output)
     read = read_all(files, names_path=names_path, policy_path=policy_path, jobs=jobs, progress=progress)
+    from xjr_excel.track import province as track_province
+    if track_province.tracking_run(read):      # 跟踪表 in: the provincial 完成情况 instead
+        return track_province.consolidate(read, files, skipped, output, province=province, spec=spec)
+    track_province.set_aside(read)             # a 跟踪表 among submissions is not merged into the lists
     t1 = time.perf_counter()
     chosen, superseded = choose_per_city(read)
     included = [cf for cf in chosen if not strict or cf.status == STATUS_OK]
@@ -421,6 +427,9 @@ def cli_main(args) -> int:
                           strict=args.strict, jobs=args.jobs, policy_path=getattr(args, "policy", None))
     if args.json:
         print(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
+    elif payload.get("form") == "track":
+        from xjr_excel.track.province import print_summary as print_track_summary
+        print_track_summary(payload)
     else:
         print_summary(payload)
     return exit_code(payload)

@@ -54,6 +54,8 @@ class CityFile:
     errors: int = 0
     warnings: int = 0
     has_macros: bool = False      # a VBA project was in the file: read as data, never run
+    form: str = "submission"      # which form of the family (submission / track: 跟踪表)
+    period: str = ""              # track: 实施期 from the cover (满一年 / 满两年)
     tables: dict[str, Rows] = field(default_factory=dict)
     findings_by_rule: dict[str, int] = field(default_factory=dict)
 

@@ -648,6 +648,15 @@ class _SheetParser:
         return False
 
 
+def _form(spec: S.Spec | None, book, names: list[str]):
+    """(spec, record) of the form the workbook is: a tracking workbook (跟踪表) carries its record."""
+    from xjr_excel.track import record, spec as track
+    spec = track.form_spec(spec or S.get_spec(), names)
+    if spec.form != track.FORM or track.RECORD_SHEET not in names:
+        return spec, None
+    return spec, record.from_grid(book.get_sheet_by_name(track.RECORD_SHEET).to_python(skip_empty_area=False))
+
+
 def read_workbook(path, spec: S.Spec | None = None) -> WorkbookData:
     """Read ``path`` (.xlsx/.xlsm/.xls) without executing or changing anything."""
     from python_calamine import CalamineWorkbook
@@ -664,6 +673,7 @@ def read_workbook(path, spec: S.Spec | None = None) -> WorkbookData:
     parts = XlsParts(path) if kind == "xls" else XlsxParts(path)
     try:
         metas = [m for m in book.sheets_metadata if "Work" in str(m.typ)]   # chart/macro sheets hold no table
+        spec, record = _form(spec, book, [m.name for m in metas])
         has_macros = bool(getattr(info, "has_macros", False)) or parts.has_macros()
         with _SheetParser(book, [m.name for m in metas if not _ours(m.name)]) as grids:
             def load(name: str) -> _Sheet:
@@ -692,6 +702,7 @@ def read_workbook(path, spec: S.Spec | None = None) -> WorkbookData:
                 sheets.load_all()    # a damaged sheet is refused first, in sheet order, whatever _read met
                 raise
             sheets.load_all()        # … also one the tables did not need
+            data.record = record
             return data
     finally:
         parts.close()

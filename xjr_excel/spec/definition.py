@@ -146,6 +146,7 @@ class Spec:
     indicators: tuple[Indicator, ...]
     periods: tuple[tuple[str, str], ...]
     rules: tuple[Rule, ...]
+    form: str = "submission"     # which form of the family: submission (申报) or track (跟踪表)
 
     def table(self, key: str) -> Table:
         for t in self.tables:

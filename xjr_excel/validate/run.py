@@ -18,6 +18,9 @@ def validate(data: WorkbookData, names=None, *, today: dt.date | None = None) ->
         names = load(names)
     ctx = rules.Ctx(data, names=names, **({"today": today} if today else {}))
     out = list(data.findings) + rules.run_all(ctx)
+    if data.spec.form == "track":       # the tracking form's own rules (跟踪表)
+        from xjr_excel.track.rules import run_track
+        out += run_track(ctx)
     return F.sort_findings(out, data.sheet_names)
 
 

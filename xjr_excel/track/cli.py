@@ -1,0 +1,42 @@
+"""``xjr track``: one tracking workbook per approved city submission (or per city of a provincial merge)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from xjr_excel.errors import EXIT_OK, UserError
+from xjr_excel.spec.definition import get_spec
+from xjr_excel.track.source import from_province, from_submission
+from xjr_excel.track.spec import period_label, track_spec_for
+from xjr_excel.track.template import build_tracking
+
+
+def output_name(city: str, label: str, suffix: str = ".xlsx") -> str:
+    return f"{city}-目标完成情况跟踪表-{label}{suffix}"
+
+
+def cli_main(args) -> int:
+    spec = get_spec(args.policy) if getattr(args, "policy", None) else get_spec()
+    tspec = track_spec_for(spec)
+    try:
+        label = period_label(spec.policy, args.period)
+    except ValueError as e:
+        raise UserError(str(e)) from None
+    if args.split:
+        folder = Path(args.split)
+        if folder.suffix.lower() in (".xlsx", ".xlsm"):
+            raise UserError(f"--split 应为输出文件夹（每市一个跟踪表），而不是文件“{folder.name}”。")
+        jobs = [(src, folder / output_name(src.cover["city"], label)) for item in args.inputs
+                for src in from_province(item, spec)]
+    else:
+        out = Path(args.output)
+        several = len(args.inputs) > 1
+        if several and out.suffix.lower() in (".xlsx", ".xlsm"):
+            raise UserError(f"给了{len(args.inputs)}个申报工作簿：-o 应为输出文件夹（每市一个跟踪表），而不是文件“{out.name}”。")
+        jobs = []
+        for item in args.inputs:
+            src = from_submission(item, spec)
+            jobs.append((src, out / output_name(src.cover.get("city") or Path(item).stem, label) if several else out))
+    for src, target in jobs:
+        build_tracking(target, src, args.period, tspec)
+        print(f"已生成跟踪表：{target}（{src.cover.get('city')}，实施期{label}，{len(src.enterprises)}家企业）")
+    return EXIT_OK
