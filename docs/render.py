@@ -22,6 +22,20 @@ from printed import printed_pages, sheet_pages  # noqa: E402
 PAGES = {"a1.png": ("附1", 1), "a3.png": ("附3", 1), "a3-2.png": ("附3", 2)}
 
 
+def page_labels(pdf: Path) -> list[str]:
+    """The first word of every page (the sheet label 附1… printed in its top-left corner)."""
+    import subprocess
+    n = int(next(line.split()[-1] for line in subprocess.run(
+        ["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout.splitlines()
+        if line.startswith("Pages:")))
+    labels = []
+    for i in range(1, n + 1):
+        text = subprocess.run(["pdftotext", "-f", str(i), "-l", str(i), str(pdf), "-"],
+                              capture_output=True, text=True, check=True).stdout.split()
+        labels.append(text[0] if text else "")
+    return labels
+
+
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     src = Path(argv[0]) if argv else ROOT / "samples" / "南京市.xlsx"
