@@ -5,7 +5,7 @@
 Builds a city workbook (the committed sample samples/无锡市.xlsx, which has mistakes, when present,
 else a master filled with three enterprises, two of them with mistakes),
 validates it (xjr_excel.validate.run when present, else a fixed list of findings
-worded as the spec's rules), annotates it with xjr_excel.annotate.openpyxl_book and renders
+worded as the spec's rules), annotates it with xjr_excel.annotate.backends.openpyxl_book and renders
 附3 and 校验结果 through LibreOffice.  Look at the PNGs: the failed cells must be
 red (error) or amber (warning).
 """
@@ -27,7 +27,7 @@ from stdnum.cn import uscc  # noqa: E402
 
 import office as render  # noqa: E402
 from xjr_excel.template import build as template
-from xjr_excel.annotate import openpyxl_book as annotate
+from xjr_excel.annotate.backends import openpyxl_book as annotate
 from xjr_excel.model import Finding  # noqa: E402
 from xjr_excel.spec.definition import get_spec  # noqa: E402
 

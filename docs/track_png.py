@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT / "docs"))
 import office  # noqa: E402
 from render import page_labels  # noqa: E402
 
-from xjr_excel.annotate.openpyxl_book import annotate_file  # noqa: E402
+from xjr_excel.annotate.backends.openpyxl_book import annotate_file  # noqa: E402
 from xjr_excel.province.consolidate import consolidate  # noqa: E402
 from xjr_excel.validate.run import validate_file  # noqa: E402
 

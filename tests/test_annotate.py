@@ -19,7 +19,8 @@ from openpyxl.comments import Comment
 from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import Font, PatternFill
 
-from xjr_excel.annotate import openpyxl_book as A
+from xjr_excel.annotate.backends import openpyxl_book as A
+from xjr_excel.annotate import plan as P
 from xjr_excel.annotate import marks as M
 import office as render
 from xjr_excel.template import build as template
@@ -206,17 +207,17 @@ def test_annotated_file_shows_marks_notes_and_results(city, tmp_path):
     assert wb.defined_names["XJR_Marks_a3"].attr_text == "'_xjr_marks_a3'!$A$1:$BL$10000"
     # notes: every message, ours first, the user's note kept under it
     note = wb["附3"]["C6"].comment
-    assert note.author == A.NOTE_AUTHOR
+    assert note.author == P.NOTE_AUTHOR
     assert "【错误 a3.credit_code】" in note.text and "【警告 cell.control_chars】" in note.text
-    assert note.text.endswith(f"{A.ORIGINAL_NOTE_HEADING}\n营业执照复印件待补")
+    assert note.text.endswith(f"{P.ORIGINAL_NOTE_HEADING}\n营业执照复印件待补")
     assert wb["附3"]["A7"].comment.text == "第三家企业"                  # untouched
-    assert wb["附3"]["G6"].comment.text.startswith(f"{A.NOTE_AUTHOR}：\n【错误 a3.size_staff】")
+    assert wb["附3"]["G6"].comment.text.startswith(f"{P.NOTE_AUTHOR}：\n【错误 a3.size_staff】")
     # results: first sheet, active and the only selected tab; one row per finding with a link
-    assert wb.sheetnames[0] == A.RESULTS_SHEET and wb.active.title == A.RESULTS_SHEET
-    assert [ws.title for ws in wb.worksheets if ws.sheet_view.tabSelected] == [A.RESULTS_SHEET]
-    rs = wb[A.RESULTS_SHEET]
+    assert wb.sheetnames[0] == P.RESULTS_SHEET and wb.active.title == P.RESULTS_SHEET
+    assert [ws.title for ws in wb.worksheets if ws.sheet_view.tabSelected] == [P.RESULTS_SHEET]
+    rs = wb[P.RESULTS_SHEET]
     rows = list(rs.iter_rows(values_only=True))
-    head = rows.index(A.RESULTS_HEADER)
+    head = rows.index(P.RESULTS_HEADER)
     body = rows[head + 1:]
     assert len(body) == len(findings_for(city.name))
     assert [r[0] for r in body] == list(range(1, len(body) + 1))
@@ -241,15 +242,15 @@ def test_validating_again_replaces_never_stacks(city, tmp_path):
     fewer = [f for f in findings_for(city.name) if f.cell != "G6" and f.sheet != "附1"]
     second = A.annotate_file(first, tmp_path / f"2{city.suffix}", fewer, checked_at=CHECKED)
     wb = load(second)
-    assert wb.sheetnames.count(A.RESULTS_SHEET) == 1
+    assert wb.sheetnames.count(P.RESULTS_SHEET) == 1
     assert M.marked_cells(wb)["_xjr_marks_a3"] == {"C6": 2, "B6": 1, "D7": 1}
     assert M.marked_cells(wb)["_xjr_marks_a1"] == {}
     assert wb["附3"]["G6"].comment is None
     assert wb["附1"]["B5"].comment.text == "=以工信部公布为准"            # restored when its finding went away
     note = wb["附3"]["C6"].comment.text
-    assert note.count(A.NOTE_AUTHOR) == 1 and note.count(A.ORIGINAL_NOTE_HEADING) == 1
-    rows = list(wb[A.RESULTS_SHEET].iter_rows(values_only=True))
-    assert len(rows) - rows.index(A.RESULTS_HEADER) - 1 == len(fewer)
+    assert note.count(P.NOTE_AUTHOR) == 1 and note.count(P.ORIGINAL_NOTE_HEADING) == 1
+    rows = list(wb[P.RESULTS_SHEET].iter_rows(values_only=True))
+    assert len(rows) - rows.index(P.RESULTS_HEADER) - 1 == len(fewer)
     assert_same(snapshot(city), snapshot(A.clear_file(second, tmp_path / f"c{city.suffix}")))
 
 
@@ -257,8 +258,8 @@ def test_second_reader_and_libreoffice_open_the_annotated_file(city, tmp_path):
     from python_calamine import CalamineWorkbook
     out = A.annotate_file(city, tmp_path / f"a{city.suffix}", findings_for(city.name), checked_at=CHECKED)
     book = CalamineWorkbook.from_path(str(out))
-    assert book.sheet_names[0] == A.RESULTS_SHEET
-    rows = book.get_sheet_by_name(A.RESULTS_SHEET).to_python()
+    assert book.sheet_names[0] == P.RESULTS_SHEET
+    rows = book.get_sheet_by_name(P.RESULTS_SHEET).to_python()
     assert [r[6] for r in rows if r and r[6] and "." in str(r[6])] == [f.rule for f in findings_for(city.name)]
     a3 = book.get_sheet_by_name("附3").to_python()
     assert a3[5][2] == "91320100MA1M9XK2Z"                     # the user's data reads as before
@@ -282,7 +283,7 @@ def test_libreoffice_paints_error_and_warning_cells(tmp_path):
           Finding("s.xlsx", "附3", "C5", "", "", "y", "warning", "w")]
     out = A.annotate_file(src, tmp_path / "m.xlsx", fs)
     only = load(out)
-    del only[A.RESULTS_SHEET]
+    del only[P.RESULTS_SHEET]
     only.save(tmp_path / "view.xlsx")
     pdf = render.convert(tmp_path / "view.xlsx", tmp_path)
     import subprocess
@@ -318,19 +319,22 @@ def test_in_place_with_backup_and_refusals(tmp_path):
     before = snapshot(src)
     bak = backup(src)
     A.annotate_file(src, src, findings_for(src.name))
-    assert A.RESULTS_SHEET in openpyxl.load_workbook(src).sheetnames
+    assert P.RESULTS_SHEET in openpyxl.load_workbook(src).sheetnames
     assert_same(before, snapshot(bak))
     A.clear_file(src, src)
     assert_same(before, snapshot(src))
     (tmp_path / "old.xls").write_bytes(b"\xd0\xcf\x11\xe0")
-    with pytest.raises(UserError, match="只能标记"):
+    with pytest.raises(UserError, match="无法读取“old.xls”.*另存为.xlsx"):     # .xls: an .xlsx copy, if readable
         A.annotate_file(tmp_path / "old.xls", tmp_path / "x.xlsx", [])
+    with pytest.raises(UserError, match="清除标记只能在 .xlsx / .xlsm 工作簿上进行.*另存为"):
+        A.clear_file(tmp_path / "old.xls", tmp_path / "x.xlsx")
+    assert not (tmp_path / "x.xlsx").exists()
 
 
 def test_clean_file_gets_a_results_sheet_saying_so(tmp_path):
     src = make_city_workbook(tmp_path / "ok.xlsx")
     wb = load(A.annotate_file(src, tmp_path / "ok-a.xlsx", []))
-    rows = list(wb[A.RESULTS_SHEET].iter_rows(values_only=True))
+    rows = list(wb[P.RESULTS_SHEET].iter_rows(values_only=True))
     assert rows[3][1].startswith("未发现问题")
     assert all(v == {} for v in M.marked_cells(wb).values())
 
@@ -340,18 +344,18 @@ def test_clean_file_gets_a_results_sheet_saying_so(tmp_path):
 def test_plan_is_plain_data_for_both_writers():
     spec = get_spec()
     fs = findings_for("c.xlsx")
-    plan = A.plan_annotations(fs, spec, ["填报说明", "封面", "实施方案", "附1", "附2", "附3", "附4", "附5"], CHECKED)
+    plan = P.plan_annotations(fs, spec, ["填报说明", "封面", "实施方案", "附1", "附2", "附3", "附4", "附5"], CHECKED)
     top_left, grid = plan.marks["_xjr_marks_a3"]
     assert top_left == "B6" and grid == [[1, 2, None, None, None, 2], [None, None, 1, None, None, None]]
     assert set(plan.marks) == {"_xjr_marks_a3", "_xjr_marks_a1", "_xjr_marks_cover"}
     assert set(plan.notes) == {("附3", "C6"), ("附3", "B6"), ("附3", "G6"), ("附3", "D7"), ("附1", "B5"), ("封面", "B9")}
-    assert all(len(r) == A.RESULTS_WIDTH for r in plan.results)
-    assert plan.results[plan.table_header_row] == list(A.RESULTS_HEADER)
+    assert all(len(r) == P.RESULTS_WIDTH for r in plan.results)
+    assert plan.results[plan.table_header_row] == list(P.RESULTS_HEADER)
     assert plan.links[(plan.table_header_row + 1, 2)] == "'附3'!C6"
-    assert A.hyperlink_formula(plan.links[(plan.table_header_row + 1, 2)], "C6") == '=HYPERLINK("#\'附3\'!C6","C6")'
-    assert A.location("O'Neil", "A1") == "'O''Neil'!A1"
+    assert P.hyperlink_formula(plan.links[(plan.table_header_row + 1, 2)], "C6") == '=HYPERLINK("#\'附3\'!C6","C6")'
+    assert P.location("O'Neil", "A1") == "'O''Neil'!A1"
     # renamed sheets are found by name rules when no tables are known
-    plan2 = A.plan_annotations([Finding("c", "附件3", "A5", "", "", "r", "error", "m")], spec, ["附件3"], CHECKED)
+    plan2 = P.plan_annotations([Finding("c", "附件3", "A5", "", "", "r", "error", "m")], spec, ["附件3"], CHECKED)
     assert plan2.marks == {"_xjr_marks_a3": ("A5", [[2]])}
 
 
@@ -371,8 +375,8 @@ def test_real_findings_from_the_validator(tmp_path):
             cells[f.cell] = max(cells.get(f.cell, 0), M.SEVERITY_CODE[f.severity])
     got = {k: v for k, v in M.marked_cells(wb).items() if v}
     assert got == expected
-    rows = list(wb[A.RESULTS_SHEET].iter_rows(values_only=True))
-    assert len(rows) - rows.index(A.RESULTS_HEADER) - 1 == len(findings)
+    rows = list(wb[P.RESULTS_SHEET].iter_rows(values_only=True))
+    assert len(rows) - rows.index(P.RESULTS_HEADER) - 1 == len(findings)
     assert_same(snapshot(src), snapshot(A.clear_file(out, tmp_path / "real-c.xlsx")))
 
 

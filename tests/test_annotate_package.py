@@ -135,7 +135,8 @@ def test_nothing_to_do_leaves_the_file_alone(tmp_path):
 
 
 def test_annotate_and_clear_keep_an_excel_saved_xlsm_whole(tmp_path):
-    from xjr_excel.annotate import openpyxl_book as A
+    from xjr_excel.annotate.backends import openpyxl_book as A
+    from xjr_excel.annotate import plan as P
     from xjr_excel.model import Finding
     src = excel_like_xlsm(tmp_path / "book.xlsm")
     fs = [Finding(src.name, "Data", "B2", "choice", "x", "field.choice", "error", "只能填写：是、否、不适用")]
@@ -148,5 +149,5 @@ def test_annotate_and_clear_keep_an_excel_saved_xlsm_whole(tmp_path):
         sheets = [n for n in p if n.startswith("xl/worksheets/sheet")]
         assert sum(b"x14:dataValidation " in p[n] for n in sheets) == 1    # the dropdown survived
     wb = openpyxl.load_workbook(out, keep_vba=True)
-    assert wb["Data"]["B2"].comment.author == A.NOTE_AUTHOR
+    assert wb["Data"]["B2"].comment.author == P.NOTE_AUTHOR
     wb.vba_archive.close()

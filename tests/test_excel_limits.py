@@ -11,7 +11,7 @@ import pytest
 
 import excel_limits as XL
 from conftest_template import MASTER, SAMPLES
-from xjr_excel.annotate import openpyxl_book as annotate
+from xjr_excel.annotate.backends import openpyxl_book as annotate
 from xjr_excel.cli import main as cli
 from xjr_excel.spec.definition import get_spec
 

@@ -16,9 +16,11 @@ import pytest
 
 import ribbon_engine as E  # noqa: I001 - sets the xlwings licence key before xlwings is used
 from conftest_validate import PLATFORMS, build_grids, cell_of, records, with_value, write_xlsx
-from xjr_excel.annotate import openpyxl_book as A
+from xjr_excel.annotate.backends import openpyxl_book as A
+from xjr_excel.annotate import plan as P
 from xjr_excel.annotate import marks as M
 from xjr_excel import ribbon
+from xjr_excel.annotate.backends import xlwings_book as X
 from xjr_excel.template import build as template
 from xjr_excel.validate.findings import summary
 from xjr_excel.validate.run import validate_file
@@ -98,7 +100,7 @@ def test_validate_marks_and_notes_exactly_the_cells_the_cli_reports(broken):
 
     assert result == {**summary(findings), "notes_skipped": 0}
     first = after.sheets[0]
-    assert first.name == A.RESULTS_SHEET and after.active == 0
+    assert first.name == P.RESULTS_SHEET and after.active == 0
     rule_col = {v for (r, c), v in first.cells.items() if c == 7}
     assert {f.rule for f in findings} <= rule_col
     assert after.alerts and f"{result['errors']}个错误" in after.alerts[-1][0]
@@ -110,8 +112,8 @@ def test_results_sheet_matches_the_cli_plan(broken):
     model = E.from_file(broken)
     _r, _a, after = run(model, ribbon.validate)
     sheet_names = [s.name for s in model.sheets if not s.name.startswith("_xjr_") and s.name != "xlwings.conf"]
-    plan = A.plan_annotations(findings, None, sheet_names, "x", file_name=broken.name)
-    got = after.sheet(A.RESULTS_SHEET).grid()
+    plan = P.plan_annotations(findings, None, sheet_names, "x", file_name=broken.name)
+    got = after.sheet(P.RESULTS_SHEET).grid()
     # Same finding rows as the CLI's 校验结果 (links become HYPERLINK formulas showing the address).
     rows = plan.results[plan.table_header_row + 1:]
     for i, row in enumerate(rows):
@@ -253,9 +255,9 @@ def test_consolidate_without_paths_explains_the_button(broken):
 
 def test_row_runs_split_only_at_gaps():
     grid = [[2, None], [None, 1], [None, None], [1, None]]
-    runs = ribbon.row_runs("B5", grid)
+    runs = X.row_runs("B5", grid)
     assert runs == [(5, 2, [[2, None], [None, 1]]), (8, 2, [[1]])]
-    assert ribbon.row_runs("A1", [[None, 2]] * 500) == [(1, 2, [[2]] * 500)]
+    assert X.row_runs("A1", [[None, 2]] * 500) == [(1, 2, [[2]] * 500)]
 
 
 def test_payload_model_round_trip(broken):
@@ -319,7 +321,7 @@ class _FakeApi:
         return _FakeApi(self.sheet, self.Row + r - 1, self.Column + c - 1, self.Row + r - 1, self.Column + c - 1)
 
     def SpecialCells(self, kind):  # noqa: N802
-        assert kind == ribbon.XL_CELL_TYPE_VISIBLE
+        assert kind == X.XL_CELL_TYPE_VISIBLE
         rows = [r for r in range(self.Row, self.r2 + 1) if r not in self.sheet.hidden]
         areas, start = [], None
         for r in rows + [None]:
@@ -343,16 +345,16 @@ class _FakeSheet:
 
 
 def test_hidden_rows_from_visible_areas():
-    assert ribbon.hidden_rows(_FakeSheet(hidden={3, 4, 9}), 10) == {3, 4, 9}
-    assert ribbon.hidden_rows(_FakeSheet(), 10) == set()
-    assert ribbon.hidden_rows(object(), 10) == set()          # no COM: nothing known, no error
+    assert X.hidden_rows(_FakeSheet(hidden={3, 4, 9}), 10) == {3, 4, 9}
+    assert X.hidden_rows(_FakeSheet(), 10) == set()
+    assert X.hidden_rows(object(), 10) == set()          # no COM: nothing known, no error
 
 
 def test_merged_ranges_found_column_by_column():
     merges = [(5, 1, 6, 1), (2, 2, 2, 4), (20, 3, 22, 3)]
-    assert sorted(ribbon.merged_ranges(_FakeSheet(merges=merges), 30, 6)) == sorted(merges)
-    assert ribbon.merged_ranges(_FakeSheet(), 30, 6) == []
-    assert ribbon.merged_ranges(object(), 30, 6) == []
+    assert sorted(X.merged_ranges(_FakeSheet(merges=merges), 30, 6)) == sorted(merges)
+    assert X.merged_ranges(_FakeSheet(), 30, 6) == []
+    assert X.merged_ranges(object(), 30, 6) == []
 
 
 def test_percent_formatted_cells_are_read_as_the_cli_reads_them():
@@ -372,7 +374,7 @@ def test_percent_formatted_cells_are_read_as_the_cli_reads_them():
         lambda rc, name=name: type("C", (), {"number_format": "0%" if (name, rc) == ("附4", (r, c)) else "General"})())})()
         for name in grids}
     data = reader.read_grids(grids, file="x.xlsx")
-    got = ribbon._percent_cells(book, data, grids, SPEC)  # noqa: SLF001
+    got = X._percent_cells(book, data, grids, SPEC)  # noqa: SLF001
     assert got == {"附4": {(r, c)}}
     fixed = reader.read_grids(grids, file="x.xlsx", percent_cells=got)
     assert fixed.tables["a4"].frame.loc[r, "main_rev_share_i0"] == pytest.approx(85)

@@ -17,7 +17,8 @@ from conftest_template import ROOT, SAMPLES
 from office import convert
 from xjr_excel import ribbon
 from xjr_excel.annotate import marks as M
-from xjr_excel.annotate import openpyxl_book as A
+from xjr_excel.annotate.backends import openpyxl_book as A
+from xjr_excel.annotate import plan as P
 from xjr_excel.cli.main import main as xjr
 from xjr_excel.spec.definition import get_spec
 from xjr_excel.track import met
@@ -321,7 +322,7 @@ def test_cli_track_writes_an_xlsm_with_the_ribbon_and_annotate_clear_round_trip(
     A.clear_file(marked, cleared)
     wb = openpyxl.load_workbook(cleared)
     assert not any(M.marked_cells(wb).values())
-    assert A.RESULTS_SHEET not in wb.sheetnames
+    assert P.RESULTS_SHEET not in wb.sheetnames
     assert all(c.comment is None for row in wb[SHEET].iter_rows() for c in row)
     _d, again = validate_file(cleared)
     assert {(f.cell, f.rule) for f in again} == {(f.cell, f.rule) for f in found}
@@ -345,7 +346,7 @@ def test_ribbon_validates_a_tracking_workbook_like_the_cli(city):
     noted = {(s.name, a) for s in after.sheets for a in s.notes}
     assert {(f.sheet, f.cell) for f in found if f.cell} <= noted
     assert {k: v for k, v in result.items() if k != "notes_skipped"} == summary(found)
-    rules_listed = {v for (r, c), v in after.sheet(A.RESULTS_SHEET).cells.items() if c == 7}
+    rules_listed = {v for (r, c), v in after.sheet(P.RESULTS_SHEET).cells.items() if c == 7}
     assert {f.rule for f in found} <= rules_listed
 
 

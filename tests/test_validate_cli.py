@@ -143,7 +143,7 @@ def test_clear_on_an_xls_says_what_clear_needs(files, tmp_path):
     r = xjr("clear", xls)
     assert r.returncode == 2
     assert "常州市.xls" in r.stderr and "无需清除" in r.stderr and "未被修改" in r.stderr
-    assert "xjr clear 常州市-校验.xlsx" in r.stderr and "另存为 .xlsx" in r.stderr
+    assert "xjr clear 常州市-校验.xlsx" in r.stderr and "xjr validate 常州市.xls --annotate 常州市-校验.xlsx" in r.stderr
     assert sha(xls) == before and sorted(p.name for p in tmp_path.iterdir()) == ["常州市.xls"]
 
 

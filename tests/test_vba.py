@@ -281,7 +281,7 @@ def _worksheet_code_names(path) -> list[str]:
 
 
 def test_cli_annotate_and_clear_keep_the_vba_project_and_ribbon(master, tmp_path):
-    from xjr_excel.annotate import openpyxl_book as annotate
+    from xjr_excel.annotate.backends import openpyxl_book as annotate
     from xjr_excel.validate.run import validate_file
     _data, findings = validate_file(master)
     marked = annotate.annotate_file(master, tmp_path / "marked.xlsm", findings)
@@ -342,13 +342,13 @@ def test_dir_stream_marks_sheet_modules_as_document_modules(master):
 
 
 def test_sheets_annotate_adds_get_their_module_and_clear_removes_them(master, tmp_path):
-    from xjr_excel.annotate import openpyxl_book as annotate
+    from xjr_excel.annotate import plan as P
+    from xjr_excel.annotate.backends import openpyxl_book as annotate
     from xjr_excel.validate.run import validate_file
     _data, findings = validate_file(master)
     marked = annotate.annotate_file(master, tmp_path / "marked.xlsm", findings)
     wb = openpyxl.load_workbook(marked, keep_vba=True)
-    added = [ws for ws in wb.worksheets if ws.title in (annotate.RESULTS_SHEET, annotate.NOTES_SHEET,
-                                                         annotate.STATE_SHEET)]
+    added = [ws for ws in wb.worksheets if ws.title in (P.RESULTS_SHEET, P.NOTES_SHEET, P.STATE_SHEET)]
     assert len(added) == 3
     assert all(vba.SHEET_CODE_NAME.match(ws.sheet_properties.codeName or "") for ws in added)
     names = _worksheet_code_names(marked)
@@ -371,7 +371,7 @@ USER_MODULE = vba.Module("UserTools", "module", b'Attribute VB_Name = "UserTools
 
 @pytest.mark.parametrize("case", ["own module", "code in a sheet module"])
 def test_a_users_own_vba_project_is_never_rewritten(master, tmp_path, case):
-    from xjr_excel.annotate import openpyxl_book as annotate
+    from xjr_excel.annotate.backends import openpyxl_book as annotate
     from xjr_excel.validate.run import validate_file
     names = _worksheet_code_names(master)
     mods = vba.master_modules(names)

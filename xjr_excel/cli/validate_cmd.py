@@ -31,9 +31,16 @@ def validate_main(args) -> int:
     counts = F.summary(found)
     out_note = None
     if args.annotate or args.in_place:
-        from xjr_excel.annotate import openpyxl_book as annotate
+        from xjr_excel.annotate.backends import openpyxl_book as annotate
         from xjr_excel.atomic import backup
-        if args.in_place:
+        src = Path(args.file)
+        if annotate.needs_copy(src):
+            out = Path(args.annotate) if args.annotate else _copy_target(src)
+            annotate.annotate_file(src, out, found, spec)
+            out_note = (f"“{src.name}”是{src.suffix}格式，本工具无法在其中标记：已按填报模板生成 .xlsx 副本并标记，"
+                        f"写入：{out}（原文件未改动；原文件中的格式和批注未带入副本）。请在副本中修改后以 .xlsx 上报。"
+                        f" / {src.suffix} cannot be marked: annotated .xlsx copy written")
+        elif args.in_place:
             bak = backup(args.file)
             annotate.annotate_file(args.file, args.file, found, spec)
             out_note = f"已在原文件中标记（备份：{bak}） / marked in place, backup: {bak}"
@@ -52,20 +59,29 @@ def validate_main(args) -> int:
     return EXIT_FINDINGS if counts["errors"] else EXIT_OK
 
 
+def _copy_target(src: Path) -> Path:
+    from xjr_excel.annotate.xlsx_copy import copy_name
+    out = copy_name(src)
+    if out.exists():
+        raise UserError(f"“{out.name}”已存在，未覆盖。请用 --annotate 指定新的 .xlsx 文件名。", file=str(src))
+    return out
+
+
 MARKABLE = (".xlsx", ".xlsm", ".xltx", ".xltm")      # the only files annotate writes marks into
 
 
 def clear_main(args) -> int:
-    from xjr_excel.annotate import openpyxl_book as annotate
+    from xjr_excel.annotate.backends import openpyxl_book as annotate
     from xjr_excel.atomic import backup
     src = Path(args.file)
     if src.suffix.lower() not in MARKABLE:
-        # an .xls/.ods/.et is never annotated: its marks, if any, are in the .xlsx copy validate wrote
+        # an .xls/.ods is never marked: validate marks the .xlsx copy it writes beside it
+        from xjr_excel.annotate.xlsx_copy import copy_name
+        copy = copy_name(src)
+        made = f"已有：{copy}" if copy.exists() else f"由 xjr validate {src.name} --annotate {copy.name} 写出"
         raise UserError(
-            f"“{src.name}”是 {src.suffix or '无扩展名'} 文件：校验不会在这类文件中做标记，它无需清除，也未被修改。"
-            f"要清除的是校验写出的 .xlsx / .xlsm 标记文件，请运行：xjr clear {src.stem}-校验.xlsx"
-            f"（该文件由 xjr validate {src.stem}.xlsx --annotate {src.stem}-校验.xlsx 写出；"
-            f"{src.suffix or '该'}文件须先在 Excel 或 WPS 中另存为 .xlsx 才能标记）。")
+            f"“{src.name}”是 {src.suffix or '无扩展名'} 文件：校验从不在这类文件中做标记，它无需清除，也未被修改。"
+            f"校验标记在校验时写出的 .xlsx 副本里（{made}），请对副本运行：xjr clear {copy.name}")
     try:
         from xjr_excel.guard import check as guard
         guard.check_file(args.file)

@@ -3,9 +3,10 @@
 City files arrive by email from many hands.  ``check_file`` looks at the bytes (not
 the extension) and refuses, with one Chinese sentence that says what the file is and
 what to do, anything we should not parse: empty, truncated or damaged files, CSV /
-HTML / PDF renamed to .xlsx, Word or ODS files, encrypted workbooks (detected with
+HTML / PDF renamed to .xlsx, Word files, WPS's own .et, encrypted workbooks (detected with
 msoffcrypto-tool, never cracked), zip bombs, XML with a DTD (entity expansion) and
-sheets far larger than any submission.  Every check is bounded: the file is at most
+sheets far larger than any submission.  OpenDocument spreadsheets (.ods) get the
+same checks in :mod:`xjr_excel.guard.ods` and are read.  Every check is bounded: the file is at most
 ``max_file_bytes``, members are inflated in small chunks with a byte budget, and only
 the XML prolog is parsed here.  Nothing is executed and the file is opened read-only.
 
@@ -41,6 +42,8 @@ _DEFAULT_LIMITS = {
 }
 
 SAVE_AS_XLSX = "请在Excel中另存为.xlsx后重新提交"
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xltx", ".xltm", ".ods")
+WPS_SUFFIXES = (".et", ".ett")     # WPS表格's own format: not documented, not read
 REMOVE_PASSWORD = "文件已加密，请去除密码后重新提交"
 
 OOXML_MAIN_TYPES = {
@@ -56,7 +59,7 @@ OOXML_MAIN_TYPES = {
 class FileInfo:
     """What a file really is, as found by ``check_file``."""
     path: Path
-    kind: str                    # "xlsx" | "xlsm" | "xls"
+    kind: str                    # "xlsx" | "xlsm" | "xls" | "ods"
     size: int
     has_macros: bool = False     # VBA project or Excel 4 macro sheets present (never run)
     sha256: str = ""
@@ -102,6 +105,9 @@ def check_file(path: str | os.PathLike, limits: dict | None = None) -> FileInfo:
     if size > lim["max_file_bytes"]:
         raise _reject(f"文件有{_mib(size)}，超过上限{_mib(lim['max_file_bytes'])}。正常的填报工作簿远小于此，"
                       f"可能含有大量图片或不是填报文件。请删除多余内容、另存为.xlsx后重新提交。", path, "too_large")
+    if path.suffix.lower() in WPS_SUFFIXES:
+        raise _reject(f"这是WPS表格的自有格式（{path.suffix}），本工具不读取该格式。请在WPS中点“文件→另存为”，"
+                      f"文件类型选“Excel 工作簿（*.xlsx）”，保存后提交该 .xlsx 文件。", path, "not_workbook")
     try:
         with open(path, "rb") as fh:
             head = fh.read(CHUNK)
@@ -348,6 +354,9 @@ def _check_package(path: Path, size: int, zf: zipfile.ZipFile, lim: dict) -> Fil
             raise _reject(f"{REMOVE_PASSWORD}（压缩包设置了密码）。本工具不会尝试破解密码。", path, "encrypted")
 
     # 2. is it a spreadsheet package at all?
+    from xjr_excel.guard import ods     # here: ods builds on this module
+    if ods.is_ods(zf, names):
+        return ods.check_ods(path, size, zf, lim)
     main = _main_part(zf, names, path)
     if main.endswith(".bin"):
         raise _reject(f"该文件是Excel二进制工作簿（.xlsb），本工具不读取该格式。{SAVE_AS_XLSX}。", path, "not_workbook")
@@ -402,7 +411,8 @@ def _main_part(zf: zipfile.ZipFile, names: set[str], path: Path) -> str:
         what, advice = "装有工作簿的ZIP压缩包", "请先解压，单独提交其中的.xlsx工作簿。"
     else:
         what, advice = "ZIP压缩包或其他文件", "请提交填报模板的Excel工作簿（.xlsx）。"
-    raise _reject(f"该文件不是Excel工作簿，而是{what}（可能只是改了扩展名）。{advice}", path, "not_workbook")
+    renamed = "（可能只是改了扩展名）" if path.suffix.lower() in WORKBOOK_SUFFIXES else ""
+    raise _reject(f"该文件不是Excel工作簿，而是{what}{renamed}。{advice}", path, "not_workbook")
 
 
 def _small_xml(zf: zipfile.ZipFile, name: str, path: Path, cap: int = 16 * 1048576):

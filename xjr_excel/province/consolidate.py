@@ -28,7 +28,7 @@ from xjr_excel.province.model import (MACRO_NOTE, STATUS_ERRORS, STATUS_OK, STAT
 from xjr_excel.province.stats import IndustryIndex, CityStats, city_stats, find_duplicates, province_total
 from xjr_excel.spec.definition import Spec, attachment_tables, get_spec
 
-WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xltx", ".xltm"}
+WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xltx", ".xltm", ".ods"}
 LOCK_REASON = ("Excel打开工作簿时生成的临时锁定文件（以“~$”开头），不是工作簿，已忽略。"
                "无需处理；如对应的工作簿还开着，请在Excel中保存并关闭后再合并，以免合并到未保存的旧内容。")
 PROGRESS_MIN_FILES = 20

@@ -658,7 +658,7 @@ def _form(spec: S.Spec | None, book, names: list[str]):
 
 
 def read_workbook(path, spec: S.Spec | None = None) -> WorkbookData:
-    """Read ``path`` (.xlsx/.xlsm/.xls) without executing or changing anything."""
+    """Read ``path`` (.xlsx/.xlsm/.xls/.ods) without executing or changing anything."""
     from python_calamine import CalamineWorkbook
 
     from xjr_excel.read.sheet_xml import XlsParts, XlsxParts
@@ -670,7 +670,11 @@ def read_workbook(path, spec: S.Spec | None = None) -> WorkbookData:
     except Exception as e:   # noqa: BLE001 - calamine raises its own types
         raise InputRejected(f"无法读取该工作簿（{e}）。文件可能已损坏，请在Excel中打开后另存为.xlsx再提交。",
                             file=str(path), kind="damaged") from None
-    parts = XlsParts(path) if kind == "xls" else XlsxParts(path)
+    if kind == "ods":
+        from xjr_excel.read.ods import OdsParts
+        parts = OdsParts(path)
+    else:
+        parts = XlsParts(path) if kind == "xls" else XlsxParts(path)
     try:
         metas = [m for m in book.sheets_metadata if "Work" in str(m.typ)]   # chart/macro sheets hold no table
         spec, record = _form(spec, book, [m.name for m in metas])
