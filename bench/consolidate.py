@@ -1,7 +1,7 @@
 """Benchmark: provincial consolidation of many city workbooks.
 
-Generates N city workbooks (default 200 × ≈50 enterprises, from the real
-master template, valid data), then times in the same run:
+Generates N city workbooks (default 100 and 1,000 × ≈50 enterprises, from the real
+master template, valid data), then times in the same run, for each N:
 
   ours      xjr consolidate: python-calamine reads, full validation, worker
             processes, the provincial workbook written (统计, lists, 重复, 合并记录);
@@ -9,8 +9,9 @@ master template, valid data), then times in the same run:
             engine="openpyxl") for every file, pd.concat per sheet, DataFrame.to_excel
             of the merged sheets — no validation, no statistics.
 
-Prints both times and the ratio (baseline / ours; > 1 means ours is faster).
-Usage:  python bench/consolidate.py [--cities 200] [--enterprises 50] [--jobs 0] [--repeat 1] [--keep DIR]
+Prints both times, the ratio (baseline / ours; > 1 means ours is faster; goal ≥ 5x) and the peak
+memory of ours in a fresh process (main process and largest worker).
+Usage:  python bench/consolidate.py [--cities 100,1000] [--enterprises 50] [--jobs 0] [--repeat 1] [--keep DIR]
 """
 from __future__ import annotations
 
@@ -214,53 +215,98 @@ def baseline(files: list[Path], out: Path, stages: dict) -> dict:
     return {name: len(df) for name, df in merged.items()}
 
 
+MEMORY_SCRIPT = """
+import resource, sys, tempfile
+from pathlib import Path
+from xjr_excel.province.consolidate import consolidate
+with tempfile.TemporaryDirectory() as tmp:
+    consolidate([sys.argv[1]], Path(tmp) / "p.xlsx", province="测试省", jobs=int(sys.argv[2]), progress=False)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+"""
+
+
+def peak_memory_mib(folder: Path, jobs: int) -> tuple[float, float]:
+    """Peak resident memory of ``xjr consolidate`` over ``folder`` in a fresh process: (main, largest worker)."""
+    import subprocess
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-c", MEMORY_SCRIPT, str(folder), str(jobs)], capture_output=True,
+                         text=True, cwd=root, env={**os.environ, "PYTHONPATH": str(root)}, check=True)
+    main_kib, child_kib = map(int, out.stdout.split()[-2:])
+    return main_kib / 1024, child_kib / 1024
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and of its finished children (the worker processes)."""
+    import resource
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+GOAL = 5.0      # merge with full validation ≥ 5x faster than the plain pandas merge
+
+
+def run_size(work: Path, cities: int, enterprises: int, jobs: int, repeat: int) -> dict:
+    folder = work / f"cities-{cities}x{enterprises}"
+    from xjr_excel.province.consolidate import consolidate
+    t0 = time.perf_counter()
+    files = sorted(folder.glob("*.xlsx")) if folder.exists() else []
+    if len(files) != cities:
+        shutil.rmtree(folder, ignore_errors=True)
+        files = make_city_files(folder, cities, enterprises)
+    print(f"{len(files)} city workbooks in {folder} ({time.perf_counter() - t0:.1f}s to prepare)")
+    ours_runs, base_runs, ours_cpu, base_cpu = [], [], [], []
+    for _ in range(repeat):
+        # interleaved, so both see the same machine load; the best run of each is compared
+        c0 = cpu_seconds()
+        t0 = time.perf_counter()
+        stages: dict = {}
+        payload = consolidate([folder], work / "province.xlsx", province="测试省", jobs=jobs,
+                              progress=False, timings=stages)
+        ours_runs.append(time.perf_counter() - t0)
+        ours_cpu.append(cpu_seconds() - c0)
+        prov = payload["province"]
+        print(f"ours     : {ours_runs[-1]:7.2f}s  = read+validate {stages['read_validate']:.2f}s + merge+write "
+              f"{stages['merge_write']:.2f}s  ({prov['cities']} cities, {prov['enterprises']} enterprises, "
+              f"{prov['errors']} errors, {prov['warnings']} warnings, {len(payload['skipped'])} skipped)")
+        c0 = cpu_seconds()
+        t0 = time.perf_counter()
+        stages = {}
+        rows = baseline(files, work / "baseline.xlsx", stages)
+        base_runs.append(time.perf_counter() - t0)
+        base_cpu.append(cpu_seconds() - c0)
+        print(f"baseline : {base_runs[-1]:7.2f}s  = read {stages['read']:.2f}s + concat+write "
+              f"{stages['write']:.2f}s  (pandas.read_excel engine=openpyxl, pd.concat, to_excel; "
+              f"{rows.get('附1', 0)} rows in 附1 incl. titles; no validation)")
+    ours, base = min(ours_runs), min(base_runs)
+    cpu_ratio = min(base_cpu) / min(ours_cpu)
+    main_mib, worker_mib = peak_memory_mib(folder, jobs)
+    ratio = base / ours
+    print(f"ratio baseline/ours = {ratio:.2f}x at {cities} files (best of {repeat}: {base:.2f}s / {ours:.2f}s; "
+          f"goal ≥ {GOAL}x: {'met' if ratio >= GOAL else 'NOT met'}); CPU seconds (all processes) "
+          f"{min(base_cpu):.2f} / {min(ours_cpu):.2f} = {cpu_ratio:.2f}x; peak memory: main process {main_mib:.0f} MiB, "
+          f"largest worker {worker_mib:.0f} MiB; {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
+    return {"cities": cities, "ours_s": ours, "baseline_s": base, "ratio": ratio, "cpu_ratio": cpu_ratio,
+            "main_mib": main_mib, "worker_mib": worker_mib}
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--cities", type=int, default=200)
+    ap.add_argument("--cities", default="100,1000", help="comma-separated numbers of city files (default 100,1000)")
     ap.add_argument("--enterprises", type=int, default=50)
     ap.add_argument("--jobs", type=int, default=0, help="worker processes for xjr consolidate (0 = CPU count)")
     ap.add_argument("--repeat", type=int, default=1, help="interleaved runs of each; the best is compared")
     ap.add_argument("--keep", help="keep the generated files in this folder (reused when present)")
     args = ap.parse_args(argv)
-
-    from xjr_excel.province.consolidate import consolidate
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="xjr-bench-"))
-    folder = work / f"cities-{args.cities}x{args.enterprises}"
     try:
-        t0 = time.perf_counter()
-        files = sorted(folder.glob("*.xlsx")) if folder.exists() else []
-        if len(files) != args.cities:
-            shutil.rmtree(folder, ignore_errors=True)
-            files = make_city_files(folder, args.cities, args.enterprises)
-        print(f"{len(files)} city workbooks in {folder} ({time.perf_counter() - t0:.1f}s to prepare)")
-
-        ours_runs, base_runs = [], []
-        for i in range(args.repeat):
-            # interleaved, so both see the same machine load; the best run of each is compared
-            t0 = time.perf_counter()
-            stages: dict = {}
-            payload = consolidate([folder], work / "province.xlsx", province="测试省", jobs=args.jobs,
-                                  progress=False, timings=stages)
-            ours_runs.append(time.perf_counter() - t0)
-            prov = payload["province"]
-            print(f"ours     : {ours_runs[-1]:7.2f}s  = read+validate {stages['read_validate']:.2f}s + merge+write "
-                  f"{stages['merge_write']:.2f}s  ({prov['cities']} cities, {prov['enterprises']} enterprises, "
-                  f"{prov['errors']} errors, {prov['warnings']} warnings, {len(payload['skipped'])} skipped)")
-
-            t0 = time.perf_counter()
-            stages = {}
-            rows = baseline(files, work / "baseline.xlsx", stages)
-            base_runs.append(time.perf_counter() - t0)
-            print(f"baseline : {base_runs[-1]:7.2f}s  = read {stages['read']:.2f}s + concat+write "
-                  f"{stages['write']:.2f}s  (pandas.read_excel engine=openpyxl, pd.concat, to_excel; "
-                  f"{rows.get('附1', 0)} rows in 附1 incl. titles; no validation)")
-        ours, base = min(ours_runs), min(base_runs)
-        print(f"ratio baseline/ours = {base / ours:.2f}x  (best of {args.repeat}: {base:.2f}s / {ours:.2f}s; "
-              f"{'ours faster' if base > ours else 'ours SLOWER'}; {os.cpu_count()} CPUs, "
-              f"load average {os.getloadavg()[0]:.1f})")
+        results = [run_size(work, int(n), args.enterprises, args.jobs, args.repeat) for n in args.cities.split(",")]
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
+    print("files  ours(s)  pandas(s)  ratio  CPU ratio  main MiB  worker MiB")
+    for r in results:
+        print(f"{r['cities']:5d}  {r['ours_s']:7.2f}  {r['baseline_s']:9.2f}  {r['ratio']:5.2f}  {r['cpu_ratio']:9.2f}  "
+              f"{r['main_mib']:8.0f}  {r['worker_mib']:10.0f}")
     return 0
 
 

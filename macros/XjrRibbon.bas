@@ -6,12 +6,13 @@ Attribute VB_Name = "XjrRibbon"
 ' Python (messages, results sheet) or from the ribbon XML (labels, tips); the
 ' few texts shown when Python itself cannot start are read from the hidden
 ' xlwings.conf sheet, where the Python template builder wrote them.
-' This file is ASCII only.
+' Python starts on the first click and stays running for the next ones
+' ("Use UDF Server" in xlwings.conf); xlwings' KillPy ends it (it starts again
+' on the next click). This file is ASCII only.
 Option Explicit
 
 Private Const CONF_SHEET As String = "xlwings.conf"
 Private Const RESULTS_SHEET_KEY As String = "XJR_RESULTS_SHEET"
-Private pythonChecked As Boolean
 
 ' ---- ribbon callbacks (onAction) ----------------------------------------
 
@@ -55,9 +56,21 @@ End Sub
 ' ---- helpers --------------------------------------------------------------
 
 Private Sub XjrRun(pyCall As String)
-    If Not PythonReady() Then Exit Sub
-    RunPython "import xjr_excel.ribbon as xjr_ribbon; xjr_ribbon." & pyCall
+    ' One call both starts Python and runs the button: an error raised here means
+    ' Python could not be started; Python itself says when xjr_excel is missing.
+    On Error GoTo noPython
+    RunPython PyCommand(pyCall)
+    Exit Sub
+noPython:
+    MsgBox XjrText("XJR_NO_PYTHON"), vbExclamation, XjrText("XJR_TITLE")
 End Sub
+
+Private Function PyCommand(pyCall As String) As String
+    ' Python: run xjr_excel.ribbon.<pyCall>, or tell the user to install the package.
+    PyCommand = "import importlib.util as u; __import__('xjr_excel.ribbon').ribbon." & pyCall & _
+        " if u.find_spec('xjr_excel') else __import__('xlwings').Book.caller().app.alert(" & _
+        PyString(XjrText("XJR_NO_PACKAGE")) & ", title=" & PyString(XjrText("XJR_TITLE")) & ", mode='critical')"
+End Function
 
 Private Function XjrText(key As String) As String
     ' Texts written by Python into the hidden config sheet: key in column D, text in E.
@@ -85,44 +98,4 @@ Private Function PyString(s As String) As String
         End If
     Next i
     PyString = "'" & out & "'"
-End Function
-
-Private Function PythonReady() As Boolean
-    ' Checks once per session that Python starts and xjr_excel imports, so the
-    ' user gets a readable message instead of xlwings' error popup.
-    #If Mac Then
-        PythonReady = True
-    #Else
-        Dim interpreter As String, rc As Long
-        If pythonChecked Then
-            PythonReady = True
-            Exit Function
-        End If
-        interpreter = GetConfig("INTERPRETER_WIN", "")
-        If interpreter = "" Then interpreter = "python"
-        If interpreter <> "python" And interpreter <> "pythonw" Then
-            If Not FileFound(interpreter) Then
-                MsgBox XjrText("XJR_NO_PYTHON"), vbExclamation, XjrText("XJR_TITLE")
-                Exit Function
-            End If
-        End If
-        rc = CreateObject("WScript.Shell").Run("cmd /c """"" & interpreter & """ -c ""import xjr_excel.ribbon""""", 0, True)
-        If rc = 9009 Then
-            MsgBox XjrText("XJR_NO_PYTHON"), vbExclamation, XjrText("XJR_TITLE")
-        ElseIf rc <> 0 Then
-            MsgBox XjrText("XJR_NO_PACKAGE"), vbExclamation, XjrText("XJR_TITLE")
-        Else
-            pythonChecked = True
-            PythonReady = True
-        End If
-    #End If
-End Function
-
-Private Function FileFound(path As String) As Boolean
-    ' Dir raises on malformed paths; treat those as missing.
-    On Error GoTo nope
-    FileFound = (Len(Dir(path)) > 0)
-    Exit Function
-nope:
-    FileFound = False
 End Function

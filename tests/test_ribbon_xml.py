@@ -34,6 +34,28 @@ def _public_subs(vba: str) -> dict[str, str]:
     return out
 
 
+def py_string(s: str) -> str:
+    """Mirror of PyString in XjrRibbon.bas: letters/digits kept, every other UTF-16 unit as \\uXXXX."""
+    units = s.encode("utf-16-le")
+    out = []
+    for i in range(0, len(units), 2):
+        code = int.from_bytes(units[i:i + 2], "little")
+        ch = chr(code)
+        out.append(ch if ch.isascii() and ch.isalnum() else f"\\u{code:04X}")
+    return "'" + "".join(out) + "'"
+
+
+def py_command(py_call: str) -> str:
+    """The Python that XjrRibbon.bas's PyCommand builds for ``py_call``, evaluated from the VBA source."""
+    body = re.search(r"Function PyCommand\(pyCall As String\) As String\r?\n(.*?)End Function", _vba(), re.S).group(1)
+    expr = re.search(r"PyCommand = (.*)", re.sub(r" _\r?\n\s*", " ", body)).group(1)
+    texts = dict(xlsm.VBA_MESSAGES)
+    out = []
+    for lit, name, key in re.findall(r'"((?:[^"]|"")*)"|(pyCall)|PyString\(XjrText\("(\w+)"\)\)', expr):
+        out.append(py_call if name else py_string(texts[key]) if key else lit.replace('""', '"'))
+    return "".join(out)
+
+
 def test_ribbon_xml_is_a_customui14_tab_named_xiaojuren():
     root = _xml()
     assert root.tag == f"{NS}customUI"
@@ -76,10 +98,9 @@ def test_callbacks_are_thin_and_reach_python_functions_that_exist():
     assert called == {"validate", "clear", "consolidate"}
     for fn in called:
         assert callable(getattr(ribbon, fn))
-    # The module RunPython imports and the call prefix are real Python.
-    prefix = re.search(r'RunPython "(.*?)" & pyCall', _vba()).group(1)
-    ast.parse(prefix + "validate()")
-    assert prefix.startswith("import xjr_excel.ribbon as ")
+    # What RunPython runs is real Python, for every call the buttons make.
+    for fn in called:
+        ast.parse(py_command(f"{fn}()"))
 
 
 def test_vba_shows_no_text_of_its_own():
@@ -93,16 +114,6 @@ def test_vba_shows_no_text_of_its_own():
 
 
 def test_path_escaping_scheme_round_trips_through_python():
-    # Mirror of PyString in XjrRibbon.bas: letters/digits kept, every other UTF-16 unit as \uXXXX.
-    def py_string(s: str) -> str:
-        units = s.encode("utf-16-le")
-        out = []
-        for i in range(0, len(units), 2):
-            code = int.from_bytes(units[i:i + 2], "little")
-            ch = chr(code)
-            out.append(ch if ch.isascii() and ch.isalnum() else f"\\u{code:04X}")
-        return "'" + "".join(out) + "'"
-
     vba = _vba()
     assert r'"\u" & Right$("000" & Hex$(code), 4)' in vba
     for path in (r"C:\Users\张三\Desktop\2026 小巨人\南京市 (终稿).xlsx",
@@ -145,3 +156,36 @@ def test_ribbon_xml_follows_the_customui_schema_for_what_it_uses():
             walk(child)
 
     walk(root)
+
+
+def test_first_click_runs_the_button_when_the_package_is_installed(monkeypatch):
+    """The command RunPython runs (Python started once, by that click) calls the ribbon function."""
+    ran = []
+    monkeypatch.setattr(ribbon, "validate", lambda book=None: ran.append("validate"))
+    exec(py_command("validate()"), {})
+    assert ran == ["validate"]
+
+
+def test_first_click_says_how_to_install_when_the_package_is_missing(monkeypatch):
+    """No xjr_excel in that Python: the user reads the install text (xlwings.conf), not a traceback."""
+    import importlib.util
+    import sys
+    import types
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "xjr_excel" else real(name, *a))
+    shown = []
+    app = types.SimpleNamespace(alert=lambda text, title=None, mode=None: shown.append((text, title, mode)))
+    fake = types.SimpleNamespace(Book=types.SimpleNamespace(caller=lambda: types.SimpleNamespace(app=app)))
+    monkeypatch.setitem(sys.modules, "xlwings", fake)
+    monkeypatch.setattr(ribbon, "validate", lambda book=None: shown.append("ran anyway"))
+    exec(py_command("validate()"), {})
+    texts = dict(xlsm.VBA_MESSAGES)
+    assert shown == [(texts["XJR_NO_PACKAGE"], texts["XJR_TITLE"], "critical")]
+
+
+def test_python_starts_once_and_stays_running():
+    """The first RunPython starts Python (no separate readiness check); it then serves later clicks."""
+    vba = _vba()
+    assert "WScript.Shell" not in vba and "PythonReady" not in vba
+    assert dict((k.upper(), v) for k, v in xlsm.XLWINGS_SETTINGS)["USE UDF SERVER"] is True

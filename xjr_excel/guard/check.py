@@ -588,8 +588,8 @@ class _SheetExtent:
 class _Fast:
     """The patterns of the counting pass for one pair of limits.
 
-    ``odd_cell`` finds any ``<c`` that is not the plain form with an explicit position within
-    the limits (other tags such as <cols> are found too; they only cost a replay); ``any_row``
+    ``odd_cell`` finds any ``<c`` tag that is not the plain form with an explicit position within
+    the limits; ``any_row``
     finds every ``<row``, its group empty unless the tag is plain and within the limits.  Plain refs are what Excel writes: 1-3 upper-case letters, 1-9 digits
     without a leading zero, double quotes — the forms the replay's REF reads the same way.
     """
@@ -601,8 +601,10 @@ class _Fast:
     def __init__(self, max_rows: int, max_cols: int):
         row_ok = _at_most(str(max_rows) if max_rows > 0 else "", "0123456789", first="1", longest=9).encode()
         col_ok = _at_most(_col_letters(max_cols), "ABCDEFGHIJKLMNOPQRSTUVWXYZ", first="A", longest=3).encode()
-        self.odd_cell = re.compile(rb'<c(?! r="(?:%s)(?:%s)")' % (col_ok, row_ok))
-        self.any_row = re.compile(rb'<row( r="(?:%s)")?' % row_ok)
+        # only <c and <row tags themselves (as the replay's TAG): <cols>, <conditionalFormatting>,
+        # <rowBreaks> … are no cells and must not send every template sheet through the replay
+        self.odd_cell = re.compile(rb'<c(?=[\s/>])(?! r="(?:%s)(?:%s)")' % (col_ok, row_ok))
+        self.any_row = re.compile(rb'<row(?=[\s/>])( r="(?:%s)")?' % row_ok)
 
     @classmethod
     def for_limits(cls, max_rows: int, max_cols: int) -> "_Fast":

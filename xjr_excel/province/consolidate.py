@@ -17,12 +17,12 @@ import os
 import sys
 import time
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 from xjr_excel import errors
 from xjr_excel.guard.check import sha256_of
 from xjr_excel.atomic import atomic_path
+from xjr_excel.session import FileCache
 from xjr_excel.province.model import (MACRO_NOTE, STATUS_ERRORS, STATUS_OK, STATUS_UNREADABLE, CityFile, Rows, city_from_filename,
                              norm_city, plain)
 from xjr_excel.province.stats import IndustryIndex, CityStats, city_stats, find_duplicates, province_total
@@ -89,57 +89,92 @@ def discover(inputs, output=None) -> tuple[list[Path], list[dict]]:
 
 # ----------------------------------------------------------------------------- one file (worker process)
 
-_NAMES_CACHE: dict = {}
+def _load_names(path: str):
+    from xjr_excel.read.names import load
+    return load(path)
+
+
+_NAMES = FileCache(_load_names)
 
 
 def _names(names_path):
-    """The MIIT reference list, loaded once per worker process."""
+    """The MIIT reference list, loaded once per process (again when the file changes)."""
     if not names_path:
         return None
-    if names_path not in _NAMES_CACHE:
-        from xjr_excel.read.names import load
-        _NAMES_CACHE[names_path] = load(names_path)
-    return _NAMES_CACHE[names_path]
+    return _NAMES.get(names_path)
 
 
 def read_city_file(path: str, names_path: str | None = None, policy_path: str | None = None) -> CityFile:
     """Read and validate one city workbook; never raises (the reason is kept instead)."""
+    cf, data = open_city_file(path, policy_path)
+    if data is None:
+        return cf
+    try:
+        from xjr_excel.validate import run as validate
+        findings = list(validate.validate(data, names=_names(names_path)))
+    except Exception as e:  # noqa: BLE001 - one broken file must not stop the merge
+        return internal_error(cf, e)
+    return finish_city_file(cf, data, findings)
+
+
+def open_city_file(path: str, policy_path: str | None = None):
+    """``(CityFile, WorkbookData)`` of one city workbook, read but not validated; the data is None
+    when the file cannot be read (the CityFile says why). Never raises."""
     p = Path(path)
     try:
         st = p.stat()
         cf = CityFile(path=str(p), name=p.name, sha256=sha256_of(p), mtime=st.st_mtime)
     except OSError as e:
         return CityFile(path=str(p), name=p.name, sha256="", mtime=0.0,
-                        reason=f"无法读取该文件（{e.strerror}）。请检查文件权限后重试。", kind="unreadable")
+                        reason=f"无法读取该文件（{e.strerror}）。请检查文件权限后重试。", kind="unreadable"), None
     spec = get_spec(policy_path)
     try:
-        from xjr_excel.validate import run as validate
         from xjr_excel.read import workbook as reader
-        data = reader.read_workbook(p, spec=spec)
-        findings = list(validate.validate(data, names=_names(names_path)))
+        return cf, reader.read_workbook(p, spec=spec)
     except errors.UserError as e:
         cf.reason, cf.kind = e.message, e.kind
-        return cf
     except Exception as e:  # noqa: BLE001 - one broken file must not stop the merge
-        cf.reason = (f"读取或校验时程序内部出错（{type(e).__name__}：{e}）。该文件未合并；"
-                     f"请单独运行 xjr validate 查看，或将文件发给技术支持。")
-        cf.kind = "internal"
-        return cf
+        internal_error(cf, e)
+    return cf, None
+
+
+def internal_error(cf: CityFile, e: Exception) -> CityFile:
+    cf.reason = (f"读取或校验时程序内部出错（{type(e).__name__}：{e}）。该文件未合并；"
+                 f"请单独运行 xjr validate 查看，或将文件发给技术支持。")
+    cf.kind = "internal"
+    return cf
+
+
+def finish_city_file(cf: CityFile, data, findings) -> CityFile:
+    """The CityFile of a workbook read and validated: counts, records, cover (or why it is skipped)."""
+    if take_records(cf, data):
+        count_findings(cf, findings)
+    return cf
+
+
+def take_records(cf: CityFile, data) -> bool:
+    """The records and the cover into ``cf`` (no findings needed: a worker does it while reading).
+    False when the file is no city workbook (the province's own output): nothing taken."""
     if set(PROVINCE_SHEETS) <= set(data.sheet_names):
         cf.reason = ("这是全省汇总工作簿（xjr consolidate 的输出），不是城市工作簿，已跳过。"
                      "请不要把汇总文件与城市文件放在同一文件夹中合并。")
         cf.kind = "province_output"
-        return cf
-    _fill_from_data(cf, data, findings, data.spec)     # the form the reader recognised (申报 or 跟踪表)
-    return cf
+        return False
+    _fill_from_data(cf, data, data.spec)     # the form the reader recognised (申报 or 跟踪表)
+    return True
 
 
-def _fill_from_data(cf: CityFile, data, findings, spec: Spec) -> None:
-    """Counts of the findings (validate() includes the reader's), the records, the cover."""
+def count_findings(cf: CityFile, findings) -> None:
+    """Counts of the findings (validate() includes the reader's) and the status they give."""
     cf.errors = sum(1 for f in findings if f.severity == "error")
     cf.warnings = sum(1 for f in findings if f.severity == "warning")
     cf.findings_by_rule = dict(sorted(Counter(f.rule for f in findings).items()))
-    cf.status = STATUS_ERRORS if cf.errors else STATUS_OK
+    if not cf.reason:          # a file refused while its records were taken stays refused
+        cf.status = STATUS_ERRORS if cf.errors else STATUS_OK
+
+
+def _fill_from_data(cf: CityFile, data, spec: Spec) -> None:
+    """The records, the cover."""
     cf.has_macros = bool(data.has_macros)
 
     found_any = False
@@ -196,39 +231,20 @@ def _int_or_none(v):
 
 def read_all(files: list[Path], *, names_path=None, policy_path=None, jobs: int = 0, progress: bool | None = None
              ) -> list[CityFile]:
-    """Read and validate every file, in parallel processes; results in the order of ``files``."""
+    """Read every file (in parallel processes) and validate them together; results in the order of ``files``."""
     jobs = jobs or os.cpu_count() or 1
     jobs = max(1, min(jobs, len(files) or 1))
     show = progress if progress is not None else (sys.stderr.isatty() or len(files) >= PROGRESS_MIN_FILES)
-    results: list[CityFile | None] = [None] * len(files)
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from xjr_excel.province.intake import read_and_validate
     with Progress(TextColumn("读取并校验"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   TextColumn("{task.description}"), console=Console(stderr=True), transient=True,
                   disable=not show) as bar:
         task = bar.add_task("", total=len(files))
-        if jobs == 1:
-            for i, f in enumerate(files):
-                results[i] = read_city_file(str(f), names_path, policy_path)
-                bar.update(task, advance=1, description=f.name)
-        else:
-            # Import the reader and validator (pandas, pandera) and build the spec here, once:
-            # forked workers inherit them instead of each paying the second of start-up.
-            from xjr_excel.validate import run as validate
-            from xjr_excel.read import workbook as reader
-            get_spec(policy_path)
-            with ProcessPoolExecutor(max_workers=jobs) as pool:
-                futs = {pool.submit(read_city_file, str(f), names_path, policy_path): i for i, f in enumerate(files)}
-                for fut in as_completed(futs):
-                    i = futs[fut]
-                    try:
-                        results[i] = fut.result()
-                    except Exception as e:  # noqa: BLE001 - a crashed worker costs one file, not the merge
-                        results[i] = CityFile(path=str(files[i]), name=files[i].name, sha256="", mtime=0.0,
-                                              reason=f"读取进程异常退出（{type(e).__name__}）。该文件未合并，请单独运行 xjr validate 查看。",
-                                              kind="internal")
-                    bar.update(task, advance=1, description=files[i].name)
-    return [r for r in results if r is not None]
+        return read_and_validate(files, names_path=names_path, policy_path=policy_path, jobs=jobs,
+                                 advance=lambda f: bar.update(task, advance=1, description=f.name))
 
 
 def choose_per_city(read: list[CityFile]) -> tuple[list[CityFile], list[tuple[CityFile, CityFile]]]:

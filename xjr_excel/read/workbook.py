@@ -110,6 +110,11 @@ def _cell_matches(value, forms: dict[str, list[str]]) -> list[str]:
     return []
 
 
+def _headerish(row: list, span: tuple[int, int]) -> int:
+    """How many cells of ``row[span]`` could match a header (see _cell_matches)."""
+    return sum(1 for v in row[span[0]:span[1] + 1] if type(v) is str and v and len(v) <= MAX_HEADER_CHARS)
+
+
 def _blocks(row: list) -> list[tuple[int, int]]:
     """Contiguous runs of non-empty cells (0-based inclusive bounds)."""
     out, start = [], None
@@ -157,6 +162,10 @@ def _locate_in_sheet(grid: list[list], table: S.Table, *, multi: bool,
             spans = _split_at_starters(row, spans, starters)
         for span in spans:
             if (r, *span) in taken:
+                continue
+            # each column names at most one field: a span with no more header-like cells than the
+            # best so far cannot beat it (most rows: the data under the header), so skip matching
+            if best is not None and _headerish(row, span) <= best.score:
                 continue
             cols: dict[str, int] = {}
             for c in range(span[0], span[1] + 1):

@@ -9,7 +9,6 @@ which field uses which value.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from functools import lru_cache
 from typing import Iterable
 
 from xjr_excel.spec.policy import Policy, load_policy
@@ -506,9 +505,22 @@ def _rules(p: Policy) -> tuple[Rule, ...]:
     )
 
 
-@lru_cache(maxsize=None)
+_SPECS: dict = {}      # policy path → (stamp of the files it was read from, spec)
+
+
 def get_spec(policy_path: str | None = None) -> Spec:
-    """Build the spec from the policy (default: the packaged ``policy.toml``)."""
+    """The spec built from the policy (default: the packaged ``policy.toml``), built again when the
+    policy file or one of its tables changes (Python may stay running between clicks, see session)."""
+    from xjr_excel.session import stamp
+    kept = _SPECS.get(policy_path)
+    if kept is not None and stamp(*kept[1].policy.files) == kept[0]:
+        return kept[1]
+    spec = _build_spec(policy_path)
+    _SPECS[policy_path] = (stamp(*spec.policy.files), spec)
+    return spec
+
+
+def _build_spec(policy_path: str | None) -> Spec:
     policy = load_policy(policy_path)
     indicators = _indicators(policy)
     industry_choices = tuple(f"{d.section}{d.code} {d.name}" for d in policy.industries)

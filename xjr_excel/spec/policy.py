@@ -4,7 +4,7 @@ from __future__ import annotations
 import csv
 import tomllib
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -37,9 +37,16 @@ class SizeBand:
 
 
 class Policy:
-    def __init__(self, raw: dict, data_dir: Path):
+    def __init__(self, raw: dict, data_dir: Path, file: Path | None = None):
         self.raw = raw
         self.data_dir = data_dir
+        self.file = file
+
+    @property
+    def files(self) -> list[Path]:
+        """What the policy is read from: its file and its reference tables."""
+        tables = [self.data_dir / self.raw[k]["table"] for k in ("industry", "size_standard")]
+        return ([self.file] if self.file else []) + tables
 
     # plain sections
     @property
@@ -118,6 +125,7 @@ def _expand_codes(spec: str) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=1)
 def default_data_dir() -> Path:
     return Path(str(resources.files("xjr_excel") / "data"))
 
@@ -128,4 +136,4 @@ def load_policy(path: str | Path | None = None) -> Policy:
     with open(file, "rb") as fh:
         raw = tomllib.load(fh)
     data_dir = file.parent if (file.parent / raw["industry"]["table"]).exists() else default_data_dir()
-    return Policy(raw, data_dir)
+    return Policy(raw, data_dir, file)

@@ -34,7 +34,9 @@ XLWINGS_SETTINGS: tuple[tuple[str, object], ...] = (
     ("Conda Env", ""),
     ("UDF Modules", ""),
     ("Debug UDFs", False),
-    ("Use UDF Server", False),
+    # Python starts on the first click and stays running for the next ones (xlwings' COM server):
+    # a click then costs the check, not Python's start-up.  xlwings' KillPy macro ends it.
+    ("Use UDF Server", True),
     ("Show Console", False),
     # Never import .py files that happen to lie next to a city workbook.
     ("ADD_WORKBOOK_TO_PYTHONPATH", "false"),

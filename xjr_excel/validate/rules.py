@@ -56,6 +56,14 @@ class Ctx:
         self.out.append(make(self.spec, rule, file=self.data.file, sheet=td.sheet, cell=td.cell(row, key),
                              field=self.header(td, key), value=value, field_label=label, **ph))
 
+    def owners(self, td: TableData) -> pd.Series | None:
+        """The workbook each row of ``td`` comes from when many are validated as one (validate.batch)."""
+        return None
+
+    def column_found(self, td: TableData, row: int, key: str) -> bool:
+        """Whether the workbook holding ``row`` has the column (a stacked table has every column)."""
+        return key in td.columns
+
     @property
     def batch(self) -> int | None:
         b = self.data.cover.get("batch")
@@ -88,12 +96,14 @@ def field_rules(ctx: Ctx) -> None:
     for td in ctx.data.tables.values():
         if not td.sheet or td.frame.empty:
             continue
-        fc = SC.failures(td.table, td.frame)
+        owners = ctx.owners(td)
+        fc = SC.failures(td.table, td.frame, owners)
         if fc.empty:
             continue
         first_seen: dict[str, dict] = {}
         for row, key, rule in fc.itertuples(index=False):
-            if key not in td.columns and rule != "field.required":
+            found = ctx.column_found(td, row, key)
+            if not found and rule != "field.required":
                 continue
             f = td.table.field(key)
             v = td.frame.at[row, key]
@@ -113,20 +123,22 @@ def field_rules(ctx: Ctx) -> None:
                 ph["limit"] = f.max_len
                 ph["count"] = N.count_chars(v)
             elif rule == "field.unique":
-                firsts = first_seen.setdefault(key, _first_rows(td, key))
-                other = firsts.get(SC.unique_key(v))
+                firsts = first_seen.setdefault(key, _first_rows(td, key, owners))
+                other = firsts.get((None if owners is None else owners[row], SC.unique_key(v)))
                 ph["other"] = td.cell(other, key) if other is not None else ""
-            if rule == "field.required" and key not in td.columns:
+            if rule == "field.required" and not found:
                 continue     # a missing column is reported once (file.column_missing)
             ctx.add(rule, td, row, key, **ph)
 
 
-def _first_rows(td: TableData, key: str) -> dict:
+def _first_rows(td: TableData, key: str, owners: pd.Series | None = None) -> dict:
+    """(workbook, value) → the first row holding it (workbook None: a single workbook)."""
     out = {}
-    for row, v in td.frame[key].items():
+    books = [None] * len(td.frame) if owners is None else owners.tolist()
+    for (row, v), book in zip(td.frame[key].items(), books):
         k = SC.unique_key(v)
-        if k is not None and k not in out:
-            out[k] = row
+        if k is not None and (book, k) not in out:
+            out[book, k] = row
     return out
 
 
@@ -612,14 +624,16 @@ REGISTRY: dict[str, Callable | str] = {
 }
 
 
+def implementations() -> list[Callable]:
+    """Each rule function once, in registry order (the order findings are made in)."""
+    return list(dict.fromkeys(impl for impl in REGISTRY.values() if callable(impl)))
+
+
 def run_all(ctx: Ctx) -> list[Finding]:
-    seen = []
     N.fold.cache_clear()      # the memo serves one validation (names across sheets), not the next file
     try:
-        for impl in REGISTRY.values():
-            if callable(impl) and impl not in seen:
-                seen.append(impl)
-                impl(ctx)
+        for impl in implementations():
+            impl(ctx)
     finally:
         N.fold.cache_clear()
     return ctx.out

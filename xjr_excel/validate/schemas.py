@@ -81,8 +81,12 @@ def char_counts(s: pd.Series) -> pd.Series:
 
 
 def dup_mask(s: pd.Series) -> pd.Series:
-    """Later occurrences of a value already seen (compared ignoring width and spaces)."""
+    """Later occurrences of a value already seen (compared ignoring width and spaces), within each
+    workbook when many are stacked (validate.batch)."""
     keys = pd.Series([unique_key(v) for v in s.to_numpy(dtype=object)], index=s.index, dtype=object)
+    owners = getattr(_LOCAL, "owners", None)
+    if owners is not None:
+        return keys.notna() & pd.DataFrame({"book": owners, "key": keys}).duplicated(keep="first")
     return keys.notna() & keys.duplicated(keep="first")
 
 
@@ -146,11 +150,14 @@ def table_schema(table: S.Table, clean: frozenset = frozenset(), full: frozenset
     return pa.DataFrameSchema(cols, name=table.key, strict=False, coerce=False)
 
 
-def failures(table: S.Table, frame: pd.DataFrame) -> pd.DataFrame:
-    """(row, column, check) of every failed cell, from one lazy validation."""
+def failures(table: S.Table, frame: pd.DataFrame, owners: pd.Series | None = None) -> pd.DataFrame:
+    """(row, column, check) of every failed cell, from one lazy validation.
+
+    ``owners``: the workbook of each row when ``frame`` stacks many (unique within each)."""
     if frame.empty:
         return pd.DataFrame(columns=["index", "column", "check"])
     _LOCAL.reasons = {}
+    _LOCAL.owners = owners
     kinds = {k: set(map(type, frame[k].to_numpy(dtype=object))) for k in frame.columns}
     clean = frozenset(k for k, t in kinds.items() if Unparsed not in t)
     full = frozenset(k for k, t in kinds.items() if t <= NEVER_NA)
@@ -161,5 +168,5 @@ def failures(table: S.Table, frame: pd.DataFrame) -> pd.DataFrame:
         fc = fc[fc["index"].notna() & fc["column"].notna()]
         return fc[["index", "column", "check"]].astype({"index": int})
     finally:
-        _LOCAL.reasons = None
+        _LOCAL.reasons = _LOCAL.owners = None
     return pd.DataFrame(columns=["index", "column", "check"])

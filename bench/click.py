@@ -1,0 +1,99 @@
+"""Benchmark: one 校验 click, cold and warm, as multiples of the pandas + openpyxl import floor.
+
+    python bench/click.py [--enterprises 50] [--repeat 5]
+
+Setup (not timed): a city workbook from the master template with N enterprises (bench/consolidate.py's
+generator), turned into the payload xlwings' remote engine receives (tests/ribbon_engine.py).
+
+Timed, all in this one run (best of --repeat, interleaved so all see the same machine load):
+- floor: a fresh ``python -c "import pandas, openpyxl"`` — the least any click that reads a workbook
+  with pandas could cost in a fresh process;
+- cold: a fresh Python process that opens the book on the remote engine and runs
+  ``xjr_excel.ribbon.validate`` (what every click costs when Python does not stay running);
+- warm: the same click again in a process that already ran one (xlwings.conf ``Use UDF Server``: Python
+  stays running between clicks), on a fresh copy of the book.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "bench")]
+
+GOAL_COLD, GOAL_WARM = 1.5, 0.25
+
+CLICK = """
+import json, os, sys, time
+os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
+t0 = time.perf_counter()
+import xlwings as xw
+payload = json.load(open(sys.argv[1], encoding="utf-8"))
+import xjr_excel.ribbon as ribbon
+summary = ribbon.validate(xw.Book(json=payload))
+assert summary is not None, "the click failed"
+warm = []
+for _ in range(int(sys.argv[2])):
+    t = time.perf_counter()
+    ribbon.validate(xw.Book(json=payload))
+    warm.append(time.perf_counter() - t)
+print(json.dumps({"inside_cold": time.perf_counter() - t0 - sum(warm), "warm": warm, "summary": summary}))
+"""
+
+
+def _wall(cmd: list[str]) -> tuple[float, str]:
+    t = time.perf_counter()
+    out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    took = time.perf_counter() - t
+    if out.returncode:
+        raise SystemExit(f"{cmd[:3]} failed:\n{out.stderr[-3000:]}")
+    return took, out.stdout
+
+
+def make_payload(folder: Path, enterprises: int) -> Path:
+    from consolidate import make_city_files
+
+    import ribbon_engine as E
+    path = make_city_files(folder / "cities", 1, enterprises, jobs=1)[0]
+    target = folder / "payload.json"
+    target.write_text(json.dumps(E.payload(E.from_file(path)), ensure_ascii=False, default=str), encoding="utf-8")
+    return target
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--enterprises", type=int, default=50)
+    ap.add_argument("--repeat", type=int, default=5)
+    args = ap.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="xjr-click-") as tmp:
+        payload = make_payload(Path(tmp), args.enterprises)
+        script = Path(tmp) / "click.py"
+        script.write_text(CLICK, encoding="utf-8")
+        floors, colds, warms = [], [], []
+        for _ in range(args.repeat):
+            floors.append(_wall([sys.executable, "-c", "import pandas, openpyxl"])[0])
+            took, out = _wall([sys.executable, str(script), str(payload), "3"])
+            result = json.loads(out.splitlines()[-1])
+            colds.append(took - sum(result["warm"]))
+            warms.append(min(result["warm"]))
+        floor, cold, warm = min(floors), min(colds), min(warms)
+        s = result["summary"]
+        print(f"a {args.enterprises}-enterprise city, 校验 through xjr_excel.ribbon.validate on xlwings' remote engine "
+              f"({s['errors']} errors, {s['warnings']} warnings); best of {args.repeat}")
+        print(f"import floor (python -c 'import pandas, openpyxl'): {floor:6.3f}s")
+        print(f"cold click (fresh process)                        : {cold:6.3f}s = {cold / floor:5.2f}x floor "
+              f"(goal ≤ {GOAL_COLD}x: {'met' if cold / floor <= GOAL_COLD else 'NOT met'})")
+        print(f"warm click (Python already running)               : {warm:6.3f}s = {warm / floor:5.2f}x floor "
+              f"(goal ≤ {GOAL_WARM}x: {'met' if warm / floor <= GOAL_WARM else 'NOT met'})")
+        print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
