@@ -5,8 +5,13 @@ PY     := $(VENV)/bin/python
 XJR    := $(VENV)/bin/xjr
 OUT    ?= out
 MASTER := workbook/xjr-master.xlsm
+WHEELHOUSE ?= wheelhouse
+# The Pythons test-installs checks (pyenv's; CI installs none): the oldest at the lowest pins, the newest as resolved.
+PYENV  ?= /root/.pyenv/versions
+PY_OLDEST ?= $(PYENV)/3.10.13/bin/python3
+PY_NEWEST ?= $(PYENV)/3.13.0/bin/python3
 
-.PHONY: venv install workbook samples demo test bench clean wheelhouse docs
+.PHONY: venv install workbook samples demo test test-installs bench clean wheelhouse docs
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +43,16 @@ demo: install
 test: install
 	$(PY) -m pytest -q
 
+# Build the wheelhouse, install it into a fresh venv, run the main job and the fast tests with the
+# installed package: on the oldest Python at the lowest declared pins, and on the newest.
+# On 3.10 two kinds of test cannot pass and are left out: tests/test_ribbon.py drives xlwings' remote
+# engine, which writes notes only from xlwings 0.37.5 (Python >= 3.11); the committed master's VBA
+# comes from the xlwings `make workbook` used, not 3.10's.  The main job runs in full on both.
+test-installs:
+	bash tests/install_check.sh $(PY_OLDEST) --lowest -m "not slow" --ignore=tests/test_ribbon.py \
+	  --deselect tests/test_template.py::test_committed_master_carries_the_vba_of_a_fresh_build
+	bash tests/install_check.sh $(PY_NEWEST)
+
 bench: install
 	$(PY) bench/validate.py
 	$(PY) bench/consolidate.py
@@ -48,8 +63,8 @@ clean:
 # An offline installer for intranet PCs: the package and every dependency as wheels.
 # Build it on a machine of the target platform (Windows wheels for Windows users).
 wheelhouse: $(PY)
-	$(PY) -m pip wheel -q -w wheelhouse .
-	@echo "wheelhouse/ ready: pip install --no-index --find-links wheelhouse xjr-excel"
+	$(PY) -m pip wheel -q -w $(WHEELHOUSE) .
+	@echo "$(WHEELHOUSE)/ ready: pip install --no-index --find-links $(WHEELHOUSE) xjr-excel"
 
 docs: install
 	$(PY) docs/render.py

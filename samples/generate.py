@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from xjr_excel.spec import definition as S
 from xjr_excel.template import build as template
+from xjr_excel.template import xlsm
 from xjr_excel.spec.definition import get_spec  # noqa: E402
 
 YEAR = 2026
@@ -500,11 +501,7 @@ def build_city(spec: S.Spec, city: City, outdir: Path) -> dict:
         tmp_out = Path(tmp) / f"filled{city.suffix}"
         book.wb.save(tmp_out)
         if city.suffix == ".xlsm":
-            packager = template._macro_packager()
-            if packager is not None:
-                packager.package_macros(tmp_out, book_spec)
-            else:
-                template.mark_macro_enabled(tmp_out)
+            xlsm.package_macros(tmp_out, book_spec)
         target.write_bytes(tmp_out.read_bytes())
 
     sheet_of = lambda tk: book_spec.sheet(book_spec.table(tk).sheet).name  # noqa: E731

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import sys
 import zipfile
 
 import openpyxl
@@ -252,12 +253,14 @@ def test_libreoffice_evaluates_years_and_plan_counts(tmp_path):
     assert counts[3] == (0, "未填写")
 
 
-def test_fallback_macro_enabled_package_opens(tmp_path):
-    """Without the macro sources the .xlsm is still a valid macro-enabled package."""
-    src = template.build_workbook(tmp_path / "plain.xlsx")
-    xlsm = tmp_path / "plain.xlsm"
-    xlsm.write_bytes(src.read_bytes())
-    template.mark_macro_enabled(xlsm)
-    with zipfile.ZipFile(xlsm) as z:
-        assert "macroEnabled.main+xml" in z.read("[Content_Types].xml").decode()
-    assert openpyxl.load_workbook(xlsm, keep_vba=True).sheetnames[0] == SPEC.sheets[0].name
+def test_xlsm_without_macro_sources_is_an_error(tmp_path, capsys, monkeypatch):
+    """No VBA/ribbon sources installed: `xjr template x.xlsm` refuses (exit 2, Chinese, writes nothing);
+    an .xlsx template needs no macros and is still built."""
+    monkeypatch.setitem(sys.modules, "xjr_excel.macros", None)     # the package is not installed
+    out = tmp_path / "master.xlsm"
+    assert cli.main(["template", "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "未找到宏源文件" in err and "重新安装" in err
+    assert list(tmp_path.iterdir()) == []
+    assert cli.main(["template", "-o", str(tmp_path / "master.xlsx")]) == 0
+    assert [p.name for p in tmp_path.iterdir()] == ["master.xlsx"]

@@ -83,11 +83,8 @@ def clear_main(args) -> int:
             f"“{src.name}”是 {src.suffix or '无扩展名'} 文件：校验从不在这类文件中做标记，它无需清除，也未被修改。"
             f"校验标记在校验时写出的 .xlsx 副本里（{made}），请对副本运行：xjr clear {copy.name}。"
             f"副本改好后以 .xlsx 上报；也可先把原文件在 Excel 或 WPS 中另存为 .xlsx，再校验和清除那个 .xlsx。")
-    try:
-        from xjr_excel.guard import check as guard
-        guard.check_file(args.file)
-    except ImportError:
-        pass
+    from xjr_excel.guard import check as guard
+    guard.check_file(args.file)
     if args.output:
         annotate.clear_file(args.file, args.output)
         print(f"已清除校验标记，写入：{args.output} / marks cleared")

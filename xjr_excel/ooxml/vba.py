@@ -98,11 +98,11 @@ def xlwings_modules() -> list[Module]:
                                add_class_base=True)]
 
 
-def source_modules(folder: Path | None = None) -> list[Module]:
-    """Our modules: every .bas/.cls in ``macros/``; ThisWorkbook first."""
+def source_modules(folder=None) -> list[Module]:
+    """Our modules: every .bas/.cls in ``macros/`` (a folder or the installed package); ThisWorkbook first."""
     from xjr_excel.template.xlsm import macros_dir
     folder = Path(folder) if folder else macros_dir()
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".bas", ".cls"))
+    files = sorted((p for p in folder.iterdir() if p.name.lower().endswith((".bas", ".cls"))), key=lambda p: p.name)
     mods = [module_from_source(p.read_bytes(), p.name) for p in files]
     return sorted(mods, key=lambda m: (m.kind != "document", m.name.lower()))
 

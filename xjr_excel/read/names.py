@@ -17,6 +17,7 @@ from rapidfuzz import fuzz, process
 
 from xjr_excel.read import normalize as N
 from xjr_excel.errors import InputRejected
+from xjr_excel.guard import check as guard
 
 NAME_HEADERS = ("企业名称", "名称", "单位名称", "企业", "name")
 
@@ -81,11 +82,7 @@ def load(path) -> Reference:
     if suffix in (".csv", ".txt"):
         rows = _csv_rows(path)
     elif suffix in (".xlsx", ".xlsm", ".xls"):
-        try:
-            from xjr_excel.guard import check as guard
-            guard.check_file(path)
-        except ImportError:
-            pass
+        guard.check_file(path)
         from python_calamine import CalamineWorkbook
         book = CalamineWorkbook.from_path(str(path))
         rows = book.get_sheet_by_index(0).to_python()

@@ -35,6 +35,7 @@ import pandas as pd
 from xjr_excel.read import normalize as N
 from xjr_excel.spec import definition as S
 from xjr_excel.errors import InputRejected
+from xjr_excel.guard import check as guard
 from xjr_excel.validate.findings import make
 from xjr_excel.model import TableData, Unparsed, WorkbookData
 
@@ -562,7 +563,6 @@ def _read(sheets: _Sheets, *, file: str, spec: S.Spec | None, has_macros: bool,
         td = _read_table(spec, table, sheets[best_sheet], best, file, percent_lookup, findings)
         tables[table.key] = td
     if not any(td.sheet for td in tables.values()):
-        from xjr_excel.guard import check as guard
         raise guard.reject_not_template(spec, path or file, list(sheets))
     # structure findings: missing sheets and columns
     reported_sheets = set()
@@ -617,14 +617,6 @@ def _ours(sheet_name: str) -> bool:
     return sheet_name.startswith("_xjr_") or sheet_name == "校验结果"
 
 
-def _guard(path):
-    try:
-        from xjr_excel.guard import check as guard
-    except ImportError:       # guard not installed yet: read anyway
-        return None
-    return guard.check_file(path)
-
-
 class _SheetParser:
     """The sheets' values from calamine, parsed on a worker thread in sheet order.
 
@@ -671,9 +663,9 @@ def read_workbook(path, spec: S.Spec | None = None) -> WorkbookData:
     from python_calamine import CalamineWorkbook
 
     from xjr_excel.read.sheet_xml import XlsParts, XlsxParts
-    info = _guard(path)
+    info = guard.check_file(path)
     path = Path(path)
-    kind = getattr(info, "kind", None) or path.suffix.lower().lstrip(".")
+    kind = info.kind
     try:
         book = CalamineWorkbook.from_path(os.fspath(path))
     except Exception as e:   # noqa: BLE001 - calamine raises its own types
@@ -687,7 +679,7 @@ def read_workbook(path, spec: S.Spec | None = None) -> WorkbookData:
     try:
         metas = [m for m in book.sheets_metadata if "Work" in str(m.typ)]   # chart/macro sheets hold no table
         spec, record = _form(spec, book, [m.name for m in metas])
-        has_macros = bool(getattr(info, "has_macros", False)) or parts.has_macros()
+        has_macros = info.has_macros or parts.has_macros()
         with _SheetParser(book, [m.name for m in metas if not _ours(m.name)]) as grids:
             def load(name: str) -> _Sheet:
                 if _ours(name):

@@ -2,11 +2,16 @@
 from __future__ import annotations
 
 import csv
-import tomllib
+import sys
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:                      # same API, the backport declared for 3.10
+    import tomli as tomllib
 
 CN_DIGITS = "零一二三四五六七八九"
 

@@ -8,11 +8,6 @@ dropdowns and input hints.  Titles are formulas over the cover's defined names
 """
 from __future__ import annotations
 
-import os
-import shutil
-import sys
-import tempfile
-import zipfile
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -31,8 +26,6 @@ from xjr_excel.spec.definition import PLAN_SECTION_TITLES, Spec, get_spec
 OPTIONS_SHEET = "选项"
 YEARS_NAME = "XJR_Years"          # the two history years, computed from XJR_Year
 SUFFIXES = (".xlsx", ".xlsm")
-XLSM_MAIN_CT = "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
-XLSX_MAIN_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
 
 # Whitespace that does not count towards a character limit (space, full-width space, LF, CR, tab).
 # CHAR(1): LibreOffice holds a tab inside multi-line text as that control character.
@@ -48,18 +41,19 @@ def build_workbook(path, *, city=None, batch=None, year=None, department=None, s
     if path.suffix.lower() not in SUFFIXES:
         raise UserError(f"输出文件“{path.name}”的扩展名应为 .xlsx 或 .xlsm。")
     params = submission_params(spec, city=city, batch=batch, year=year, department=department)
-    wb = make_workbook(spec, params)
+    return save_workbook(make_workbook(spec, params), path, spec)
+
+
+def save_workbook(wb, path: Path, spec: Spec, inputs: tuple = ()) -> Path:
+    """Save a workbook we built atomically; an .xlsm gets the ribbon and VBA (an error without their sources)."""
     macro = path.suffix.lower() == ".xlsm"
-    packager = _macro_packager() if macro else None
-    if packager is not None:
-        packager.prepare_workbook(wb, spec)
-    with atomic_path(path) as tmp:
+    if macro:
+        xlsm.macros_dir()           # no sources, no .xlsm: fail before writing anything
+        xlsm.prepare_workbook(wb, spec)
+    with atomic_path(path, inputs=inputs) as tmp:
         wb.save(tmp)
         if macro:
-            if packager is not None:
-                packager.package_macros(tmp, spec)
-            else:
-                mark_macro_enabled(tmp)
+            xlsm.package_macros(tmp, spec)
     return path
 
 
@@ -380,34 +374,3 @@ def _a5_sheet(ws, spec: Spec, names: dict, lists: ChoiceLists, guide: str) -> No
     L.page_setup(ws, landscape=True, print_rows=tables[0].header_row, last_col=tables[-1].last_col,
                  last_row=last_row, col_breaks=tuple(t.last_col + 1 for t in tables[:-1]))
 
-
-# ---------------------------------------------------------------- packaging
-
-def _macro_packager():
-    """The VBA/ribbon packager, or None when the macro sources are not installed (then the .xlsm
-    is a valid macro-enabled package without a VBA project, and we say so)."""
-    try:
-        xlsm.macros_dir()
-    except FileNotFoundError as e:
-        print(f"提示：未找到宏源文件（{e}），生成的 .xlsm 不含宏。", file=sys.stderr)
-        return None
-    return xlsm
-
-
-def mark_macro_enabled(path: Path) -> None:
-    """Make an openpyxl .xlsx package a valid macro-enabled (.xlsm) one: the workbook part's content type."""
-    path = Path(path)
-    with zipfile.ZipFile(path) as zin:
-        items = [(i, zin.read(i.filename)) for i in zin.infolist()]
-    fd, tmp = tempfile.mkstemp(suffix=".zip", dir=path.parent)
-    os.close(fd)
-    try:
-        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
-            for info, data in items:
-                if info.filename == "[Content_Types].xml":
-                    data = data.replace(XLSX_MAIN_CT.encode(), XLSM_MAIN_CT.encode())
-                zout.writestr(info, data)
-        shutil.move(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)

@@ -14,10 +14,12 @@ Two steps, called by the template builder:
 from __future__ import annotations
 
 import zipfile
+from importlib import resources
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
 from xjr_excel.atomic import atomic_path
+from xjr_excel.errors import UserError
 
 CONF_SHEET = "xlwings.conf"
 RESULTS_SHEET = "校验结果"     # the sheet the annotator writes; 打开校验结果 activates it
@@ -85,13 +87,20 @@ NS_CT = "http://schemas.openxmlformats.org/package/2006/content-types"
 NS_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 
 
-def macros_dir() -> Path:
-    """Where the VBA sources and ribbon XML live (package copy first, then the repo)."""
-    here = Path(__file__).resolve().parent
-    for cand in (here / "macros", here.parent / "macros"):
-        if (cand / "customUI14.xml").exists():
-            return cand
-    raise FileNotFoundError("macros/ (VBA sources and customUI14.xml) not found next to xjr_excel")
+def macros_dir():
+    """The installed VBA sources and ribbon XML: a Traversable of package ``xjr_excel.macros`` (``macros/``).
+
+    Missing sources are an error: an .xlsm without them would have no ribbon code."""
+    try:
+        folder = resources.files("xjr_excel.macros")
+    except ModuleNotFoundError:
+        folder = None
+    if folder is None or not folder.joinpath("customUI14.xml").is_file():
+        raise UserError("未找到宏源文件（xjr_excel.macros：VBA 模块与 customUI14.xml），无法生成带功能区的 .xlsm 模板。"
+                        "请重新安装 xjr-excel（pip install --force-reinstall xjr-excel），"
+                        "或改为生成 .xlsx 模板。 / macro sources not installed: reinstall xjr-excel",
+                        kind="no_macros")
+    return folder
 
 
 def prepare_workbook(wb, spec=None) -> None:
@@ -181,7 +190,7 @@ def sheet_code_names(z: zipfile.ZipFile) -> list[str]:
 def package_macros(path, spec=None) -> Path:
     """Make the saved workbook at ``path`` a macro-enabled master (atomically, in place)."""
     path = Path(path)
-    ui = (macros_dir() / "customUI14.xml").read_bytes()
+    ui = macros_dir().joinpath("customUI14.xml").read_bytes()
     with zipfile.ZipFile(path) as zin, atomic_path(path) as tmp:
         vba_bin = vba_project_bytes(sheet_code_names(zin))
         with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:

@@ -15,7 +15,6 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Protection
 
 from xjr_excel.annotate import marks
-from xjr_excel.atomic import atomic_path
 from xjr_excel.errors import UserError
 from xjr_excel.spec import definition as S
 from xjr_excel.spec.definition import Spec
@@ -44,19 +43,7 @@ def build_tracking(path, source: Source, period: int, spec: Spec) -> Path:
         label = period_label(spec.policy, period)
     except ValueError as e:
         raise UserError(str(e)) from None
-    wb = make_workbook(spec, source, label)
-    macro = path.suffix.lower() == ".xlsm"
-    packager = build._macro_packager() if macro else None
-    if packager is not None:
-        packager.prepare_workbook(wb, spec)
-    with atomic_path(path, inputs=(source.file,)) as tmp:
-        wb.save(tmp)
-        if macro:
-            if packager is not None:
-                packager.package_macros(tmp, spec)
-            else:
-                build.mark_macro_enabled(tmp)
-    return path
+    return build.save_workbook(make_workbook(spec, source, label), path, spec, inputs=(source.file,))
 
 
 def make_workbook(spec: Spec, source: Source, period_label_: str) -> Workbook:
