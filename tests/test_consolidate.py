@@ -448,8 +448,10 @@ def test_json_shape_and_exit_code(mailbox, tmp_path):
     for c in data["cities"]:
         assert set(c) == {"city", "file", "status", "enterprises", "platforms", "star", "errors", "warnings"}
         assert c["status"] in ("合格", "有错误", "无法读取")
+    from xjr_excel.errors import REFUSALS
+    codes = {c.code for c in REFUSALS.values()}
     for s in data["skipped"]:
-        assert set(s) == {"file", "reason"}
+        assert set(s) == {"file", "reason", "code"} and s["code"] in codes, s     # why, for machines too
     assert data["province"]["province"] == PROVINCE and data["province"]["enterprises"] > 0
     assert out.exists()
 

@@ -64,8 +64,8 @@ def _verdict(cls, data: bytes, sizes: list[int], lim: dict):
         ext.feed(b"", final=True)
         ext.check("表1", Path("x.xlsx"), lim)
     except InputRejected as e:
-        return "refused", e.message, ext.rows, ext.cells
-    return "accepted", ext.rows, ext.cells
+        return "refused", e.message, ext.rows, ext.cells, ext.values
+    return "accepted", ext.rows, ext.cells, ext.values
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -78,7 +78,8 @@ def test_counting_pass_agrees_with_the_replay(seed, monkeypatch):
     seen = set()
     for _ in range(400):
         lim = {"max_rows_per_sheet": rng.choice([0, 1, 9, 10, 99, 100, 20000, 1048576, 10 ** 9]),
-               "max_columns_per_sheet": rng.choice([0, 1, 26, 27, 300, 702, 703, 16384, 18278, 18279])}
+               "max_columns_per_sheet": rng.choice([0, 1, 26, 27, 300, 702, 703, 16384, 18278, 18279]),
+               "max_value_cells_per_sheet": rng.choice([3, 50, 2000000])}
         data = _sheet(rng, lim, rng.choice([0, 0.01, 0.1, 1]))
         sizes = [rng.choice([1, 7, 50, 300, 4096, 65536]) for _ in range(3)]
         want = _verdict(_ReplayOnly, data, sizes, lim)
@@ -89,16 +90,18 @@ def test_counting_pass_agrees_with_the_replay(seed, monkeypatch):
 
 
 def test_limit_patterns_are_exact():
-    """The within-limits patterns accept exactly the refs up to the limit."""
+    """The far-content pattern finds exactly the cells with content past the limit; styled blanks never."""
     for rows, cols in ((20000, 300), (1, 1), (10, 27), (100, 703), (1048576, 16384)):
         f = guard._Fast(rows, cols)
         for r in {1, 9, 10, rows - 1, rows, rows + 1, 10 * rows} - {0}:
             for c in {1, 26, 27, cols - 1, cols, cols + 1, 18278} - {0}:
-                tag = b'<c r="%s%d"/>' % (guard._col_letters(c).encode(), r)
-                assert (f.odd_cell.search(tag) is None) == (r <= rows and c <= cols), (rows, cols, tag)
-            assert (f.any_row.findall(b'<row r="%d">' % r) == [b' r="%d"' % r]) == (r <= rows)
-        assert f.any_row.findall(b'<row>') == [b""]
-        # tags that merely start like a cell or row are neither (no replay for a sheet's <cols>)
-        assert f.any_row.findall(b'<rowBreaks/>') == [] and f.odd_cell.search(b'<cols><col min="1"/></cols>') is None
-        assert f.odd_cell.search(b'<conditionalFormatting sqref="A1">') is None
+                ref = b"%s%d" % (guard._col_letters(c).encode(), r)
+                far = not (r <= rows and c <= cols)
+                assert bool(f.far_value.search(b'<c r="%s"><v>1</v></c>' % ref)) == far, (rows, cols, ref)
+                assert bool(f.far_value.search(b'<c r="%s" s="1" t="s">' % ref)) == far, (rows, cols, ref)
+                assert not f.far_value.search(b'<c r="%s" s="1"/>' % ref)
+            assert not guard._Fast.ODD_ROW.search(b'<row r="%d" s="2" customFormat="1"/>' % r)
+        assert guard._Fast.ODD_ROW.search(b'<row>') and not guard._Fast.ODD_ROW.search(b'<rowBreaks/>')
+        assert guard._Fast.ODD_CELL.search(b'<c><v>1</v></c>') and not guard._Fast.ODD_CELL.search(b'<cols>')
+        assert guard._Fast.ODD_CELL.search(b'<conditionalFormatting sqref="A1">') is None
     assert re.fullmatch(guard._at_most("", "0123456789", "1", 9), "1") is None

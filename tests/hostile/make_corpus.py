@@ -6,6 +6,7 @@ Each ``make_<kind>(outdir)`` writes one file (or folder) and returns its path.
 from __future__ import annotations
 
 import os
+import posixpath
 import re
 import shutil
 import struct
@@ -262,6 +263,74 @@ def make_huge_dimension(d: Path) -> Path:
     sheet = re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:XFD1048576"', sheet)
     p = rewrite_zip(base, d / "整表格式.xlsx", {"xl/worksheets/sheet1.xml": sheet})
     base.unlink()
+    return p
+
+
+def _sheet_part_of(z: zipfile.ZipFile, sheet: str) -> str:
+    """The worksheet part of the sheet named ``sheet``."""
+    from xml.etree import ElementTree as ET
+    m = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    rid = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+    rels = {r.get("Id"): r.get("Target") for r in ET.fromstring(z.read("xl/_rels/workbook.xml.rels"))}
+    for s in ET.fromstring(z.read("xl/workbook.xml")).iter(f"{m}sheet"):
+        if s.get("name") == sheet:
+            t = rels[s.get(rid)]
+            return t.lstrip("/") if t.startswith("/") else posixpath.normpath(posixpath.join("xl", t))
+    raise KeyError(sheet)
+
+
+def styled_blanks(src: Path, dst: Path, sheets: list[str], *, rows: int = 0, cells: int = 0,
+                  column_fill: bool = False, far_styled_cell: bool = False) -> Path:
+    """``src`` with formatting but no content added, the way people and exporting systems do:
+    every sheet's <dimension> claims A1:XFD1048576; ``rows``: styled empty rows below the data
+    down to that row (each with ``cells`` styled blank cells); ``column_fill``: a fill on every
+    column A:XFD; ``far_styled_cell``: a styled blank cell at XFD1048576."""
+    change = {}
+    with zipfile.ZipFile(src) as z:
+        for sheet in sheets:
+            part = _sheet_part_of(z, sheet)
+            xml = re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:XFD1048576"', z.read(part))
+            last = max([int(r) for r in re.findall(rb'<row r="(\d+)"', xml)] or [0])
+            from openpyxl.utils import get_column_letter
+            letters = [get_column_letter(i).encode() for i in range(1, cells + 1)]
+            blank = b"".join(b'<row r="%d" s="1" customFormat="1" ht="18" customHeight="1">%s</row>'
+                             % (r, b"".join(b'<c r="%s%d" s="1"/>' % (c, r) for c in letters))
+                             for r in range(last + 1, rows + 1))
+            if far_styled_cell:
+                blank += b'<row r="1048576" s="1" customFormat="1"><c r="XFD1048576" s="1"/></row>'
+            xml = re.sub(rb"<sheetData\s*/>", b"<sheetData></sheetData>", xml)
+            xml = xml.replace(b"</sheetData>", blank + b"</sheetData>", 1)
+            if column_fill:
+                fill = b'<cols><col min="1" max="16384" width="12" style="1" customWidth="1"/></cols>'
+                xml, n = re.subn(rb"<cols>.*?</cols>", fill, xml, count=1, flags=re.S)
+                if not n:
+                    xml = xml.replace(b"<sheetData", fill + b"<sheetData", 1)
+            change[part] = xml
+    return rewrite_zip(src, dst, change)
+
+
+def make_styled_rows(d: Path) -> Path:
+    """附3 formatted down to row 1,048,576 (three styled blank cells a row) under a lying dimension."""
+    city = make_city(d)
+    p = styled_blanks(city, d / "南京市_整列格式行.xlsx", ["附3"], rows=1048576, cells=3)
+    city.unlink()
+    return p
+
+
+def make_column_fill(d: Path) -> Path:
+    """Every attachment filled on all 16,384 columns, a styled cell at XFD1048576, lying dimensions."""
+    city = make_city(d)
+    p = styled_blanks(city, d / "南京市_整列填充.xlsx", ["附1", "附2", "附3", "附4", "附5"],
+                      column_fill=True, far_styled_cell=True)
+    city.unlink()
+    return p
+
+
+def make_lying_dimension(d: Path) -> Path:
+    """A filled city whose every attachment claims A1:XFD1048576 as its used range."""
+    city = make_city(d)
+    p = styled_blanks(city, d / "南京市_已用区域.xlsx", ["封面", "附1", "附2", "附3", "附4", "附5"])
+    city.unlink()
     return p
 
 
@@ -611,6 +680,7 @@ KINDS = {
     "long_cell": make_long_cell, "odd_text": make_odd_text, "formula_errors": make_formula_errors,
     "formula_injection": make_formula_injection, "xlsm_vba": make_xlsm_vba, "duplicate": make_duplicate,
     "xls_city": make_xls_city,
+    "styled_rows": make_styled_rows, "column_fill": make_column_fill, "lying_dimension": make_lying_dimension,
 }
 
 

@@ -22,6 +22,9 @@ COMMANDS = {
 }
 
 
+HELP_FORCE = "输出文件已存在且不是本工具生成的同类文件时，仍然覆盖 / overwrite an existing output that is not ours"
+
+
 def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--debug", action="store_true", help="出错时显示完整的Python错误信息 / show tracebacks")
     p.add_argument("--policy", help="政策参数文件（默认使用内置policy.toml） / policy.toml to use")
@@ -44,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch", type=int, help="本市第几批，如：3")
     p.add_argument("--year", type=int, help="申报年度，如：2026")
     p.add_argument("--department", help="市级中小企业主管部门")
+    p.add_argument("--force", action="store_true", help=HELP_FORCE)
     _add_common(p)
 
     p = sub.add_parser("validate", help=COMMANDS["validate"][1])
@@ -53,11 +57,13 @@ def build_parser() -> argparse.ArgumentParser:
     g = p.add_mutually_exclusive_group()
     g.add_argument("--annotate", metavar="OUT", help="将标记写入新文件 OUT")
     g.add_argument("--in-place", action="store_true", help="直接标记原文件（先备份）")
+    p.add_argument("--force", action="store_true", help=HELP_FORCE)
     _add_common(p)
 
     p = sub.add_parser("clear", help=COMMANDS["clear"][1])
     p.add_argument("file", help="要清除标记的工作簿")
     p.add_argument("-o", "--output", help="写入新文件（默认改写原文件并备份）")
+    p.add_argument("--force", action="store_true", help=HELP_FORCE)
     _add_common(p)
 
     p = sub.add_parser("consolidate", help=COMMANDS["consolidate"][1])
@@ -68,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="以JSON输出汇总")
     p.add_argument("--strict", action="store_true", help="有错误的城市不进入名单（仍在统计中报告）")
     p.add_argument("--jobs", type=int, default=0, help="并行进程数（默认按CPU数）")
+    p.add_argument("--force", action="store_true", help=HELP_FORCE)
     _add_common(p)
 
     p = sub.add_parser("track", help=COMMANDS["track"][1])
@@ -76,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("-o", "--output", help="跟踪表（.xlsx 或 .xlsm）；多个申报工作簿时为输出文件夹")
     g.add_argument("--split", metavar="DIR", help="由全省汇总工作簿为每个市生成一个跟踪表，写入文件夹 DIR")
     p.add_argument("--period", type=int, required=True, choices=(1, 2), help="实施期：1 满一年，2 满两年")
+    p.add_argument("--force", action="store_true", help=HELP_FORCE)
     _add_common(p)
     return parser
 

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from xjr_excel.validate import findings as F
-from xjr_excel.errors import EXIT_FINDINGS, EXIT_OK, UserError
+from xjr_excel.errors import EXIT_FINDINGS, EXIT_OK, OutputIsInput, UserError
 from xjr_excel.spec.definition import get_spec
 
 
@@ -21,11 +21,16 @@ def _console():
 def validate_main(args) -> int:
     from xjr_excel.validate.run import validate_file
     spec = get_spec(args.policy) if getattr(args, "policy", None) else get_spec()
+    if args.annotate:        # refuse before the work, not after it
+        from xjr_excel.atomic import check_output
+        if Path(args.annotate).resolve() == Path(args.file).resolve():
+            raise OutputIsInput("--annotate 的输出文件与输入文件相同。请换一个文件名，或改用 --in-place（会先备份）。")
+        check_output(args.annotate, (args.file,), purpose="annotated", force=args.force)
     try:
         data, found = validate_file(args.file, names_path=args.names, spec=spec)
     except UserError as e:
         if args.json:        # machine readers get JSON on stdout even when the file is refused
-            print(json.dumps({"file": str(args.file), "error": e.message, "kind": e.kind,
+            print(json.dumps({"file": str(args.file), **e.as_json(),
                               "findings": [], "summary": {"errors": 0, "warnings": 0}}, ensure_ascii=False, indent=2))
         raise
     counts = F.summary(found)
@@ -36,18 +41,17 @@ def validate_main(args) -> int:
         src = Path(args.file)
         if annotate.needs_copy(src):
             out = Path(args.annotate) if args.annotate else _copy_target(src)
-            annotate.annotate_file(src, out, found, spec)
+            annotate.annotate_file(src, out, found, spec, force=args.force)
             out_note = (f"“{src.name}”是{src.suffix}格式，本工具无法在其中标记：已按填报模板生成 .xlsx 副本并标记，"
                         f"写入：{out}（原文件未改动；原文件中的格式和批注未带入副本）。请在副本中修改后以 .xlsx 上报。"
                         f" / {src.suffix} cannot be marked: annotated .xlsx copy written")
         elif args.in_place:
+            annotate.check_markable(args.file)      # before the backup: a refusal leaves nothing behind
             bak = backup(args.file)
             annotate.annotate_file(args.file, args.file, found, spec)
             out_note = f"已在原文件中标记（备份：{bak}） / marked in place, backup: {bak}"
         else:
-            if Path(args.annotate).resolve() == Path(args.file).resolve():
-                raise UserError("--annotate 的输出文件与输入文件相同。请换一个文件名，或改用 --in-place（会先备份）。")
-            annotate.annotate_file(args.file, args.annotate, found, spec)
+            annotate.annotate_file(args.file, args.annotate, found, spec, force=args.force)
             out_note = f"已写入标记文件：{args.annotate} / annotated copy written"
     if args.json:
         payload = F.to_json(str(args.file), found)
@@ -62,8 +66,8 @@ def validate_main(args) -> int:
 def _copy_target(src: Path) -> Path:
     from xjr_excel.annotate.xlsx_copy import copy_name
     out = copy_name(src)
-    if out.exists():
-        raise UserError(f"“{out.name}”已存在，未覆盖。请用 --annotate 指定新的 .xlsx 文件名。", file=str(src))
+    from xjr_excel.atomic import check_output
+    check_output(out, (src,), purpose="annotated")     # our own earlier copy is replaced; anything else is not
     return out
 
 
@@ -86,9 +90,10 @@ def clear_main(args) -> int:
     from xjr_excel.guard import check as guard
     guard.check_file(args.file)
     if args.output:
-        annotate.clear_file(args.file, args.output)
+        annotate.clear_file(args.file, args.output, force=args.force)
         print(f"已清除校验标记，写入：{args.output} / marks cleared")
     else:
+        annotate.check_markable(args.file)
         bak = backup(args.file)
         annotate.clear_file(args.file, args.file)
         print(f"已清除原文件中的校验标记（备份：{bak}） / marks cleared in place")

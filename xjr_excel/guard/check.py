@@ -39,6 +39,8 @@ PROLOG_BYTES = 4 * 1024 * 1024     # a DTD can only come before the root element
 _DEFAULT_LIMITS = {
     "max_zip_members": 10000,          # a workbook has tens of parts; many thousands is not a submission
     "ratio_check_from_bytes": 1048576, # small XML parts compress very well; judge the ratio of big ones
+    "max_value_cells_per_sheet": 2000000,   # cells with content; a submission has tens of thousands
+    "max_cells_to_mark": 500000,            # cells (styled blanks too) openpyxl holds to write a marked copy
 }
 
 SAVE_AS_XLSX = "请在Excel中另存为.xlsx后重新提交"
@@ -251,6 +253,10 @@ _BIFF_MULTI = {0x00BD, 0x00BE}
 _BIFF_EOF, _BIFF_BOUNDSHEET = 0x000A, 0x0085
 
 
+# xlrd (formatting_info) materialises styled blanks, so in a legacy .xls they count.
+_XLS_BLANKS = "（旧版.xls中带格式的空白单元格也计算在内，另存为.xlsx则不计）"
+
+
 def _check_biff_extent(path: Path, lim: dict, stream: str = "Workbook") -> None:
     """Refuse a legacy .xls whose cells reach past the sheet limits (readers allocate the rectangle)."""
     import olefile
@@ -278,9 +284,9 @@ def _check_biff_extent(path: Path, lim: dict, stream: str = "Workbook") -> None:
                     col = struct.unpack_from("<H", data, body + ln - 2)[0]
                 max_row, max_col = max(max_row, row + 1), max(max_col, col + 1)
                 if max_row > lim["max_rows_per_sheet"]:
-                    raise _too_big(path, sheet, f"的数据至少延伸到第{max_row}行", lim)
+                    raise _too_big(path, sheet, f"的单元格至少延伸到第{max_row}行{_XLS_BLANKS}", lim)
                 if max_col > lim["max_columns_per_sheet"]:
-                    raise _too_big(path, sheet, f"的数据至少延伸到第{max_col}列", lim)
+                    raise _too_big(path, sheet, f"的单元格至少延伸到第{max_col}列{_XLS_BLANKS}", lim)
 
 
 def _biff_records(data: bytes, pos: int):
@@ -502,30 +508,38 @@ def _dtd(path: Path, part: str) -> InputRejected:
 
 
 class _SheetExtent:
-    """Where a worksheet's cells really reach, from its streamed XML.
+    """Where a worksheet's content really reaches, from its streamed XML.
 
-    calamine allocates the whole rectangle up to the farthest cell, so two cells at A1
-    and XFD1048576 (with a lying <dimension>) would ask for 17 billion cells.  We
-    replay the positions the way a reader does: explicit r="B7" where given, else the
-    next row / next column.  Tags are never split between chunks: each pass stops at
-    the last "<" ("<" cannot occur inside a tag), the rest waits for the next chunk.
+    A sheet is judged by its cells with content, not by its extent: styled blank rows and
+    cells (``<row r="1048576" s="3"/>``, ``<c r="XFD9" s="1"/>``), whole-column formats and a
+    ``<dimension>`` of A1:XFD1048576 are formatting, which python-calamine skips (measured:
+    a 1,048,576-row styled sheet reads in ~13 MB).  Cells with content are what a reader
+    allocates: calamine takes the rectangle up to the farthest one, so a value at A1 and
+    one at XFD1048576 would ask for 17 billion cells.  Those positions are replayed the
+    way a reader does: explicit r="B7" where given, else the next row / next column.
+    Tags are never split between chunks: each pass stops at the last "<" ("<" cannot
+    occur inside a tag), the rest waits for the next chunk.  A cell "has content" unless
+    its tag is self-closing (``<c r="B7" s="1"/>``).
 
     Replaying tag by tag in Python is slow on big sheets, so each chunk first gets a
     few C-speed passes (``_Fast``): when every cell and row tag in it is the plain
-    ``<c r="B7"`` / ``<row r="7"`` form and none lies beyond the limits, counting the
-    tags gives the same verdict as the replay.  Anything else in the chunk (tags without
-    r=, namespace prefixes, odd refs, a position past the limits, <cols> and friends)
-    sends that chunk through the replay, which also words the refusal.
+    ``<c r="B7"`` / ``<row r="7"`` form and no cell with content lies beyond the limits,
+    counting the tags gives the same verdict as the replay.  Anything else in the chunk
+    (tags without r=, namespace prefixes, odd refs, content past the limits) sends that
+    chunk through the replay, which also words the refusal.
     """
     TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]{0,15}:)?(row|c)(?=[\s/>])([^<]*)")
     REF = re.compile(rb"""\br\s*=\s*["']([A-Za-z]{0,3})(\d{1,9})["']""")
 
     def __init__(self, lim: dict):
         self.rows = self.cells = 0           # tags seen
-        self.max_row = self.max_col = 0      # farthest position (replayed chunks; fast ones stay within limits)
+        self.values = 0                      # cells with content
+        self.max_row = self.max_col = 0      # farthest content (replayed chunks; fast ones stay within limits)
+        self.far: tuple[int, int] | None = None   # the first cell with content past the limits
         self._row = self._col = 0
         self._tail = b""
-        self._fast = _Fast.for_limits(lim["max_rows_per_sheet"], lim["max_columns_per_sheet"])
+        self._max_rows, self._max_cols = lim["max_rows_per_sheet"], lim["max_columns_per_sheet"]
+        self._fast = _Fast.for_limits(self._max_rows, self._max_cols)
 
     def feed(self, chunk: bytes, final: bool = False) -> None:
         data = self._tail + chunk
@@ -540,15 +554,15 @@ class _SheetExtent:
             self._replay(data, cut)
 
     def _counted(self, data: bytes, end: int) -> bool:
-        """Count the chunk's tags if they are all plain and within limits; False if it needs the replay."""
+        """Count the chunk's tags if they are all plain and their content within limits; False if it needs the replay."""
         f = self._fast
-        if f.PREFIXED.search(data, 0, end) or f.odd_cell.search(data, 0, end):
+        if f.PREFIXED.search(data, 0, end) or f.ODD_CELL.search(data, 0, end) or f.ODD_ROW.search(data, 0, end) \
+                or f.far_value.search(data, 0, end):
             return False
-        rows = f.any_row.findall(data, 0, end)     # the plain ones within limits, b"" for any other
-        if b"" in rows:
-            return False
-        self.cells += data.count(b'<c r="', 0, end)
-        self.rows += len(rows)
+        cells = data.count(b'<c r="', 0, end)
+        self.cells += cells
+        self.values += cells - len(f.SELF_CLOSED.findall(data, 0, end))
+        self.rows += data.count(b'<row r="', 0, end)
         # the replay of a later chunk goes on from this chunk's last tag
         last_c, last_row = data.rfind(b'<c r="', 0, end), data.rfind(b'<row r="', 0, end)
         if last_c > last_row:
@@ -560,51 +574,63 @@ class _SheetExtent:
 
     def _replay(self, data: bytes, end: int) -> None:
         for m in self.TAG.finditer(data, 0, end):
-            ref = self.REF.search(m.group(2))
+            rest = m.group(2)
+            close = rest.find(b">")
+            attrs = rest[:close] if close >= 0 else rest
+            ref = self.REF.search(attrs)
             if m.group(1) == b"row":
                 self.rows += 1
                 self._row = int(ref.group(2)) if ref else self._row + 1
                 self._col = 0
+                continue
+            self.cells += 1
+            if ref and ref.group(1):
+                self._col = _col_number(ref.group(1).upper().decode())
+                self._row = int(ref.group(2))
             else:
-                self.cells += 1
-                if ref and ref.group(1):
-                    self._col = _col_number(ref.group(1).upper().decode())
-                    self._row = int(ref.group(2))
-                else:
-                    self._col += 1
-                self.max_col = max(self.max_col, self._col)
-            self.max_row = max(self.max_row, self._row)
+                self._col += 1
+            if attrs.endswith(b"/"):
+                continue                     # a styled blank: formatting, not content
+            self.values += 1
+            self.max_row, self.max_col = max(self.max_row, self._row), max(self.max_col, self._col)
+            if self.far is None and (self._row > self._max_rows or self._col > self._max_cols):
+                self.far = (self._row, self._col)
 
     def check(self, sheet: str, path: Path, lim: dict) -> None:
         max_rows, max_cols = lim["max_rows_per_sheet"], lim["max_columns_per_sheet"]
-        if self.rows > max_rows or self.max_row > max_rows:
-            raise _too_big(path, sheet, f"的数据至少延伸到第{max(self.rows, self.max_row)}行", lim)
+        where = f"（如单元格{_col_letters(self.far[1])}{self.far[0]}）" if self.far else ""
+        if self.max_row > max_rows:
+            raise _too_big(path, sheet, f"的内容至少延伸到第{self.max_row}行{where}", lim)
         if self.max_col > max_cols:
-            raise _too_big(path, sheet, f"的数据至少延伸到第{self.max_col}列", lim)
-        if self.cells > max_rows * max_cols:
-            raise _too_big(path, sheet, f"有超过{max_rows * max_cols}个单元格", lim)
+            raise _too_big(path, sheet, f"的内容至少延伸到第{self.max_col}列{where}", lim)
+        most = lim["max_value_cells_per_sheet"]
+        if self.values > most:
+            raise _reject(f"工作表“{sheet}”有超过{most}个填有内容的单元格（已数到{self.values}个），"
+                          f"远超任何填报表格，已拒绝读取。请只保留填报数据（或把数据复制到最新模板）后重新提交。",
+                          path, "too_many_values")
 
 
 class _Fast:
     """The patterns of the counting pass for one pair of limits.
 
-    ``odd_cell`` finds any ``<c`` tag that is not the plain form with an explicit position within
-    the limits; ``any_row``
-    finds every ``<row``, its group empty unless the tag is plain and within the limits.  Plain refs are what Excel writes: 1-3 upper-case letters, 1-9 digits
-    without a leading zero, double quotes — the forms the replay's REF reads the same way.
+    ``ODD_CELL`` / ``ODD_ROW`` find any cell or row tag that is not the plain form with an
+    explicit position; ``far_value`` finds a plain cell with content (not self-closing)
+    past the limits.  Plain refs are what Excel writes: 1-3 upper-case letters, 1-9
+    digits without a leading zero, double quotes — the forms the replay's REF reads the same way.
     """
     CELL = re.compile(rb'<c r="([A-Z]{1,3})([1-9][0-9]{0,8})"')
     ROW = re.compile(rb'<row r="([1-9][0-9]{0,8})"')
+    ODD_CELL = re.compile(rb'<c(?=[\s/>])(?! r="[A-Z]{1,3}[1-9][0-9]{0,8}")')
+    ODD_ROW = re.compile(rb'<row(?=[\s/>])(?! r="[1-9][0-9]{0,8}")')
+    SELF_CLOSED = re.compile(rb'<c r="[^>]*/>')
     PREFIXED = re.compile(rb":(?:c|row)")     # <x:c …>: a namespace prefix hides a tag from the patterns
     _cache: dict = {}
 
     def __init__(self, max_rows: int, max_cols: int):
         row_ok = _at_most(str(max_rows) if max_rows > 0 else "", "0123456789", first="1", longest=9).encode()
         col_ok = _at_most(_col_letters(max_cols), "ABCDEFGHIJKLMNOPQRSTUVWXYZ", first="A", longest=3).encode()
-        # only <c and <row tags themselves (as the replay's TAG): <cols>, <conditionalFormatting>,
-        # <rowBreaks> … are no cells and must not send every template sheet through the replay
-        self.odd_cell = re.compile(rb'<c(?=[\s/>])(?! r="(?:%s)(?:%s)")' % (col_ok, row_ok))
-        self.any_row = re.compile(rb'<row(?=[\s/>])( r="(?:%s)")?' % row_ok)
+        # (?=([^>]*))\1 is [^>]*+ for Python < 3.11: no backtracking through a styled blank's attributes
+        self.far_value = re.compile(rb'<c r="(?!(?:%s)(?:%s)")(?=([^>]*))\1(?<!/)>' % (col_ok, row_ok))
 
     @classmethod
     def for_limits(cls, max_rows: int, max_cols: int) -> "_Fast":
@@ -659,8 +685,6 @@ def _scan_member(zf, info, budget: int, path: Path, lim: dict, sheet: str | None
                         prolog.feed(chunk, n)
                     except _Doctype:
                         raise _dtd(path, info.filename) from None
-                    if prolog.dimension:
-                        _check_dimension(prolog.dimension, sheet, path, lim)
                 if extent is not None:
                     extent.feed(chunk)
                     extent.check(sheet, path, lim)
@@ -674,6 +698,28 @@ def _scan_member(zf, info, budget: int, path: Path, lim: dict, sheet: str | None
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError) as e:
         raise _damaged(path, f"内部部件“{info.filename}”无法解压：{_zip_error(e)}") from None
     return n
+
+
+def cell_tags(path: str | os.PathLike, lim: dict | None = None) -> dict[str, int]:
+    """{sheet name: cells in its XML, styled blanks included} of a package that passed ``check_file``.
+
+    What a reader that builds one object per cell (openpyxl) would hold; streamed, never held.
+    """
+    path, lim = Path(path), lim or input_limits()
+    out: dict[str, int] = {}
+    with zipfile.ZipFile(path) as zf:
+        names = {i.filename for i in zf.infolist()}
+        _, parts = _sheet_parts(zf, _main_part(zf, names, path), names, path)
+        for part, sheet in parts.items():
+            if part not in names:
+                continue
+            ext = _SheetExtent(lim)
+            with zf.open(part) as fh:
+                while chunk := fh.read(CHUNK):
+                    ext.feed(chunk)
+            ext.feed(b"", final=True)
+            out[sheet] = ext.cells
+    return out
 
 
 def _check_string_count(attrs: dict, path: Path, lim: dict) -> None:
@@ -692,7 +738,6 @@ class _Prolog:
     def __init__(self, worksheet: bool):
         self.worksheet = worksheet
         self.done = False
-        self.dimension: str | None = None
         self.root: tuple[str, dict] | None = None     # local name and attributes of the root element
         p = expat.ParserCreate()
         p.StartDoctypeDeclHandler = self._doctype
@@ -709,8 +754,7 @@ class _Prolog:
             self.root = (local, attrs)
         if not self.worksheet or local == "sheetData":
             raise _Stop()
-        if local == "dimension":
-            self.dimension = attrs.get("ref")
+        if local == "dimension":    # a claim, not content: never judged by it
             raise _Stop()
 
     def feed(self, chunk: bytes, seen: int) -> None:
@@ -728,9 +772,6 @@ class _Prolog:
             self.done = True
 
 
-_REF = re.compile(r"^\$?([A-Z]{1,3})\$?(\d{1,7})$")
-
-
 def _col_number(letters: str) -> int:
     n = 0
     for ch in letters:
@@ -738,20 +779,10 @@ def _col_number(letters: str) -> int:
     return n
 
 
-def _check_dimension(ref: str, sheet: str, path: Path, lim: dict) -> None:
-    end = ref.upper().split(":")[-1]
-    m = _REF.match(end)
-    if not m:
-        return
-    cols, rows = _col_number(m.group(1)), int(m.group(2))
-    if rows > lim["max_rows_per_sheet"] or cols > lim["max_columns_per_sheet"]:
-        raise _too_big(path, sheet, f"的已用区域为{rows}行×{cols}列（{ref}）", lim)
-
-
 def _too_big(path: Path, sheet: str, detail: str, lim: dict) -> InputRejected:
     return _reject(f"工作表“{sheet}”{detail}，超过填报表格可能用到的{lim['max_rows_per_sheet']}行×"
-                   f"{lim['max_columns_per_sheet']}列，已拒绝读取。可能是整行/整列设置了格式或粘贴了大量空白单元格。"
-                   f"请删除多余的行和列（或把数据复制到最新模板）后重新提交。", path, "too_big_sheet")
+                   f"{lim['max_columns_per_sheet']}列，已拒绝读取。请删除远处单元格中的内容（或把数据复制到最新模板）后重新提交。",
+                   path, "too_big_sheet")
 
 
 # --------------------------------------------------------------------------

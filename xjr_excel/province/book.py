@@ -136,7 +136,7 @@ def write_book(path, inp: BookInput) -> None:
     _record_sheet(book, inp)
     book.wb.properties.creator = "xjr-excel"
     book.wb.properties.title = f"{inp.province}重点“小巨人”企业汇总"
-    book.save(path)
+    book.save(path, purpose="province")
 
 
 # ----------------------------------------------------------------------------- 附1 / 附2

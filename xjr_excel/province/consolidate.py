@@ -21,7 +21,7 @@ from pathlib import Path
 
 from xjr_excel import errors
 from xjr_excel.guard.check import sha256_of
-from xjr_excel.atomic import atomic_path
+from xjr_excel.atomic import atomic_path, check_output, is_temporary, written_for
 from xjr_excel.session import FileCache
 from xjr_excel.province.model import (MACRO_NOTE, STATUS_ERRORS, STATUS_OK, STATUS_UNREADABLE, CityFile, Rows, city_from_filename,
                              norm_city, plain)
@@ -48,7 +48,9 @@ def discover(inputs, output=None) -> tuple[list[Path], list[dict]]:
     A folder contributes the files directly inside it.  Given files are always
     tried (the reader sniffs what they really are); inside folders only Excel
     extensions are, the rest is listed as not a workbook.  The output file is
-    never an input.
+    never an input: named as an input, or found in a folder (unless it is our own
+    previous provincial workbook there, which is replaced), it is refused.
+    Each skipped entry carries the ``code`` of its refusal class.
     """
     out = Path(output).resolve() if output else None
     seen: set[Path] = set()
@@ -57,19 +59,25 @@ def discover(inputs, output=None) -> tuple[list[Path], list[dict]]:
 
     def consider(p: Path, explicit: bool):
         rp = p.resolve()
-        if explicit and out is not None and rp == out:
-            raise errors.UserError(f"输出文件“{p}”与输入文件相同。为避免覆盖城市报送的原始数据，请换一个输出文件名。")
-        if rp in seen or (out is not None and rp == out):
-            return                   # the previous output lying in the inbox folder: never an input
+        if out is not None and rp == out:
+            if explicit or written_for(p) != "province":
+                raise errors.OutputIsInput(
+                    f"输出文件与{'' if explicit else '输入文件夹中的一个'}输入文件相同"
+                    f"{'' if explicit else '（它不是本工具生成的全省汇总表）'}。"
+                    f"为避免覆盖城市报送的原始数据，请换一个输出文件名（如放在收件文件夹之外）。", file=str(p))
+            return                   # our own previous output lying in the inbox folder: replaced, not read
+        if rp in seen:
+            return
         seen.add(rp)
         if p.name.startswith("~$"):
-            skipped.append({"file": str(p), "reason": LOCK_REASON})
-        elif p.name.startswith(".") and p.name.endswith(".tmp"):
+            skipped.append({"file": str(p), "reason": LOCK_REASON, "code": errors.LockFile.code})
+        elif is_temporary(p) or (p.name.startswith(".") and p.name.endswith(".tmp")):
             return                   # our own atomic-write temporaries
         elif not explicit and p.suffix.lower() not in WORKBOOK_SUFFIXES:
             skipped.append({"file": str(p), "reason": f"不是Excel工作簿（扩展名为“{p.suffix or '无'}”），已跳过。"
                                                       "如这是城市报送的申报文件，请让该市用模板另存为 .xlsx 后重新报送；"
-                                                      "否则无需处理（也可移出该文件夹）。"})
+                                                      "否则无需处理（也可移出该文件夹）。",
+                            "code": errors.NotWorkbook.code})
         else:
             files.append(p)
 
@@ -83,7 +91,7 @@ def discover(inputs, output=None) -> tuple[list[Path], list[dict]]:
             consider(p, explicit=True)
         else:
             skipped.append({"file": str(p), "reason": "找不到该文件或文件夹。请检查路径和文件名（可直接给出文件夹，"
-                                                      "合并其中所有工作簿）后重新运行。"})
+                                                      "合并其中所有工作簿）后重新运行。", "code": errors.MissingFile.code})
     return files, skipped
 
 
@@ -291,7 +299,7 @@ def _consensus(values: dict[str, int | None], what: str, fmt: str) -> tuple[int 
 
 def consolidate(inputs, output, *, province: str, names_path=None, strict: bool = False, jobs: int = 0,
                 policy_path=None, progress: bool | None = None, run_time: dt.datetime | None = None,
-                timings: dict | None = None) -> dict:
+                timings: dict | None = None, force: bool = False) -> dict:
     """Merge the city workbooks in ``inputs`` into ``output``; return the ``--json`` payload.
 
     ``run_time`` (default now) is written to 合并记录 only; ``timings``, when given, receives the
@@ -301,14 +309,15 @@ def consolidate(inputs, output, *, province: str, names_path=None, strict: bool 
     spec = get_spec(policy_path)
     inputs = [inputs] if isinstance(inputs, (str, os.PathLike)) else list(inputs)
     if Path(output).suffix.lower() != ".xlsx":
-        raise errors.UserError(f"全省汇总文件应以.xlsx结尾（当前为“{Path(output).name}”），请修改输出文件名。")
+        raise errors.BadOutputName(f"全省汇总文件应以.xlsx结尾（当前为“{Path(output).name}”），请修改输出文件名。")
     if names_path:
         _names(names_path)      # a bad reference list stops here, once, not in every city; workers inherit it
     files, skipped = discover(inputs, output)
+    check_output(output, files, purpose="province", force=force)     # before the reading, not after it
     read = read_all(files, names_path=names_path, policy_path=policy_path, jobs=jobs, progress=progress)
     from xjr_excel.track import province as track_province
     if track_province.tracking_run(read):      # 跟踪表 in: the provincial 完成情况 instead
-        return track_province.consolidate(read, files, skipped, output, province=province, spec=spec)
+        return track_province.consolidate(read, files, skipped, output, province=province, spec=spec, force=force)
     track_province.set_aside(read)             # a 跟踪表 among submissions is not merged into the lists
     t1 = time.perf_counter()
     chosen, superseded = choose_per_city(read)
@@ -317,9 +326,9 @@ def consolidate(inputs, output, *, province: str, names_path=None, strict: bool 
 
     for cf in read:
         if not cf.readable:
-            skipped.append({"file": cf.path, "reason": cf.reason})
+            skipped.append({"file": cf.path, "reason": cf.reason, "code": _code(cf.kind)})
     for old, new in superseded:
-        skipped.append({"file": old.path, "reason": _superseded_reason(old, new)})
+        skipped.append({"file": old.path, "reason": _superseded_reason(old, new), "code": errors.Superseded.code})
 
     industries = IndustryIndex(spec)
     stats: list[CityStats] = [city_stats(cf, spec, industries, included=id(cf) in inc_ids) for cf in chosen]
@@ -362,12 +371,17 @@ def consolidate(inputs, output, *, province: str, names_path=None, strict: bool 
                      duplicates=duplicates, files=record_rows, notices=notices,
                      run_time=now.strftime("%Y-%m-%d %H:%M:%S"), collate=collate)
     all_inputs = tuple(files) + tuple(Path(s["file"]) for s in skipped)
-    with atomic_path(output, inputs=all_inputs) as tmp:
+    with atomic_path(output, inputs=all_inputs, purpose="province", force=force) as tmp:
         write_book(tmp, book)
     payload["province"]["output"] = str(output)
     if timings is not None:
         timings.update(read_validate=t1 - t0, merge_write=time.perf_counter() - t1)
     return payload
+
+
+def _code(kind: str | None) -> str:
+    """The refusal code of a file set aside for ``kind``."""
+    return errors.REFUSALS.get(kind or "", errors.InputRejected).code
 
 
 def _record_rows(read, skipped, chosen, included, superseded, strict) -> list[dict]:
@@ -440,7 +454,8 @@ def exit_code(payload: dict) -> int:
 
 def cli_main(args) -> int:
     payload = consolidate(args.inputs, args.output, province=args.province, names_path=args.names,
-                          strict=args.strict, jobs=args.jobs, policy_path=getattr(args, "policy", None))
+                          strict=args.strict, jobs=args.jobs, policy_path=getattr(args, "policy", None),
+                          force=getattr(args, "force", False))
     if args.json:
         print(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
     elif payload.get("form") == "track":

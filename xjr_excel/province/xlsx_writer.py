@@ -189,9 +189,10 @@ class FastBook:
             sid = self._ids[key] = c.style_id
         return sid
 
-    def save(self, path) -> None:
+    def save(self, path, purpose: str | None = None) -> None:
+        from xjr_excel.atomic import save_workbook
         buf = io.BytesIO()
-        self.wb.save(buf)
+        save_workbook(self.wb, buf, purpose)
         parts = _sheet_parts(buf)
         rows = {parts[sh.ws.title]: sh.xml() for sh in self.sheets}
         with zipfile.ZipFile(buf) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=5) as dst:

@@ -28,6 +28,32 @@ _MERGE = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*\bref="([A-Z]+\d+(?::[A-Z]+\d+)
 _CELL_TAG = re.compile(rb'<(?:\w+:)?c\s([^>]*?)/?>')
 _ATTR_S = re.compile(rb'\bs="(\d+)"')
 PERCENT_BUILTIN = {9, 10}
+# Formatting without content: self-closing cells (<c r="B7" s="1"/>), then rows left empty.
+_BLANK_CELL = re.compile(rb"<(?:\w+:)?c(?:\s[^>]*)?/>")
+_EMPTY_ROW = re.compile(rb"<((?:\w+:)?)row(?:\s[^>]*)?(?:/>|>\s*</\1row>)")
+_CHUNK = _GIANT_TAG = 1 << 20
+
+
+def content_xml(fh) -> bytes:
+    """A sheet's XML without its styled blanks, read from ``fh`` in chunks.
+
+    Sheets formatted down to row 1,048,576 carry ~100 MB of ``<row s="1"><c s="1"/></row>``;
+    every fact read here (hidden rows with data, merges, error and percent cells) lives in
+    cells with content, so the blanks are dropped while streaming and memory follows the
+    content, not the extent.  A tag is never split: each chunk is cut at its last "<".
+    """
+    out, tail = [], b""
+    while True:
+        chunk = fh.read(_CHUNK)
+        data = tail + chunk
+        cut = len(data) if not chunk else data.rfind(b"<")
+        if cut <= 0 and len(data) > _GIANT_TAG:
+            cut = len(data)           # one giant "tag": nothing to keep whole
+        cut = max(cut, 0)
+        out.append(_EMPTY_ROW.sub(b"", _BLANK_CELL.sub(b"", data[:cut])))
+        tail = data[cut:]
+        if not chunk:
+            return b"".join(out)
 
 
 @dataclass
@@ -71,7 +97,11 @@ class XlsxParts:
         if name not in self._xml_cache:
             path = self.paths.get(name)
             try:
-                self._xml_cache[name] = self.zf.read(path) if path else None
+                if path:
+                    with self.zf.open(path) as fh:
+                        self._xml_cache[name] = content_xml(fh)
+                else:
+                    self._xml_cache[name] = None
             except KeyError:
                 self._xml_cache[name] = None
         return self._xml_cache[name]

@@ -18,8 +18,8 @@ from xjr_excel.template import layout as L
 from xjr_excel.template import xlsm as xlsm
 from xjr_excel.annotate import marks as marks
 from xjr_excel.spec import definition as S
-from xjr_excel.atomic import atomic_path
-from xjr_excel.errors import UserError
+from xjr_excel import atomic
+from xjr_excel.errors import BadArgument, BadOutputName
 from xjr_excel.template.guide import write_guide
 from xjr_excel.spec.definition import PLAN_SECTION_TITLES, Spec, get_spec
 
@@ -34,24 +34,29 @@ _BLANKS = ('" "', '"\u3000"', "CHAR(10)", "CHAR(13)", "CHAR(9)", "CHAR(1)")
 
 # ---------------------------------------------------------------- entry points
 
-def build_workbook(path, *, city=None, batch=None, year=None, department=None, spec: Spec | None = None) -> Path:
-    """Write the master workbook to ``path`` (.xlsx or .xlsm), atomically."""
+def build_workbook(path, *, city=None, batch=None, year=None, department=None, spec: Spec | None = None,
+                   force: bool = False) -> Path:
+    """Write the master workbook to ``path`` (.xlsx or .xlsm), atomically.
+
+    An existing ``path`` is replaced only if it is a template we built and nobody saved since
+    (a city may have filled it in), or with ``force``."""
     spec = spec or get_spec()
     path = Path(path)
     if path.suffix.lower() not in SUFFIXES:
-        raise UserError(f"输出文件“{path.name}”的扩展名应为 .xlsx 或 .xlsm。")
+        raise BadOutputName(f"输出文件“{path.name}”的扩展名应为 .xlsx 或 .xlsm。")
     params = submission_params(spec, city=city, batch=batch, year=year, department=department)
-    return save_workbook(make_workbook(spec, params), path, spec)
+    return save_workbook(make_workbook(spec, params), path, spec, purpose="template", force=force)
 
 
-def save_workbook(wb, path: Path, spec: Spec, inputs: tuple = ()) -> Path:
-    """Save a workbook we built atomically; an .xlsm gets the ribbon and VBA (an error without their sources)."""
+def save_workbook(wb, path: Path, spec: Spec, *, purpose: str, inputs: tuple = (), force: bool = False) -> Path:
+    """Save a workbook we built atomically, marked as our ``purpose`` output (an existing file is replaced
+    only when it is ours or with ``force``); an .xlsm gets the ribbon and VBA (an error without their sources)."""
     macro = path.suffix.lower() == ".xlsm"
     if macro:
         xlsm.macros_dir()           # no sources, no .xlsm: fail before writing anything
         xlsm.prepare_workbook(wb, spec)
-    with atomic_path(path, inputs=inputs) as tmp:
-        wb.save(tmp)
+    with atomic.atomic_path(path, inputs=inputs, purpose=purpose, force=force) as tmp:
+        atomic.save_workbook(wb, tmp, purpose)
         if macro:
             xlsm.package_macros(tmp, spec)
     return path
@@ -60,7 +65,7 @@ def save_workbook(wb, path: Path, spec: Spec, inputs: tuple = ()) -> Path:
 def cli_main(args) -> int:
     spec = get_spec(getattr(args, "policy", None))
     out = build_workbook(args.output, city=args.city, batch=args.batch, year=args.year,
-                         department=args.department, spec=spec)
+                         department=args.department, spec=spec, force=getattr(args, "force", False))
     p = submission_params(spec, city=args.city, batch=args.batch, year=args.year, department=args.department)
     print(f"已生成模板：{out}（{p['city']}第{p['batch']}批，申报年度{p['year']}）")
     return 0
@@ -76,11 +81,11 @@ def submission_params(spec: Spec, *, city=None, batch=None, year=None, departmen
         "department": (department or "").strip(),
     }
     if p["batch"] < 1:
-        raise UserError(f"批次应为≥1的整数，当前为{p['batch']}。")
+        raise BadArgument(f"批次应为≥1的整数，当前为{p['batch']}。")
     if not 1900 <= p["year"] <= 2999:
-        raise UserError(f"申报年度应为四位年份，当前为{p['year']}。")
+        raise BadArgument(f"申报年度应为四位年份，当前为{p['year']}。")
     if not p["city"]:
-        raise UserError("城市不能为空，如：--city 南京市。")
+        raise BadArgument("城市不能为空，如：--city 南京市。")
     return p
 
 

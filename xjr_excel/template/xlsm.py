@@ -191,7 +191,7 @@ def package_macros(path, spec=None) -> Path:
     """Make the saved workbook at ``path`` a macro-enabled master (atomically, in place)."""
     path = Path(path)
     ui = macros_dir().joinpath("customUI14.xml").read_bytes()
-    with zipfile.ZipFile(path) as zin, atomic_path(path) as tmp:
+    with zipfile.ZipFile(path) as zin, atomic_path(path, force=True) as tmp:     # our own fresh file
         vba_bin = vba_project_bytes(sheet_code_names(zin))
         with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
             for item in zin.infolist():

@@ -37,6 +37,6 @@ def cli_main(args) -> int:
             src = from_submission(item, spec)
             jobs.append((src, out / output_name(src.cover.get("city") or Path(item).stem, label) if several else out))
     for src, target in jobs:
-        build_tracking(target, src, args.period, tspec)
+        build_tracking(target, src, args.period, tspec, force=getattr(args, "force", False))
         print(f"已生成跟踪表：{target}（{src.cover.get('city')}，实施期{label}，{len(src.enterprises)}家企业）")
     return EXIT_OK

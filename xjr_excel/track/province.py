@@ -127,7 +127,8 @@ def _counts_json(c: Counts) -> dict:
     return {"targets": c.targets, "met": c.met, "missed": c.missed, "unfilled": c.unfilled, "rate": c.rate}
 
 
-def consolidate(read: list[CityFile], files, skipped: list[dict], output, *, province: str, spec: Spec) -> dict:
+def consolidate(read: list[CityFile], files, skipped: list[dict], output, *, province: str, spec: Spec,
+                force: bool = False) -> dict:
     """The tracking merge, from files already read and validated; the ``--json`` payload."""
     from xjr_excel.province.consolidate import _record_rows, _superseded_reason, choose_per_city, collate
     spec = track_spec_for(spec)
@@ -163,7 +164,7 @@ def consolidate(read: list[CityFile], files, skipped: list[dict], output, *, pro
     from xjr_excel.track.province_book import write_book
     record_rows = _record_rows(read, skipped, chosen, chosen, superseded, False)
     all_inputs = tuple(files) + tuple(s["file"] for s in skipped)
-    with atomic_path(output, inputs=all_inputs) as tmp:
+    with atomic_path(output, inputs=all_inputs, purpose="province", force=force) as tmp:     # `consolidate -o`'s output
         write_book(tmp, spec, province, "、".join(periods), cities, total, record_rows,
                    dt.datetime.now().replace(microsecond=0))
     payload["province"]["output"] = str(output)

@@ -26,7 +26,7 @@ def write_book(path, spec: Spec, province: str, period: str, cities, total, reco
     _risks(book, total)
     _record_sheet(book, SimpleNamespace(files=record_rows, run_time=run_time.strftime("%Y-%m-%d %H:%M:%S"),
                                         province=province))
-    book.save(path)
+    book.save(path, purpose="province")
 
 
 def _summary(book: FastBook, spec: Spec, province: str, period: str, cities, total) -> None:

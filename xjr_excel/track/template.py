@@ -34,8 +34,11 @@ def title_formula(spec: Spec) -> str:
             f'&"（实施期"&{names["period"]}&"）"')
 
 
-def build_tracking(path, source: Source, period: int, spec: Spec) -> Path:
-    """Write the tracking workbook to ``path`` (.xlsx, or .xlsm with the ribbon), atomically."""
+def build_tracking(path, source: Source, period: int, spec: Spec, force: bool = False) -> Path:
+    """Write the tracking workbook to ``path`` (.xlsx, or .xlsm with the ribbon), atomically.
+
+    An existing ``path`` is replaced only if it is a tracking workbook we built and nobody saved
+    since (a city may have filled it in), or with ``force``."""
     path = Path(path)
     if path.suffix.lower() not in build.SUFFIXES:
         raise UserError(f"输出文件“{path.name}”的扩展名应为 .xlsx 或 .xlsm。")
@@ -43,7 +46,8 @@ def build_tracking(path, source: Source, period: int, spec: Spec) -> Path:
         label = period_label(spec.policy, period)
     except ValueError as e:
         raise UserError(str(e)) from None
-    return build.save_workbook(make_workbook(spec, source, label), path, spec, inputs=(source.file,))
+    return build.save_workbook(make_workbook(spec, source, label), path, spec, purpose="track",
+                              inputs=(source.file,), force=force)
 
 
 def make_workbook(spec: Spec, source: Source, period_label_: str) -> Workbook:

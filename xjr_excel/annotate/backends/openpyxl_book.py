@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as _dt
 import re
 import warnings
+import zipfile
 from pathlib import Path
 
 from openpyxl.comments import Comment
@@ -19,7 +20,7 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 from xjr_excel.annotate import bookkeeping as K
 from xjr_excel.annotate import marks as M
 from xjr_excel.annotate import plan as P
-from xjr_excel.atomic import atomic_path
+from xjr_excel.atomic import atomic_path, save_workbook
 from xjr_excel.errors import UserError
 from xjr_excel.guard.check import set_text
 from xjr_excel.model import Finding
@@ -235,11 +236,29 @@ def _load(src: Path):
     if src.suffix.lower() not in OOXML_SUFFIXES:
         raise UserError(f"只能标记 .xlsx / .xlsm 工作簿，“{src.name}”不是。请先在Excel中另存为 .xlsx 后再校验。",
                         file=str(src))
+    check_markable(src)
     # rich_text: keep partly bold/coloured cell text as it is.  openpyxl warns that it
     # drops worksheet extensions; package.carry_over_parts puts them back after saving.
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*extension is not supported", category=UserWarning)
         return openpyxl.load_workbook(src, keep_vba=src.suffix.lower() in MACRO_SUFFIXES, rich_text=True)
+
+
+def check_markable(src) -> None:
+    """openpyxl holds one object (~0.7 KB) per cell, styled blanks included: refuse, before
+    loading, a sheet formatted down to row 1,048,576 rather than exhaust the machine."""
+    from xjr_excel.errors import TooManyCellsToMark
+    from xjr_excel.guard import check as guard
+    if Path(src).suffix.lower() not in OOXML_SUFFIXES:
+        return                # _load says what it marks
+    limit = guard.input_limits()["max_cells_to_mark"]
+    try:
+        counts = guard.cell_tags(src)
+    except (OSError, zipfile.BadZipFile, UserError):
+        return                # not a package: _load / openpyxl report it as before
+    for sheet, count in counts.items():
+        if count > limit:
+            raise TooManyCellsToMark(file=str(src), sheet=sheet, count=count, limit=limit)
 
 
 def _drop_note_drawings(wb) -> None:
@@ -266,15 +285,18 @@ def _drop_note_drawings(wb) -> None:
             ws.legacy_drawing = None
 
 
-def _save(wb, src: Path, dst: Path) -> Path:
+def _save(wb, src: Path, dst: Path, purpose: str | None, force: bool) -> Path:
+    """Write ``wb`` to ``dst``.  A new file is marked as our ``purpose`` output; the user's own
+    file changed in place (they made a backup) stays theirs, unmarked."""
     from xjr_excel.ooxml.carry_over import carry_over_parts
     from xjr_excel.ooxml.excel_fit import fit_for_excel
     _drop_note_drawings(wb)
     fit_for_excel(wb)           # Excel's limits and sheet modules, also for files from older templates
     same = src.exists() and dst.exists() and src.resolve() == dst.resolve()
     try:
-        with atomic_path(dst, inputs=() if same else (src,)) as tmp:
-            wb.save(tmp)
+        with atomic_path(dst, inputs=() if same else (src,), purpose=None if same else purpose,
+                         force=force or same) as tmp:
+            save_workbook(wb, tmp, None if same else purpose)
             if src.suffix.lower() in OOXML_SUFFIXES:
                 carry_over_parts(src, tmp)
     finally:
@@ -284,12 +306,14 @@ def _save(wb, src: Path, dst: Path) -> Path:
 
 
 def annotate_file(src, dst, findings: list[Finding], spec: Spec | None = None,
-                  checked_at: _dt.datetime | str | None = None) -> Path:
+                  checked_at: _dt.datetime | str | None = None, force: bool = False) -> Path:
     """Write ``dst``: ``src`` with marks, notes and the 校验结果 sheet.
 
     ``dst`` may equal ``src`` only when the caller made a backup (:func:`xjr_excel.atomic.backup`);
     the write is atomic either way.  .xlsm files keep their macros and ribbon.  An .ods or
     .xls ``src`` becomes an .xlsx ``dst`` made from the template (:mod:`xjr_excel.annotate.xlsx_copy`).
+    An existing ``dst`` is replaced only if it is an annotated copy we wrote and nobody saved
+    since, or with ``force``.
     """
     src, dst = Path(src), Path(dst)
     if needs_copy(src):
@@ -301,14 +325,18 @@ def annotate_file(src, dst, findings: list[Finding], spec: Spec | None = None,
     else:
         wb = _load(src)
     annotate_workbook(wb, findings, spec, checked_at, file_name=src.name)
-    return _save(wb, src, dst)
+    return _save(wb, src, dst, "annotated", force)
 
 
-def clear_file(src, dst) -> Path:
-    """Write ``dst``: ``src`` without any validation mark, note or results sheet."""
+def clear_file(src, dst, force: bool = False) -> Path:
+    """Write ``dst``: ``src`` without any validation mark, note or results sheet.
+
+    The cleared file is the city's submission again, so it carries no mark of ours (an
+    annotated copy's mark goes too): nothing of ours may replace it later without ``force``,
+    and an existing ``dst`` is not replaced without ``force`` either."""
     src, dst = Path(src), Path(dst)
     if src.suffix.lower() not in OOXML_SUFFIXES:
         raise clear_needs_xlsx(src)
     wb = _load(src)
     clear_workbook(wb)
-    return _save(wb, src, dst)
+    return _save(wb, src, dst, None, force)
