@@ -1,7 +1,10 @@
-"""Regenerate docs/province-stats.png and docs/province-a1.png: the 统计 and 附1 sheets of the
-provincial workbook merged from samples/, as LibreOffice prints them (first page of each).
+"""Regenerate the provincial workbook renders in docs/: the printed pages of 统计 (1–3), 附1 (1) and
+附3 (2) of the workbook merged from samples/, as LibreOffice prints them.
 
 Usage:  python docs/province_png.py [--out docs] [--dpi 80]
+
+The whole workbook is printed once; each page is found by the sheet name our footer prints, and
+every render must show a city (统计) or an enterprise (附3), the key its rows are read by.
 """
 from __future__ import annotations
 
@@ -15,12 +18,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from openpyxl import load_workbook  # noqa: E402
-
 import office as render  # noqa: E402
+from printed import printed_pages, sheet_pages  # noqa: E402
 from xjr_excel.province.consolidate import consolidate  # noqa: E402
 
-SHEETS = {"统计": "province-stats", "附1": "province-a1"}
+# PNG stem → (sheet, page of that sheet)
+PAGES = {"province-stats": ("统计", 1), "province-stats-2": ("统计", 2), "province-stats-3": ("统计", 3),
+         "province-a1": ("附1", 1), "province-a3-2": ("附3", 2)}
 
 
 def main(argv=None) -> int:
@@ -33,18 +37,17 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory(prefix="xjr-docs-") as tmp:
         tmp = Path(tmp)
         book = tmp / "江苏省汇总.xlsx"
-        consolidate([ROOT / "samples"], book, province="江苏省", jobs=1, progress=False)
-        for sheet, stem in SHEETS.items():
-            wb = load_workbook(book)
-            for ws in list(wb.worksheets):
-                if ws.title != sheet:
-                    wb.remove(ws)
-            one = tmp / f"{stem}.xlsx"
-            wb.save(one)
-            pdf = render.convert(one, tmp)
-            pages = render.pdf_to_png(pdf, tmp / stem, first=1, last=1, dpi=args.dpi)
-            shutil.copy(pages[0], out / f"{stem}.png")
-            print(out / f"{stem}.png")
+        payload = consolidate([ROOT / "samples"], book, province="江苏省", jobs=1, progress=False)
+        cities = [c["city"] for c in payload["cities"]]
+        pdf = render.convert(book, tmp)
+        pages = printed_pages(pdf)
+        for stem, (sheet, n) in PAGES.items():
+            page = sheet_pages(pages, sheet)[n - 1]
+            if not any(c in page.text for c in cities):
+                raise SystemExit(f"{sheet} 第{n}页没有城市名：打印页应标明每行所属的城市或企业。")
+            (png,) = render.pdf_to_png(pdf, tmp / stem, first=page.number, last=page.number, dpi=args.dpi)
+            shutil.copy(png, out / f"{stem}.png")
+            print(f"{out / (stem + '.png')}  ← {sheet} 第{n}页（PDF 第{page.number}页）")
     return 0
 
 

@@ -2,7 +2,8 @@
 
     python docs/render.py [WORKBOOK]      (default: samples/南京市.xlsx)
 
-Writes docs/a1.png (附1) and docs/a3.png (附3): the first printed page of each.
+Writes docs/a1.png (附1 page 1), docs/a3.png (附3 page 1) and docs/a3-2.png (附3 page 2: 企业名称,
+the title and the note repeat on every page).  Pages are found by the sheet name in our footer.
 """
 from __future__ import annotations
 
@@ -16,8 +17,9 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 import office as render  # noqa: E402
+from printed import printed_pages, sheet_pages  # noqa: E402
 
-PAGES = {"a1.png": "附1", "a3.png": "附3"}
+PAGES = {"a1.png": ("附1", 1), "a3.png": ("附3", 1), "a3-2.png": ("附3", 2)}
 
 
 def page_labels(pdf: Path) -> list[str]:
@@ -40,12 +42,12 @@ def main(argv=None) -> int:
     out = ROOT / "docs"
     with tempfile.TemporaryDirectory() as tmp:
         pdf = render.convert(src, tmp)
-        labels = page_labels(pdf)
-        for png, label in PAGES.items():
-            page = labels.index(label) + 1
+        pages = printed_pages(pdf)
+        for png, (sheet, n) in PAGES.items():
+            page = sheet_pages(pages, sheet)[n - 1].number
             (written,) = render.pdf_to_png(pdf, Path(tmp) / png.removesuffix(".png"), first=page, last=page, dpi=110)
             shutil.copyfile(written, out / png)
-            print(f"{out / png}  ← {src.name} {label}（第{page}页）")
+            print(f"{out / png}  ← {src.name} {sheet} 第{n}页（PDF 第{page}页）")
     return 0
 
 

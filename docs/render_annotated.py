@@ -85,7 +85,7 @@ def fixed_findings(file: str) -> list[Finding]:
 # Region of the page to keep (fractions of the page): the sheets print fit-to-width,
 # so a crop at high resolution is what makes the marked cells readable.
 CROPS = {"annotated-a3": dict(x=(0.03, 0.97), y=(0.06, 0.28), dpi=250),
-         "annotated-results": dict(x=(0.05, 0.93), y=(0.10, 0.66), dpi=200)}
+         "annotated-results": dict(x=(0.02, 0.98), y=(0.03, 0.62), dpi=200)}
 
 
 def crop_png(pdf: Path, page: int, out: Path, *, x, y, dpi: int) -> None:
@@ -145,6 +145,10 @@ def compact_a3(src: Path, dst: Path) -> None:
     ws.col_breaks.brk = []
     for r in range(5, ws.max_row + 1):
         ws.row_dimensions[r].height = 24
+    # each printed page width has its own title and note; on one page, keep the first page's only
+    for m in sorted(ws.merged_cells.ranges, key=lambda m: m.min_col):
+        if m.min_row in (2, 3) and m.min_col > 2:
+            ws.cell(m.min_row, m.min_col).value = None
     wb.save(dst)
 
 

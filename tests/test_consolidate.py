@@ -118,7 +118,7 @@ def output_grid(path: Path, sheet: str) -> list[list]:
 
 def block_rows(grid: list[list], title_start: str) -> tuple[list[str], dict[str, list]]:
     """One block of the 统计 sheet: headers and rows by city (incl. 全省合计)."""
-    i = next(k for k, r in enumerate(grid) if str(r[0]).startswith(title_start))
+    i = next(k for k, r in enumerate(grid) if str(r[1]).startswith(title_start))    # titles sit in B (A repeats)
     headers = [str(c) for c in grid[i + 1]]
     rows = {}
     for r in grid[i + 2:]:
@@ -209,6 +209,8 @@ def test_broken_lock_and_duplicate_city_are_reported(mailbox, merged):
     assert "模板" in skipped[WRONG_TEMPLATE]
     assert "不是Excel工作簿" in skipped["说明.txt"]
     assert NEWER_NANJING in skipped["南京市.xlsx"] and "填报日期" in skipped["南京市.xlsx"]
+    # every reason says what to do next (请…), or that nothing needs doing (无需处理)
+    assert [n for n, r in skipped.items() if "请" not in r and "无需处理" not in r] == []
     assert skipped[BROKEN]            # the reader's Chinese reason (damaged / not a workbook)
     assert re.search(r"[\u4e00-\u9fff]", skipped[BROKEN])
     # the broken file's city is listed as unreadable, so the official asks again

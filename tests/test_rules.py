@@ -85,6 +85,7 @@ def c(table, index, key):
     return SPEC.sheet(SPEC.table(table).sheet).name, cell_of(table, index, key)
 
 
+A5_TABLES = [t.key for t in SPEC.tables_on("a5")]
 COVER_ROW = {cf.key: 5 + i for i, cf in enumerate(SPEC.cover)}
 REF_HALF_WIDTH = Reference([ENTERPRISES[0], ENTERPRISES[1], "南京中科微电子(集团)有限公司"])
 REF_EXACT = Reference(ENTERPRISES)
@@ -124,6 +125,10 @@ CASES = {
     "plan.limit": (lambda: plan_text({1: "字" * 1001}), ("实施方案", "D5"),
                    lambda: plan_text({1: "字 " * 1000})),
     "plan.empty": (lambda: plan_text({3: None}), ("实施方案", "D11"), lambda: plan_text({3: "目标"})),
+    "a1.empty": (lambda: drop_rows("a1", lambda r: True), c("a1", 0, "name"),
+                 lambda: drop_rows("a1", lambda r: r["name"] != ENTERPRISES[2])),
+    "a2.empty": (lambda: build_grids({**records(), "a2": [], **{k: [] for k in A5_TABLES}}), c("a2", 0, "name"),
+                 lambda: drop_rows("a2", lambda r: r["name"] != PLATFORMS[0])),
     "a1.seq": (lambda: g("a1", 1, "seq", 3), c("a1", 1, "seq"), lambda: g("a1", 1, "seq", "２")),
     "a1.miit_batch": (lambda: g("a1", 0, "miit_batch", "第十批"), c("a1", 0, "miit_batch"),
                       lambda: g("a1", 0, "miit_batch", "第八批")),
@@ -256,3 +261,30 @@ def test_plan_rows_deleted_is_empty_plan():
     found = [f for f in run(build_grids(recs)) if f.rule == "plan.empty"]
     assert [(f.sheet, f.cell) for f in found] == [("实施方案", "D4")]
     assert "第2部分" in found[0].message
+
+
+def only_cover_and_plan():
+    recs = records()
+    return build_grids({k: (v if k == "plan" else []) for k, v in recs.items()})
+
+
+def test_cover_and_plan_alone_is_not_clean():
+    """附1–附5 empty: an error for 附1 (no enterprise), a warning for 附2 (a city may have no platform)."""
+    found = run(only_cover_and_plan())
+    assert {(f.rule, f.severity, f.sheet, f.cell) for f in found} == {
+        ("a1.empty", "error", "附1", cell_of("a1", 0, "name")),
+        ("a2.empty", "warning", "附2", cell_of("a2", 0, "name"))}
+
+
+def test_every_listed_record_needs_its_later_sheets_when_they_are_empty():
+    """附1/附2 filled, 附3–附5 entirely empty: each enterprise and each platform is reported on its list."""
+    recs = records()
+    for key in ("a3", "a4", *A5_TABLES):
+        recs[key] = []
+    found = run(build_grids(recs))
+    a1_a3 = {f.cell: f.message for f in found if f.rule == "cross.a1_a3"}
+    assert set(a1_a3) == {cell_of("a1", i, "name") for i in range(len(ENTERPRISES))}
+    assert all("附3、附4中没有" in m for m in a1_a3.values()), a1_a3
+    a2_a5 = {f.cell for f in found if f.rule == "cross.a2_a5"}
+    assert a2_a5 == {cell_of("a2", i, "name") for i in range(len(PLATFORMS))}
+    assert not any(f.rule in ("a1.empty", "a2.empty") for f in found)

@@ -135,3 +135,27 @@ def test_policy_file_changes_thresholds(files, tmp_path):
     found = json.loads(r.stdout)["findings"]
     assert {f["rule"] for f in found} == {"a4.rd_share"}
     assert len(found) == 3 and all("低于6%" in f["message"] for f in found)
+
+
+def test_clear_on_an_xls_says_what_clear_needs(files, tmp_path):
+    """An .xls is never annotated: clear says so, names the .xlsx it needs and the command, and leaves the file."""
+    xls = tmp_path / "常州市.xls"
+    xls.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 504)     # an OLE header is enough: never opened
+    before = sha(xls)
+    r = xjr("clear", xls)
+    assert r.returncode == 2
+    assert "常州市.xls" in r.stderr and "无需清除" in r.stderr and "未被修改" in r.stderr
+    assert "xjr clear 常州市-校验.xlsx" in r.stderr and "xjr validate 常州市.xls --annotate 常州市-校验.xlsx" in r.stderr
+    assert sha(xls) == before and sorted(p.name for p in tmp_path.iterdir()) == ["常州市.xls"]
+
+
+def test_cover_and_plan_alone_fail(tmp_path):
+    """附1–附5 empty is not a clean submission: exit 1, the empty 附1 an error, the empty 附2 a warning."""
+    from conftest_validate import records
+    recs = {k: (v if k == "plan" else []) for k, v in records().items()}
+    src = write_xlsx(build_grids(recs), tmp_path / "南京市.xlsx")
+    r = xjr("validate", src, "--json")
+    assert r.returncode == 1, r.stdout + r.stderr
+    got = {(f["rule"], f["severity"]) for f in json.loads(r.stdout)["findings"]}
+    assert got == {("a1.empty", "error"), ("a2.empty", "warning")}
+    assert "未发现问题" not in xjr("validate", src).stdout

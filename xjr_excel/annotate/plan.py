@@ -245,6 +245,7 @@ class ResultsStyle:
     freeze: tuple[int, int]
     autofilter: Box | None
     title_rows: tuple[int, int]           # repeated on every printed page
+    page_header: str = ""                 # printed atop every page: the file checked (rows name only sheet + cell)
 
 
 def _wrapped_lines(text, width: float) -> int:
@@ -291,4 +292,6 @@ def results_style(plan: AnnotationPlan) -> ResultsStyle:
         freeze=(first, 1),
         autofilter=(plan.table_header_row + 1, 1, last, RESULTS_WIDTH) if has_rows else None,
         title_rows=(plan.table_header_row + 1, plan.table_header_row + 1),
+        page_header=f"{RESULTS_SHEET}：" + next((str(row[1] or "") for row in plan.results[:plan.count_header_row]
+                                                if row[0] == "文件"), ""),
     )

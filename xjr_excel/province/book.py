@@ -14,16 +14,19 @@ from typing import Any, Callable
 
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.pagebreak import Break
 
 from xjr_excel.spec import definition as S
 from xjr_excel.province.model import CityFile, norm_name
 from xjr_excel.province.stats import CityStats, IndustryIndex, indicator_fields, is_star, ordered_keys, star_kind
 from xjr_excel.province.xlsx_writer import FastBook, FastSheet, Style
 # the city template's look, so provincial sheets match what cities print
-from xjr_excel.template.layout import BOX, FONT, HEADER_FILL as FILL_HEAD, CENTER_WRAP as A_CENTER, LEFT_WRAP as A_LEFT
+from xjr_excel.template.layout import (BOX, FONT, HEADER_FILL as FILL_HEAD, CENTER_WRAP as A_CENTER,
+                                       LEFT_WRAP as A_LEFT, wrapped_lines)
 
 F_LABEL = Font(name=FONT, size=11, bold=True)
 F_TITLE = Font(name=FONT, size=16, bold=True)
+F_KEY_TITLE = Font(name=FONT, size=14, bold=True)
 F_SUB = Font(name=FONT, size=12, bold=True)
 F_BODY = Font(name=FONT, size=10)
 F_BOLD = Font(name=FONT, size=10, bold=True)
@@ -34,12 +37,15 @@ FILL_TOTAL = PatternFill("solid", fgColor="FFF2CC")
 FILL_BAD = PatternFill("solid", fgColor="FCE4D6")
 A_RIGHT = Alignment(horizontal="right", vertical="center")
 
-LANDSCAPE_PAGE_PT = 470      # printable height of landscape A4 with our margins and footer (approx.)
+LANDSCAPE_PAGE_PT = 450      # printable height of landscape A4 with our margins and footer (approx.)
 SOURCE_HEADERS = ("来源文件", "来源工作表", "来源行")
 STAMP = "省级中小企业主管部门：（盖章）"
 
 ST_LABEL = Style(font=F_LABEL)
 ST_TITLE = Style(font=F_TITLE, alignment=A_CENTER)
+ST_KEY_TITLE = Style(font=F_KEY_TITLE, alignment=A_CENTER)      # wraps inside the key columns
+ST_NOTE_WRAP = Style(font=F_NOTE, alignment=A_LEFT)
+ST_ALERT_WRAP = Style(font=F_RED, alignment=A_LEFT)
 ST_SUB = Style(font=F_SUB, alignment=Alignment(horizontal="left", vertical="center"))
 ST_NOTE = Style(font=F_NOTE, alignment=Alignment(horizontal="left", vertical="center", wrap_text=False))
 ST_STAMP = Style(font=F_BODY, alignment=Alignment(horizontal="left", vertical="center"))
@@ -54,14 +60,43 @@ ST_BAD = Style(font=F_BOLD, fill=FILL_BAD, border=BOX, alignment=A_CENTER)
 ST_NUM = Style(font=F_BODY, border=BOX, alignment=A_CENTER, number_format="0")
 ST_DEC = Style(font=F_BODY, border=BOX, alignment=A_CENTER, number_format="0.00")
 ST_DATE = Style(font=F_BODY, border=BOX, alignment=A_CENTER, number_format="yyyy-mm-dd")
-ST_ALERT = Style(font=F_RED)
 ST_LINE = Style(font=F_BODY, border=BOX, alignment=Alignment(horizontal="left", vertical="center"))   # one line
 ST_FILE = Style(font=F_NOTE, alignment=Alignment(horizontal="left", vertical="center"))
 ST_TOTAL_DEC = Style(font=F_BOLD, fill=FILL_TOTAL, border=BOX, alignment=A_CENTER, number_format="0.00")
 
 
 def _width(f: S.Field) -> float:
+    if f.max_len and f.max_len >= LONG_TEXT:
+        return LONG_TEXT_WIDTH          # wider than the city form: fewer wrapped lines, shorter rows
     return max(f.width, 8)
+
+
+LONG_TEXT = 200              # characters: a field this long (企业简介) gets a wide column
+LONG_TEXT_WIDTH = 90          # with 市 + 企业名称 (40) still inside one landscape page at WIDE_SCALE
+
+
+KEY_COLS = "A:B"             # 市 + the record's name: printed on every page of the wide sheets
+FIT_WIDTH_MAX = 180          # total column width that still prints legibly fitted to one landscape page
+WIDE_SCALE = 75             # % for the lists printed across pages: more columns and rows a page, still legible
+STATS_COLS_PER_PAGE = 8      # 统计: data columns per printed page after the repeated 城市 column
+
+
+def _fit_height(values: list, widths: list[float], pt: float = 10) -> float | None:
+    """Row height that shows every wrapped text of the row whole (None: one line does).
+    Neither Excel nor LibreOffice grows a row to fit wrapped text when opening a file."""
+    lines = max((wrapped_lines(v, w, pt) for v, w in zip(values, widths) if isinstance(v, str)), default=1)
+    return min(lines * pt * 1.5 + 4, 409) if lines > 1 else None       # 409 pt: Excel's tallest row
+
+
+def _boxed_row(sh: FastSheet, text: str, style: Style, first: int, last: int, width: float, pt: float,
+               line_pt: float) -> None:
+    """One row whose text wraps inside columns first..last (merged), tall enough for every line:
+    text that overflows into empty cells is cut wherever a page ends."""
+    ncols = last
+    r = sh.append([None] * (first - 1) + [text] + [None] * (ncols - first),
+                  [None] * (first - 1) + [style] * (ncols - first + 1),
+                  height=wrapped_lines(text, width, pt) * line_pt + 6)
+    sh.merge(r, first, r, last)
 
 
 # --------------------------------------------------------------------------
@@ -147,14 +182,16 @@ def _list_a1(book: FastBook, inp: BookInput) -> None:
     headers = ["序号", "市", fname.header, fbatch.header, "★"]
     n = len(headers)
     sh = book.sheet(inp.spec.sheet("a1").name)
-    sh.widths([6, 10, 44, 22, 6, 2, 22, 9, 7])
+    widths = [6, 10, 44, 22, 6]
+    sh.widths(widths + [2, 22, 9, 7])
     sh.ws.freeze_panes = "A5"
     _title_rows(sh, inp, "a1", n, STAMP, f"申报年度：{inp.year}年" if inp.year else "")
     sh.append(headers + [None] + list(SOURCE_HEADERS), [ST_HEAD] * n + [None] + [ST_SRC_HEAD] * 3, height=48)
     for i, (_, cf, sheet, row, rec, star) in enumerate(rows, start=1):
-        sh.append([i, cf.city, rec.get("name"), rec.get("miit_batch"), "★" if star else None, None,
-                   *_source_block(cf, sheet, row)],
-                  [ST_CELL_C, ST_CELL_C, ST_CELL, ST_CELL_C, ST_STAR, None, ST_NOTE, ST_NOTE, ST_NOTE])
+        vals = [i, cf.city, rec.get("name"), rec.get("miit_batch"), "★" if star else None]
+        sh.append(vals + [None, *_source_block(cf, sheet, row)],
+                  [ST_CELL_C, ST_CELL_C, ST_CELL, ST_CELL_C, ST_STAR, None, ST_NOTE, ST_NOTE, ST_NOTE],
+                  height=_fit_height(vals, widths))
     last = sh.row
     sh.append([f"注：★为填补国内或国际空白、关键领域补短板的企业（据各市附3），排在前列；共{len(rows)}行，"
                f"其中标★的{sum(1 for r in rows if r[5])}行。序号为全省统一编号。"], ST_NOTE)
@@ -168,7 +205,8 @@ def _list_a2(book: FastBook, inp: BookInput) -> None:
     headers = ["序号", "市"] + [f.header for f in fields]
     n = len(headers)
     sh = book.sheet(inp.spec.sheet("a2").name)
-    sh.widths([6, 10] + [_width(f) for f in fields] + [2, 22, 9, 7])
+    widths = [6, 10] + [_width(f) for f in fields]
+    sh.widths(widths + [2, 22, 9, 7])
     sh.ws.freeze_panes = "A5"
     _title_rows(sh, inp, "a2", n, STAMP, f"申报年度：{inp.year}年" if inp.year else "")
     sh.append(headers + [None] + list(SOURCE_HEADERS), [ST_HEAD] * n + [None] + [ST_SRC_HEAD] * 3, height=48)
@@ -177,8 +215,10 @@ def _list_a2(book: FastBook, inp: BookInput) -> None:
         tab = cf.table("a2")
         for row, rec in tab.records():
             i += 1
-            sh.append([i, cf.city] + [rec.get(f.key) for f in fields] + [None, *_source_block(cf, tab.sheet, row)],
-                      [ST_CELL_C, ST_CELL_C] + [ST_CELL] * len(fields) + [None] + [ST_NOTE] * 3)
+            vals = [i, cf.city] + [rec.get(f.key) for f in fields]
+            sh.append(vals + [None, *_source_block(cf, tab.sheet, row)],
+                      [ST_CELL_C, ST_CELL_C] + [ST_CELL] * len(fields) + [None] + [ST_NOTE] * 3,
+                      height=_fit_height(vals, widths))
     last = sh.row
     sh.append([f"注：共{i}个平台；序号为全省统一编号。"], ST_NOTE)
     sh.ws.auto_filter.ref = f"A4:{get_column_letter(n)}{max(last, 5)}"
@@ -201,26 +241,44 @@ def _merged_table(book: FastBook, inp: BookInput, key: str) -> None:
     headers = ["市"] + [f.header for f in fields] + (["★"] if star_col else [])
     n = len(headers)
     name = inp.spec.sheet(t.sheet).name if key == "a3" else _a5_sheet_name(t)
-    sh = book.sheet(name, fit_width=False)      # many columns: print across pages, 市 + name repeated
-    sh.widths([10] + [_width(f) for f in fields] + ([6] if star_col else []) + [22, 9, 7])
+    widths = [10] + [_width(f) for f in fields] + ([6] if star_col else []) + [22, 9, 7]
+    fit = sum(widths) <= FIT_WIDTH_MAX
+    sh = book.sheet(name, fit_width=fit)
+    sh.widths(widths)
     sh.ws.freeze_panes = "C5"
-    label = inp.spec.sheet(t.sheet).label
-    sh.append([label], ST_LABEL)
     title = title_of(inp, t.sheet) + ("" if key == "a3" else f"——{t.title}")
-    r = sh.append([title] + [None] * (min(n, 12) - 1), ST_TITLE, height=32)
-    sh.merge(r, 1, r, min(n, 12))
-    sh.append(["各市原表合并；“市”列与来源列（文件、工作表、行号）可用于追溯到城市工作簿。"], ST_NOTE)
+    _wide_title_rows(sh, inp.spec.sheet(t.sheet).label, title,
+                     "各市原表合并；“市”列与来源列（文件、工作表、行号）可用于追溯到城市工作簿。",
+                     widths, fit=fit)
     sh.append(headers + list(SOURCE_HEADERS), [ST_HEAD] * n + [ST_SRC_HEAD] * 3, height=54)
+    # text wraps in its column (a 500-character 简介 prints whole), the rest is centred
+    styles = ([ST_CELL_C] + [ST_CELL if f.type == S.TEXT else ST_CELL_C for f in fields]
+              + ([ST_STAR] if star_col else []) + [ST_NOTE] * 3)
     for cf in inp.cities:
         tab = cf.table(key)
         for row, rec in tab.records():
             vals = [cf.city] + [rec.get(f.key) for f in fields]
             if star_col:
                 vals.append("★" if is_star(rec) else None)
-            sh.append(vals + _source_block(cf, tab.sheet, row))
+            sh.append(vals + _source_block(cf, tab.sheet, row), styles, height=_fit_height(vals, widths))
     sh.ws.auto_filter.ref = f"A4:{get_column_letter(n + 3)}{max(sh.row, 5)}"
-    sh.print_setup(landscape=True, title_rows="4:4", area_cols=None)
-    sh.ws.print_title_cols = "A:B"
+    sh.print_setup(landscape=True, title_rows="1:4", area_cols=None, title_cols=None if fit else KEY_COLS)
+    if not fit:
+        sh.ws.page_setup.scale = WIDE_SCALE
+
+
+def _wide_title_rows(sh: FastSheet, label: str, title: str, note: str, widths: list[float], *, fit: bool) -> None:
+    """Rows 1–3 of a merged list.  Fitted to one page width, the title spans the table; printed
+    across pages, title and note wrap inside the key columns (市, 名称) that repeat on every page,
+    so each page shows them whole."""
+    last = len(widths) if fit else 2
+    width = sum(widths[:last])
+    sh.append([label], ST_LABEL)
+    if fit:
+        _boxed_row(sh, title, ST_TITLE, 1, last, width, F_TITLE.sz, 21)
+    else:
+        _boxed_row(sh, title, ST_KEY_TITLE, 1, last, width, F_KEY_TITLE.sz, 19)
+    _boxed_row(sh, note, ST_NOTE_WRAP, 1, last, width, F_NOTE.sz, 12)
 
 
 def _merged_a4(book: FastBook, inp: BookInput) -> None:
@@ -230,12 +288,11 @@ def _merged_a4(book: FastBook, inp: BookInput) -> None:
     ind_fields = [f for f in t.fields if f.indicator]
     n = 2 + len(ind_fields)
     sh = book.sheet(spec.sheet("a4").name, fit_width=False)
-    sh.widths([10, 30] + [11] * len(ind_fields) + [22, 9, 7])
+    widths = [10, 30] + [11] * len(ind_fields) + [22, 9, 7]
+    sh.widths(widths)
     sh.ws.freeze_panes = "C6"
-    sh.append([spec.sheet("a4").label], ST_LABEL)
-    r = sh.append([title_of(inp, "a4")] + [None] * 11, ST_TITLE, height=32)
-    sh.merge(r, 1, r, 12)
-    sh.append(["各市原表合并；百分比指标填数值（85表示85%）。来源列可追溯到城市工作簿。"], ST_NOTE)
+    _wide_title_rows(sh, spec.sheet("a4").label, title_of(inp, "a4"),
+                     "各市原表合并；百分比指标填数值（85表示85%）。来源列可追溯到城市工作簿。", widths, fit=False)
     top = ["市", t.field("name").header]
     periods = dict(spec.periods)
     for ind in spec.indicators:
@@ -249,42 +306,57 @@ def _merged_a4(book: FastBook, inp: BookInput) -> None:
         sh.merge(r1, 3 + 3 * i, r1, 5 + 3 * i)
     for j in range(3):
         sh.merge(r1, n + 1 + j, r2, n + 1 + j)
+    styles = [ST_CELL_C, ST_CELL] + [ST_CELL_C] * len(ind_fields) + [ST_NOTE] * 3
     for cf in inp.cities:
         tab = cf.table("a4")
         for row, rec in tab.records():
-            sh.append([cf.city, rec.get("name")] + [rec.get(f.key) for f in ind_fields]
-                      + _source_block(cf, tab.sheet, row))
+            vals = [cf.city, rec.get("name")] + [rec.get(f.key) for f in ind_fields]
+            sh.append(vals + _source_block(cf, tab.sheet, row), styles, height=_fit_height(vals, widths))
     sh.ws.auto_filter.ref = f"A5:{get_column_letter(n + 3)}{max(sh.row, 6)}"
-    sh.print_setup(landscape=True, title_rows="4:5", area_cols=None)
-    sh.ws.print_title_cols = "A:B"
+    sh.print_setup(landscape=True, title_rows="1:5", area_cols=None, title_cols=KEY_COLS)
+    sh.ws.page_setup.scale = WIDE_SCALE
 
 
 # ----------------------------------------------------------------------------- 统计
 
 def _stats_sheet(book: FastBook, inp: BookInput) -> None:
-    """Blocks of one row per city and a 全省合计 row; wide blocks run on across pages (no fit-to-width)."""
+    """Blocks of one row per city and a 全省合计 row.  Wide blocks run on across pages of
+    STATS_COLS_PER_PAGE columns (manual breaks, no fit-to-width); 城市 repeats on every page and each
+    page's part of a block repeats the block title, so every printed page names its rows."""
     spec = inp.spec
     sh = book.sheet("统计", fit_width=False)
     stats, tot = inp.stats, inp.total
+    per_page = STATS_COLS_PER_PAGE
     sh.widths([12] + [10.5] * 60)
+    page_width = per_page * 10.5
     sh.ws.freeze_panes = "B1"
     batch = inp.batch if inp.batch is not None else "×"
-    r = sh.append([f"{inp.province}第{batch}批重点“小巨人”企业汇总统计"] + [None] * 9, ST_TITLE, height=36)
-    sh.merge(r, 1, r, 10)
+    # column A repeats on every page: the titles and notes start in B, on the first page only
+    r = sh.append([None, f"{inp.province}第{batch}批重点“小巨人”企业汇总统计"] + [None] * (per_page - 1),
+                  ST_TITLE, height=36)
+    sh.merge(r, 2, r, 1 + per_page)
     meta = f"申报年度：{inp.year}年；" if inp.year else ""
-    sh.append([f"{meta}纳入名单{sum(1 for s in stats if s.included)}个市，收到文件{len(inp.files)}个。"
-               f"全省合计只计纳入名单的城市；各文件的处理情况见“合并记录”。"], ST_NOTE)
+    notes = [(f"{meta}纳入名单{sum(1 for s in stats if s.included)}个市，收到文件{len(inp.files)}个。"
+              f"全省合计只计纳入名单的城市；各文件的处理情况见“合并记录”。", ST_NOTE_WRAP)]
     if inp.duplicates:
-        sh.append([f"多个城市报送的同一企业：{len(inp.duplicates)}组，见“重复”工作表。"], ST_ALERT)
-    for note in inp.notices:
-        sh.append([f"提示：{note}"], ST_ALERT)
+        notes.append((f"多个城市报送的同一企业：{len(inp.duplicates)}组，见“重复”工作表。", ST_ALERT_WRAP))
+    notes += [(f"提示：{note}", ST_ALERT_WRAP) for note in inp.notices]
+    for text, style in notes:
+        _boxed_row(sh, text, style, 2, 1 + per_page, page_width, style.font.sz, 14)
+    widest = 1
 
     def block(title: str, headers: list[str], row_of: Callable[[CityStats], list], *, decimals: bool = False,
               tail: Callable[[CityStats], Any] | None = None, tail_header: str = "", header_pt: float = 48):
+        nonlocal widest
         sh.keep_together(15 + 22 + header_pt + 15 * (len(stats) + 1), LANDSCAPE_PAGE_PT)   # a block never splits
         sh.blank()
-        sh.append([title], ST_SUB, height=22)
         extra = [tail_header] if tail else []
+        ncols = 1 + len(headers) + len(extra)
+        widest = max(widest, ncols)
+        titles = [None] * ncols
+        for k, c in enumerate(range(1, ncols, per_page)):      # each page's part of the block says what it is
+            titles[c] = title if k == 0 else f"{title}（续）"
+        sh.append(titles, ST_SUB, height=22)
         sh.append(["城市"] + headers + extra, [ST_HEAD] * (1 + len(headers)) + [ST_HEAD] * len(extra),
                   height=header_pt)
         body = ST_DEC if decimals else ST_NUM
@@ -330,9 +402,12 @@ def _stats_sheet(book: FastBook, inp: BookInput) -> None:
           [f"{shorts[f.indicator]}\n{periods[f.period]}" for f in pcts],
           lambda s: [s.pct_mean(f.key) for f in pcts], decimals=True, header_pt=68)
     sh.blank()
-    sh.append(["说明：状态“合格”为无错误；“有错误”的城市在 --strict 时不纳入名单；“无法读取”的文件见“合并记录”。"
-               "★企业：填补国内或国际空白，或关键领域补短板。"], ST_NOTE)
-    sh.print_setup(landscape=True, title_rows=None, area_cols=None)
+    _boxed_row(sh, "说明：状态“合格”为无错误；“有错误”的城市在 --strict 时不纳入名单；“无法读取”的文件见“合并记录”。"
+                   "★企业：填补国内或国际空白，或关键领域补短板。", ST_NOTE_WRAP, 2, 1 + per_page, page_width,
+               F_NOTE.sz, 12)
+    for c in range(1 + per_page, widest, per_page):
+        sh.ws.col_breaks.append(Break(id=c))
+    sh.print_setup(landscape=True, title_rows=None, area_cols=None, title_cols="A:A")
 
 
 # ----------------------------------------------------------------------------- 重复 / 合并记录
@@ -364,18 +439,20 @@ RUN_TIME_CELL = "B2"     # the only cell that changes between two runs on the sa
 
 def _record_sheet(book: FastBook, inp: BookInput) -> None:
     sh = book.sheet("合并记录", fit_width=False)
-    sh.widths([9, 30, 66, 10, 8, 12, 6, 9, 9, 9, 6, 6, 22, 60])
+    widths = [9, 30, 66, 10, 8, 12, 6, 9, 9, 9, 6, 6, 22, 60]
+    sh.widths(widths)
     sh.ws.freeze_panes = "A5"
     sh.append(["合并记录"], ST_SUB)
     sh.append(["合并时间", inp.run_time], [ST_CELL_C, ST_CELL])
-    sh.append([f"省份：{inp.province}；每个输入文件一行（含未能读取、已被替代的文件）。SHA-256可用于核对收到的文件是否为同一版本。"],
-              ST_NOTE)
+    # inside 序号 + 文件, the columns that repeat on every page (text running on would be cut)
+    _boxed_row(sh, f"省份：{inp.province}；每个输入文件一行（含未能读取、已被替代的文件）。SHA-256可用于核对收到的文件是否为同一版本。",
+               ST_NOTE_WRAP, 1, 2, sum(widths[:2]), F_NOTE.sz, 12)
     sh.append(RECORD_HEADERS, ST_HEAD, height=30)
     for i, f in enumerate(inp.files, start=1):
         vals = [i, f["file"], f["sha256"], f["city"], f["city_from"], f["filled_on"], f["batch"], f["year"],
                 f["rows"], f["status"], f["errors"], f["warnings"], f["action"], f["reason"]]
         st = [ST_CELL_C, ST_CELL, ST_LINE, ST_CELL_C, ST_CELL_C, ST_DATE, ST_NUM, ST_NUM, ST_NUM, ST_BAD if f["status"] != "合格" else ST_CELL_C,
-              ST_NUM, ST_NUM, ST_CELL, ST_LINE]
-        sh.append(vals, st)
+              ST_NUM, ST_NUM, ST_CELL, ST_CELL]
+        sh.append(vals, st, height=_fit_height(vals[:2] + [None] + vals[3:], widths))     # the SHA stays one line
     sh.ws.auto_filter.ref = f"A4:N{max(sh.row, 5)}"
-    sh.print_setup(landscape=True, title_rows="4:4", area_cols=14)
+    sh.print_setup(landscape=True, title_rows="4:4", area_cols=14, title_cols=KEY_COLS)

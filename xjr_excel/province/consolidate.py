@@ -29,7 +29,8 @@ from xjr_excel.province.stats import IndustryIndex, CityStats, city_stats, find_
 from xjr_excel.spec.definition import Spec, attachment_tables, get_spec
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xltx", ".xltm", ".ods"}
-LOCK_REASON = "Excel打开工作簿时生成的临时锁定文件（以“~$”开头），不是工作簿，已忽略。"
+LOCK_REASON = ("Excel打开工作簿时生成的临时锁定文件（以“~$”开头），不是工作簿，已忽略。"
+               "无需处理；如对应的工作簿还开着，请在Excel中保存并关闭后再合并，以免合并到未保存的旧内容。")
 PROGRESS_MIN_FILES = 20
 PROVINCE_SHEETS = ("统计", "合并记录")      # only our provincial workbook has both
 
@@ -73,7 +74,9 @@ def discover(inputs, output=None) -> tuple[list[Path], list[dict]]:
         elif is_temporary(p) or (p.name.startswith(".") and p.name.endswith(".tmp")):
             return                   # our own atomic-write temporaries
         elif not explicit and p.suffix.lower() not in WORKBOOK_SUFFIXES:
-            skipped.append({"file": str(p), "reason": f"不是Excel工作簿（扩展名为“{p.suffix or '无'}”），已跳过。",
+            skipped.append({"file": str(p), "reason": f"不是Excel工作簿（扩展名为“{p.suffix or '无'}”），已跳过。"
+                                                      "如这是城市报送的申报文件，请让该市用模板另存为 .xlsx 后重新报送；"
+                                                      "否则无需处理（也可移出该文件夹）。",
                             "code": errors.NotWorkbook.code})
         else:
             files.append(p)
@@ -87,7 +90,8 @@ def discover(inputs, output=None) -> tuple[list[Path], list[dict]]:
         elif p.exists():
             consider(p, explicit=True)
         else:
-            skipped.append({"file": str(p), "reason": "找不到该文件或文件夹，请检查路径。", "code": errors.MissingFile.code})
+            skipped.append({"file": str(p), "reason": "找不到该文件或文件夹。请检查路径和文件名（可直接给出文件夹，"
+                                                      "合并其中所有工作簿）后重新运行。", "code": errors.MissingFile.code})
     return files, skipped
 
 
@@ -274,7 +278,8 @@ def _superseded_reason(old: CityFile, new: CityFile) -> str:
         why = "填报日期相同，文件修改时间较新"
     else:
         why = "填报日期和修改时间相同，按文件名取后者"
-    return f"同一城市“{new.city}”收到多个文件，已采用“{new.name}”（{why}）；本文件未合并。"
+    return (f"同一城市“{new.city}”收到多个文件，已采用“{new.name}”（{why}）；本文件未合并。"
+            f"如应以本文件为准，请核对两份文件封面的填报日期，或把“{new.name}”移出后重新合并。")
 
 
 def _consensus(values: dict[str, int | None], what: str, fmt: str) -> tuple[int | None, str | None]:

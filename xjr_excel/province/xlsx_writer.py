@@ -29,6 +29,7 @@ from openpyxl.utils import get_column_letter
 
 from xjr_excel.ooxml.safe_text import is_formula_like
 from xjr_excel.ooxml import package as P
+from xjr_excel.template.layout import print_frame
 
 EPOCH = dt.datetime(1899, 12, 30)
 COLS = [""] + [get_column_letter(i) for i in range(1, 703)]    # A … ZZ
@@ -132,20 +133,19 @@ class FastSheet:
         if (first_row, first_col) != (last_row, last_col):
             self.ws.merged_cells.add(f"{COLS[first_col]}{first_row}:{COLS[last_col]}{last_row}")
 
-    def print_setup(self, *, landscape: bool, title_rows: str | None, area_cols: int | None) -> None:
-        """A4, fit to the page width (when asked at creation), page numbers, repeated header rows."""
+    def print_setup(self, *, landscape: bool, title_rows: str | None, area_cols: int | None,
+                    title_cols: str | None = None) -> None:
+        """Our page frame (A4, margins, sheet name and page numbers in the footer), fit to the
+        page width when asked at creation, header rows (and key columns) repeated on every page."""
         ws = self.ws
-        ws.page_setup.paperSize = 9  # A4
-        ws.page_setup.orientation = "landscape" if landscape else "portrait"
+        print_frame(ws, landscape=landscape)
         if ws.sheet_properties.pageSetUpPr.fitToPage:
             ws.page_setup.fitToWidth = 1
             ws.page_setup.fitToHeight = 0
-        ws.page_margins.left = ws.page_margins.right = 0.5
-        ws.page_margins.top = ws.page_margins.bottom = 0.6
-        ws.print_options.horizontalCentered = True
-        ws.oddFooter.center.text = "第 &P 页，共 &N 页"
         if title_rows:
             ws.print_title_rows = title_rows
+        if title_cols:
+            ws.print_title_cols = title_cols
         if area_cols:
             ws.print_area = f"A1:{COLS[area_cols]}{max(self.row, 1)}"
 

@@ -460,10 +460,12 @@ def _rules(p: Policy) -> tuple[Rule, ...]:
         # 附1
         R("a1.seq", "error", "a1", "附1", "序号应从1起连续编号，此处应为{expected}，当前为“{value}”。", by="seq_rules"),
         R("a1.miit_batch", "error", "a1", "附1", f"国家级“小巨人”批次应为第一批至{p.miit_batch_names[-1]}，当前为“{{value}}”。请从下拉列表选择。", by="field_rules"),
+        R("a1.empty", "error", "a1", "附1", "附1没有填写任何企业。本批至少推荐一家重点“小巨人”企业：请在附1填写企业名单，并在附3、附4逐一填写对应记录。", by="empty_lists"),
         R("a1.miit_batch_normalised", "warning", "a1", "附1", "批次“{value}”已按“{expected}”识别，请改为下拉列表中的写法。", by="miit_batch_normalised"),
         R("names.not_published", "error", "cross", "须与工业和信息化部公布的名称一致", "企业名称“{value}”不在工业和信息化部公布名单中。{suggestion}", by="reference_names"),
         # 附2
         R("a2.seq", "error", "a2", "附2", "序号应从1起连续编号，此处应为{expected}，当前为“{value}”。", by="seq_rules"),
+        R("a2.empty", "warning", "a2", "附2", "附2没有填写平台。本批不推荐公共服务示范平台时可忽略本提示；否则请在附2填写平台名单，并为每个平台填写附5申请表。", by="empty_lists"),
         R("a2.doc_no", "error", "a2", "附2", "认定文号“{value}”格式不正确，应为“发文机关代字〔年份〕序号号”，如：工信部企业函〔2020〕123号。", by="doc_no"),
         R("a2.doc_no_brackets", "warning", "a2", "附2", "认定文号“{value}”使用了{brackets}，公文年份应使用六角括号〔〕，如：{expected}。", by="doc_no"),
         R("a2.legal_entity", "warning", "a2", "附2", "平台名称“{value}”不像独立法人单位全称（通常以公司、中心、研究院等结尾），请核对。", by="legal_entity"),

@@ -268,13 +268,11 @@ def _note_line(sheet: S.Sheet) -> str | None:
 def _attachment_sheet(ws, spec: Spec, sheet: S.Sheet, names: dict, lists: ChoiceLists, guide: str) -> None:
     (t,) = spec.tables_on(sheet.key)
     third = stamp_formula(names) if sheet.stamp_line else _note_line(sheet)
-    breaks = indicator_breaks(spec, t) if sheet.key == "a4" else ()
-    if sheet.key in TITLE_THROUGH:
-        title_cols = t.first_col + [f.key for f in t.fields].index(TITLE_THROUGH[sheet.key])
-    else:
-        title_cols = breaks[0] if breaks else t.last_col
+    breaks = {"a3": lambda: balanced_breaks(t), "a4": lambda: indicator_breaks(spec, t)}.get(sheet.key, tuple)()
+    repeated = 1 if sheet.key in REPEAT_FIRST_COL else 0
     L.title_block(ws, label=sheet.label, title_formula=title_formula(spec, names, sheet.title),
-                  third_line=third, last_col=title_cols, guide_sheet=guide)
+                  third_line=third, last_col=t.last_col, guide_sheet=guide,
+                  spans=blocks(t.first_col, breaks, t.last_col), repeated_cols=repeated)
     if sheet.key == "a4":
         _indicator_headers(ws, spec, t)
     rows = t.template_rows
@@ -283,17 +281,29 @@ def _attachment_sheet(ws, spec: Spec, sheet: S.Sheet, names: dict, lists: Choice
     first = t.header_row + 1
     ws.freeze_panes = ws.cell(first, 2 if sheet.key in ("a3", "a4") else 1).coordinate
     L.page_setup(ws, landscape=sheet.landscape, print_rows=t.header_row, last_col=t.last_col,
-                 last_row=t.header_row + rows, pages_wide=PAGES_WIDE.get(sheet.key, 1), col_breaks=breaks,
-                 repeat_first_col=sheet.key in REPEAT_FIRST_COL)
+                 last_row=t.header_row + rows, col_breaks=breaks, repeat_first_col=bool(repeated))
 
 
 # 附3 prints two A4 widths (identity | products, ★, 简介), 附4 one page width per block of 一级指标
 # groups (never splitting an indicator); the first column (企业名称) repeats on every page.
-# The title centres over what the first page shows.
-PAGES_WIDE = {"a3": 2}
+# Manual breaks (not fit-to-width) so we know each page's columns: every page gets the title.
 REPEAT_FIRST_COL = ("a3", "a4")
-TITLE_THROUGH = {"a3": "segment"}
 INDICATORS_PER_PAGE = 5
+
+
+def blocks(first: int, breaks: tuple[int, ...], last: int) -> tuple[tuple[int, int], ...]:
+    """(first, last) column of each printed page width, from the column breaks (break after column b)."""
+    edges = [first - 1, *breaks, last]
+    return tuple((a + 1, b) for a, b in zip(edges, edges[1:]))
+
+
+def balanced_breaks(t: S.Table) -> tuple[int, ...]:
+    """One break that splits ``t`` into two page widths as even as possible (the first column,
+    repeated on the second page, counts on both)."""
+    widths = [f.width for f in t.fields]
+    best = min(range(1, len(widths)),
+               key=lambda i: max(sum(widths[:i]), widths[0] + sum(widths[i:])))
+    return (t.first_col + best - 1,)
 
 
 def indicator_breaks(spec: Spec, t: S.Table) -> tuple[int, ...]:
@@ -353,7 +363,8 @@ def _a5_sheet(ws, spec: Spec, names: dict, lists: ChoiceLists, guide: str) -> No
     tables = spec.tables_on("a5")
     first_table = tables[0]
     L.title_block(ws, label=sheet.label, title_formula=title_formula(spec, names, sheet.title),
-                  third_line=None, last_col=first_table.last_col, guide_sheet=guide)
+                  third_line=None, last_col=first_table.last_col, guide_sheet=guide,
+                  spans=tuple((t.first_col, t.last_col) for t in tables))
     last_row = 0
     for t in tables:
         c = ws.cell(t.header_row - 1, t.first_col, t.title)

@@ -4,6 +4,8 @@ this module only knows *how* to put it there with openpyxl.
 """
 from __future__ import annotations
 
+import math
+
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.hyperlink import Hyperlink
@@ -43,25 +45,36 @@ def first_line(header: str) -> str:
 
 
 def title_block(ws, *, label: str, title_formula: str, third_line: str | None, last_col: int,
-                guide_sheet: str | None) -> None:
-    """Rows 1–3: label (附1…), the title (a formula over the cover names), stamp or note line."""
+                guide_sheet: str | None, spans: tuple[tuple[int, int], ...] = (), repeated_cols: int = 0) -> None:
+    """Rows 1–3: label (附1…), the title (a formula over the cover names), stamp or note line.
+
+    ``spans``: the column blocks printed on separate pages (default: one block up to ``last_col``);
+    each block gets its own title and note line, so every page shows them whole.  The first
+    ``repeated_cols`` columns print on every page: title and note keep out of them, or their
+    repeated cells would print a cut-off piece of the first page's text on the later pages."""
+    spans = spans or ((1, last_col),)
     ws.cell(1, 1, label).font = LABEL_FONT
-    if guide_sheet:
-        link = ws.cell(1, max(last_col, 2), "填报说明 ›")
+    if guide_sheet:                     # top right of the first page
+        link = ws.cell(1, max(spans[0][1], 2), "填报说明 ›")
         link.hyperlink = Hyperlink(ref=link.coordinate, location=sheet_ref(guide_sheet, "A1"),
                                    display="填报说明")
         link.font = LINK_FONT
         link.alignment = Alignment(horizontal="right")
-    c = ws.cell(2, 1, title_formula)
-    c.font = TITLE_FONT
-    c.alignment = CENTER_WRAP
-    ws.merge_cells(ref(1, 2, last_col, 2))
+    for i, (first, last) in enumerate(spans):
+        start = first + repeated_cols if i == 0 else first
+        c = ws.cell(2, start, title_formula)
+        c.font = TITLE_FONT
+        c.alignment = CENTER_WRAP
+        if last > start:
+            ws.merge_cells(ref(start, 2, last, 2))
+        if third_line is not None:
+            c = ws.cell(3, start, third_line)
+            c.font = BODY_FONT
+            c.alignment = LEFT_WRAP
+            if last > start:
+                ws.merge_cells(ref(start, 3, last, 3))
     ws.row_dimensions[2].height = 36
     if third_line is not None:
-        c = ws.cell(3, 1, third_line)
-        c.font = BODY_FONT
-        c.alignment = LEFT_WRAP
-        ws.merge_cells(ref(1, 3, last_col, 3))
         ws.row_dimensions[3].height = 22
 
 
@@ -74,14 +87,21 @@ def header_cell(ws, row: int, column: int, text: str, fill=HEADER_FILL):
     return c
 
 
+def wrapped_lines(text: str, width: float, pt: float = 10) -> int:
+    """Lines ``text`` wraps to in a column ``width`` units wide at ``pt`` points (each line break
+    starts a line).  A CJK character is ~``pt`` wide, a Latin one half that; a width unit is ~5.25 pt
+    in Excel (LibreOffice lays it out wider, so an estimate that fits Excel fits both)."""
+    per_line = max(width * 5.25 / pt, 1.0)
+    lines = 0
+    for part in str(text).split("\n"):
+        units = sum(1.0 if ord(ch) > 0x2E7F else 0.5 for ch in part)
+        lines += max(1, math.ceil(units / int(per_line)))
+    return lines
+
+
 def header_height(fields, base: float = 15.0) -> float:
     """Row height for wrapped headers: enough lines for the longest header in its column width."""
-    lines = 1
-    for f in fields:
-        per_line = max(int(f.width / 2) - 1, 2)     # ~2 width units per CJK character
-        n = sum(max(1, -(-len(part) // per_line)) for part in f.header.split("\n"))
-        lines = max(lines, n)
-    return base * lines + 6
+    return base * max((wrapped_lines(f.header, f.width - 2) for f in fields), default=1) + 6
 
 
 def place_table(ws, table: S.Table, rows: int, *, style: str = "TableStyleLight9") -> XLTable:
@@ -184,25 +204,51 @@ def _range_text(f: S.Field) -> str:
     return ""
 
 
+# Page frame of every sheet we write (inches).  The header and footer sit inside the top and
+# bottom margins with room for one line of text (0.45" ≈ 32 pt); LibreOffice cuts a footer whose
+# margin leaves less than its line height (bottom 0.6", footer 0.5" did).
+SIDE_MARGIN = 0.4
+EDGE_MARGIN = 0.75
+HEADER_FOOTER_MARGIN = 0.3
+PAGE_NUMBER_FOOTER = "第 &P 页 共 &N 页"
+
+
+def print_frame(ws, *, landscape: bool, header: str | None = None) -> None:
+    """A4 in the given orientation, centred, our margins; the footer names the sheet (&A) and the
+    page (第 &P 页 共 &N 页); ``header``, when given, is printed at the top of every page."""
+    ws.page_setup.paperSize = 9             # A4 (ws.PAPERSIZE_A4; write-only sheets lack the constant)
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    m = ws.page_margins
+    m.left = m.right = SIDE_MARGIN
+    m.top = m.bottom = EDGE_MARGIN
+    m.header = m.footer = HEADER_FOOTER_MARGIN
+    ws.print_options.horizontalCentered = True
+    ws.oddFooter.left.text = "&A"
+    ws.oddFooter.center.text = PAGE_NUMBER_FOOTER
+    if header:
+        ws.oddHeader.center.text = header.replace("&", "&&")     # a lone & starts a field code
+
+
+def printable_width_cm(landscape: bool) -> float:
+    return (29.7 if landscape else 21.0) - 2 * SIDE_MARGIN * 2.54
+
+
 def page_setup(ws, *, landscape: bool, print_rows: int, last_col: int, last_row: int,
                col_breaks: tuple[int, ...] = (), repeat_first_col: bool = False, pages_wide: int = 1) -> None:
     """A4, header rows repeated on every page; fit to one page width, or one page width per block
     between manual ``col_breaks`` (Excel and LibreOffice ignore manual breaks under fit-to-page, so
     those sheets get a fixed scale that fits their widest block)."""
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.orientation = "landscape" if landscape else "portrait"
-    ws.page_margins.left = ws.page_margins.right = 0.4
-    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    print_frame(ws, landscape=landscape)
     if col_breaks or pages_wide > 1:       # a record's parts print on consecutive pages
         ws.page_setup.pageOrder = "overThenDown"
     if col_breaks:
         for c in col_breaks:
             ws.col_breaks.append(Break(id=c))
         edges = [0, *col_breaks, last_col]
-        widest = max(_width_cm(ws, range(a + 1, b + 1)) for a, b in zip(edges, edges[1:]))
-        if repeat_first_col:
-            widest += _width_cm(ws, [1])
-        printable = (29.7 if landscape else 21.0) - 2 * 0.4 * 2.54
+        repeated = _width_cm(ws, [1]) if repeat_first_col else 0.0      # printed again on every later page
+        widest = max(_width_cm(ws, range(a + 1, b + 1)) + (repeated if a else 0.0)
+                     for a, b in zip(edges, edges[1:]))
+        printable = printable_width_cm(landscape)
         # 0.68: LibreOffice lays a width unit out ~1.4x wider than 7 px with CJK default fonts
         # (measured on 附5); erring small keeps each block on one page in Excel too.
         ws.page_setup.scale = max(10, min(100, int(printable / widest * 100 * 0.68)))
@@ -212,7 +258,6 @@ def page_setup(ws, *, landscape: bool, print_rows: int, last_col: int, last_row:
         ws.page_setup.fitToHeight = 0
     if repeat_first_col:
         ws.print_title_cols = "A:A"
-    ws.print_options.horizontalCentered = True
     if print_rows:
         ws.print_title_rows = f"1:{print_rows}"
     ws.print_area = ref(1, 1, last_col, last_row)

@@ -151,7 +151,8 @@ def _tracking_sheet(ws, spec: Spec, source: Source, label: str) -> record.Record
     L.title_block(ws, label=sheet.label, title_formula=title_formula(spec),
                   third_line=f"注：1.实际值为实施期{label}时的数值，所有指标均需填报。2.初始值、目标值来自批准的申报材料，已锁定。"
                              "3.“完成”自动计算；有“否”时须填写未完成原因。",
-                  last_col=breaks[0] if breaks else t.last_col, guide_sheet=spec.sheet("guide").name)
+                  last_col=t.last_col, guide_sheet=spec.sheet("guide").name,
+                  spans=build.blocks(t.first_col, breaks, t.last_col), repeated_cols=1)     # whole on every page
     _headers(ws, spec, t, cols)
     n = max(len(source.enterprises), 1)
     first = t.header_row + 1

@@ -31,7 +31,7 @@ from xjr_excel.validate import rules as R
 # Rules that look at several tables of one workbook, its cover, or one workbook's rows in
 # sequence: run per workbook (they cost a millisecond or two each).
 PER_BOOK = frozenset({R.cover_rules, R.plan_rules, R.seq_rules, R.enterprise_names, R.platform_names,
-                      R.platform_years})
+                      R.platform_years, R.empty_lists})
 
 
 @dataclass

@@ -257,6 +257,19 @@ def seq_rules(ctx: Ctx) -> None:
 
 
 @check
+def empty_lists(ctx: Ctx) -> None:
+    """附1 / 附2 with no named record: a submission with only its cover and plan is not clean.
+    (The later sheets need no rule of their own: cross.a1_a3 and cross.a2_a5 report every
+    enterprise and platform whose 附3/附4/附5 record is missing, also when that sheet is empty.)"""
+    for key, rule in (("a1", "a1.empty"), ("a2", "a2.empty")):
+        td = ctx.table(key)
+        if td is None or "name" not in td.columns:
+            continue        # a missing sheet or column is reported while reading
+        if td.frame["name"].map(_key).dropna().empty:
+            ctx.add(rule, td, (td.header_row or 1) + 1, "name", value="")
+
+
+@check
 def miit_batch_normalised(ctx: Ctx) -> None:
     td = ctx.filled("a1")
     if td is None:

@@ -25,6 +25,7 @@ from xjr_excel.errors import UserError
 from xjr_excel.ooxml.safe_text import set_text
 from xjr_excel.model import Finding
 from xjr_excel.spec.definition import Spec, get_spec
+from xjr_excel.template.layout import print_frame
 
 
 def _box(ws, box: P.Box):
@@ -186,7 +187,7 @@ def _style_results(ws, st: P.ResultsStyle) -> None:
     if st.autofilter:
         r1, c1, r2, c2 = st.autofilter
         ws.auto_filter.ref = f"{get_column_letter(c1)}{r1}:{get_column_letter(c2)}{r2}"
-    ws.page_setup.orientation = "landscape"
+    print_frame(ws, landscape=True, header=st.page_header)        # A4, our margins and footer
     ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_title_rows = f"{st.title_rows[0]}:{st.title_rows[1]}"
