@@ -16,6 +16,7 @@ import os
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,7 @@ import make_corpus as mc  # noqa: E402
 
 from xjr_excel.errors import SheetTooBig, TooManyValues  # noqa: E402
 from xjr_excel.guard import check as guard  # noqa: E402
+from xjr_excel.ooxml.package import read_sheet_parts  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 PADDING_BOUND_MIB = 64
@@ -101,6 +103,9 @@ def test_marking_a_copy_is_bounded_too(tmp_path):
     (nothing written, no backup left), while a whole-column fill is marked like any file."""
     heavy = mc.KINDS["styled_rows"](tmp_path / "heavy")
     before = sorted(p.name for p in heavy.parent.iterdir()), heavy.read_bytes()
+    with zipfile.ZipFile(heavy) as z:           # the count the message must name: every <c> in 附3's XML
+        styled = z.read(read_sheet_parts(z)["附3"]).count(b"<c ")
+    assert styled > 500_000
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONIOENCODING": "utf-8", "XJR_LOG_DIR": str(tmp_path)}
     run = lambda *a: subprocess.run([sys.executable, "-m", "xjr_excel.cli.main", *map(str, a)], cwd=tmp_path,
                                     env=env, capture_output=True, text=True, timeout=600)
@@ -108,7 +113,7 @@ def test_marking_a_copy_is_bounded_too(tmp_path):
                  ["clear", heavy]):
         proc = run(*args)
         assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
-        assert "附3" in proc.stderr and "3146219" in proc.stderr and "500000" in proc.stderr, proc.stderr
+        assert "附3" in proc.stderr and str(styled) in proc.stderr and "500000" in proc.stderr, proc.stderr
         assert (sorted(p.name for p in heavy.parent.iterdir()), heavy.read_bytes()) == before
     filled = mc.KINDS["column_fill"](tmp_path / "fill")
     out = filled.parent / "标记.xlsx"
