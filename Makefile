@@ -21,7 +21,8 @@ install: $(PY)
 	$(PY) -m pip install -q -e '.[test]'
 
 workbook: install
-	$(XJR) template -o $(MASTER)
+	@# the committed master is rebuilt on purpose: replace it even if someone opened and saved it
+	$(XJR) template -o $(MASTER) --force
 
 samples: install
 	$(PY) samples/generate.py
