@@ -14,11 +14,11 @@ from xjr_excel import errors
 COMMANDS = {
     # name: (module, help)
     "spec": ("xjr_excel.cli.spec_cmd", "打印表格规格（字段、规则、政策参数） / print the spec"),
-    "template": ("xjr_excel.template.build", "生成填报模板工作簿 / build the master workbook"),
+    "template": ("xjr_excel.cli.template_cmd", "生成填报模板工作簿 / build the master workbook"),
     "validate": ("xjr_excel.cli.validate_cmd", "校验城市工作簿 / validate a city workbook"),
     "clear": ("xjr_excel.cli.validate_cmd", "清除校验标记 / clear validation marks"),
-    "consolidate": ("xjr_excel.province.consolidate", "合并各市工作簿为全省汇总 / merge city workbooks"),
-    "track": ("xjr_excel.track.cli", "由申报工作簿生成目标完成情况跟踪表 / build the target-tracking workbook"),
+    "consolidate": ("xjr_excel.cli.consolidate_cmd", "合并各市工作簿为全省汇总 / merge city workbooks"),
+    "track": ("xjr_excel.cli.track_cmd", "由申报工作簿生成目标完成情况跟踪表 / build the target-tracking workbook"),
 }
 
 

@@ -62,14 +62,6 @@ def save_workbook(wb, path: Path, spec: Spec, *, purpose: str, inputs: tuple = (
     return path
 
 
-def cli_main(args) -> int:
-    spec = get_spec(getattr(args, "policy", None))
-    out = build_workbook(args.output, city=args.city, batch=args.batch, year=args.year,
-                         department=args.department, spec=spec, force=getattr(args, "force", False))
-    p = submission_params(spec, city=args.city, batch=args.batch, year=args.year, department=args.department)
-    print(f"已生成模板：{out}（{p['city']}第{p['batch']}批，申报年度{p['year']}）")
-    return 0
-
 
 def submission_params(spec: Spec, *, city=None, batch=None, year=None, department=None) -> dict:
     """Cover values: what was given, else the policy's [submission] defaults."""
