@@ -61,6 +61,7 @@ test-installs:
 bench: install
 	$(PY) bench/validate.py
 	$(PY) bench/consolidate.py
+	$(PY) bench/click.py
 
 clean:
 	rm -rf $(VENV) $(OUT) build *.egg-info
