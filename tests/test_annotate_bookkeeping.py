@@ -109,6 +109,7 @@ def test_without_the_store_our_notes_still_go_and_the_users_come_back(annotated,
     assert {k: v[0] for k, v in notes.items()} == {("附3", "C6"): USER[0], ("附3", "A5"): OTHER[0]}
 
 
+@pytest.mark.engine
 def test_both_backends_write_the_same_plan(annotated):
     """The xlwings backend (remote engine) and the openpyxl backend: same marks, notes and results."""
     src, _done = annotated

@@ -6,10 +6,12 @@ from pathlib import Path
 
 import pytest
 
+import xjr_excel
 from xjr_excel import errors
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCES = {p: p.read_text(encoding="utf-8") for p in (ROOT / "xjr_excel").rglob("*.py")
+PACKAGE = Path(xjr_excel.__file__).resolve().parent      # the installed package too (install checks)
+SOURCES = {p: p.read_text(encoding="utf-8") for p in PACKAGE.rglob("*.py")
            if p.name != "errors.py"}
 DOC = (ROOT / "docs" / "guard.md").read_text(encoding="utf-8")
 CLASSES = sorted(set(errors.REFUSALS.values()), key=lambda c: c.code)
@@ -29,7 +31,7 @@ def test_codes_are_unique_and_well_formed():
 def test_each_code_is_raised_somewhere_and_documented(cls):
     """Raised: the class is named, or its kind tag is passed, in the package (outside errors.py)."""
     name, kind = cls.__name__, cls.kind
-    used = [p.relative_to(ROOT) for p, text in SOURCES.items()
+    used = [p.relative_to(PACKAGE) for p, text in SOURCES.items()
             if re.search(rf"\b{name}\b", text) or re.search(rf"""["']{re.escape(kind)}["']""", text)]
     assert used, f"{cls.code} ({name}, kind {kind!r}) is never raised"
     row = next((ln for ln in DOC.splitlines() if ln.startswith("|") and f"`{cls.code}`" in ln), None)

@@ -25,6 +25,8 @@ from xjr_excel.template import build as template
 from xjr_excel.validate.findings import summary
 from xjr_excel.validate.run import validate_file
 
+pytestmark = pytest.mark.engine      # every test here drives xlwings' remote engine
+
 
 def fill_master(path: Path, recs) -> Path:
     """The master template, filled in as a city official would (formulas left alone)."""

@@ -6,6 +6,8 @@ import os
 import re
 import shutil
 
+import pytest
+
 from conftest_validate import build_grids
 from test_rules import TODAY
 
@@ -65,6 +67,7 @@ def test_file_cache_reloads_a_changed_file(tmp_path):
 CHECK_TIME = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")
 
 
+@pytest.mark.engine
 def test_clicks_on_different_books_in_one_python_leak_nothing():
     """Python stays running: 校验 on a faulty book, then on a clean one, then the faulty one again,
     each gives exactly what that click gives in a fresh process (same summary, same writes)."""

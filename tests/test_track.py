@@ -337,6 +337,7 @@ def _twin_cells(model: E.Model) -> dict[tuple[str, str], int]:
     return {(SHEET, f"{openpyxl.utils.get_column_letter(c)}{r}"): v for (r, c), v in twin.cells.items()}
 
 
+@pytest.mark.engine
 @pytest.mark.parametrize("city", ["苏州市", "无锡市"])
 def test_ribbon_validates_a_tracking_workbook_like_the_cli(city):
     src = TRACK / next(f["file"] for f in MANIFEST["files"] if f["city"] == city)
