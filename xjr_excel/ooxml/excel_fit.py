@@ -31,6 +31,8 @@ def _template_project(data: bytes) -> list[vba.Module] | None:
     """The project's modules when it is the template's, else None."""
     try:
         modules = vba.read_project(data)
+    except ImportError:         # a broken install (olefile/oletools missing) must not pass silently
+        raise
     except Exception:           # not a project we can read: not ours to touch
         return None
     ours = {n.lower() for n in vba.our_module_names()}
