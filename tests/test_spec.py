@@ -60,6 +60,24 @@ def test_policy_values_flow_from_the_configuration(tmp_path):
     assert intro["max_len"] == 600 and "600" in intro["header"]
     rule = next(r for r in data["rules"] if r["id"] == "a4.rd_share")
     assert "5%" in rule["message"]
+    rule = next(r for r in data["rules"] if r["id"] == "a1.miit_batch")
+    assert "第一批至第九批" in rule["message"]
+
+
+def test_rule_messages_are_filled_from_the_policy():
+    """data/rules.toml names policy values as {policy.PATH}; the built spec holds the values."""
+    from xjr_excel.track.spec import track_spec_for
+    spec = get_spec()
+    track = track_spec_for(spec)
+    for r in spec.rules + track.rules:
+        assert "{policy." not in r.message + r.clause, r.id
+    e = spec.policy.eligibility
+    assert f"低于{e['rd_share_min']}%" in spec.rule("a4.rd_share").message
+    assert spec.rule("a3.size_staff").clause == spec.policy.raw["size_standard"]["name"]
+    assert "“实施期”应为满一年或满两年，" in track.rule("track.period").message
+    assert "{value}" in track.rule("track.period").message        # filled when the rule fires
+    with pytest.raises(KeyError, match=r"\{policy\.eligibility\.nothing\}"):
+        spec.policy.fill("须≥{policy.eligibility.nothing}")
 
 
 def test_every_rule_has_a_known_severity_and_a_chinese_message():

@@ -9,9 +9,10 @@ which field uses which value.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from typing import Iterable
 
-from xjr_excel.spec.policy import Policy, load_policy
+from xjr_excel.spec.policy import Policy, default_data_dir, load_policy, read_toml
 
 # Field types the reader knows how to normalise and the builder how to format.
 TEXT, INT, NUMBER, PERCENT, DATE, CHOICE, CREDIT_CODE, INDUSTRY, YEAR = (
@@ -432,78 +433,16 @@ def _tables(p: Policy, indicators: tuple[Indicator, ...], industry_choices: tupl
     return (plan, a1, a2, a3, a4, *placed)
 
 
-def _rules(p: Policy) -> tuple[Rule, ...]:
-    e, lim = p.eligibility, p.limits
-    size_std = p.raw["size_standard"]["name"]
-    R = Rule
-    return (
-        # structure
-        R("file.sheet_missing", "error", "file", "模板", "缺少工作表“{field}”（应包含表格 {value}）。请使用最新模板，将数据复制到对应工作表后重新校验。", by="reader"),
-        R("file.column_missing", "error", "file", "模板", "“{sheet}”缺少列“{field}”。请按模板恢复该列（可从空白模板复制表头）。", by="reader"),
-        R("file.cover_missing", "error", "cover", "模板", "封面缺少“{field}”。请在封面填写后重新校验。", by="reader"),
-        R("file.hidden_row", "warning", "file", "数据", "第{value}行是隐藏行，但有数据，仍会被校验和上报。如不应上报，请删除该行；否则请取消隐藏，以免漏看。", by="reader"),
-        R("cell.formula_error", "error", "field", "数据", "单元格是公式错误“{value}”。请修正公式或直接填写数值。", by="field_rules"),
-        R("cell.control_chars", "warning", "field", "数据", "含有不可见字符（控制符或零宽字符），可能来自复制粘贴。请删除后重新输入。", by="control_chars"),
-        # generic field rules (generated from each field's declaration)
-        R("field.required", "error", "field", "所有指标均需填报", "“{field}”为必填项，不能为空（“无”“/”“——”视为空）。请填写。", by="field_rules"),
-        R("field.type", "error", "field", "模板", "“{field}”应为{expected}，“{value}”无法识别。请按{expected}格式填写。", by="field_rules"),
-        R("field.min", "error", "field", "模板", "“{field}”应{op}{limit}，当前为{value}。请核对后修改。", by="field_rules"),
-        R("field.max", "error", "field", "模板", "“{field}”应≤{limit}，当前为{value}。请核对后修改。", by="field_rules"),
-        R("field.choice", "error", "field", "模板", "“{field}”只能填写：{choices}；当前为“{value}”。请从下拉列表选择。", by="field_rules"),
-        R("field.max_len", "error", "field", "模板", "“{field}”限{limit}字以内（不计空白），当前{count}字。请精简。", by="field_rules"),
-        R("field.unique", "error", "field", "模板", "“{field}”“{value}”重复出现（另见{other}）。每条记录只能填写一次，请删除重复行。", by="field_rules"),
-        # 封面 / 实施方案
-        R("cover.batch", "error", "cover", "第×批", "封面“批次”应为≥1的整数，当前为“{value}”。", by="cover_rules"),
-        R("cover.year", "error", "cover", "申报年度", "封面“申报年度”应为四位年份，当前为“{value}”。", by="cover_rules"),
-        R("plan.limit", "error", "plan", "实施方案", "实施方案第{section}部分限{limit}字，当前{count}字（不计空白）。请精简。", by="plan_rules"),
-        R("plan.empty", "error", "plan", "实施方案", "实施方案第{section}部分尚未填写。", by="plan_rules"),
-        # 附1
-        R("a1.seq", "error", "a1", "附1", "序号应从1起连续编号，此处应为{expected}，当前为“{value}”。", by="seq_rules"),
-        R("a1.miit_batch", "error", "a1", "附1", f"国家级“小巨人”批次应为第一批至{p.miit_batch_names[-1]}，当前为“{{value}}”。请从下拉列表选择。", by="field_rules"),
-        R("a1.empty", "error", "a1", "附1", "附1没有填写任何企业。本批至少推荐一家重点“小巨人”企业：请在附1填写企业名单，并在附3、附4逐一填写对应记录。", by="empty_lists"),
-        R("a1.miit_batch_normalised", "warning", "a1", "附1", "批次“{value}”已按“{expected}”识别，请改为下拉列表中的写法。", by="miit_batch_normalised"),
-        R("names.not_published", "error", "cross", "须与工业和信息化部公布的名称一致", "企业名称“{value}”不在工业和信息化部公布名单中。{suggestion}", by="reference_names"),
-        # 附2
-        R("a2.seq", "error", "a2", "附2", "序号应从1起连续编号，此处应为{expected}，当前为“{value}”。", by="seq_rules"),
-        R("a2.empty", "warning", "a2", "附2", "附2没有填写平台。本批不推荐公共服务示范平台时可忽略本提示；否则请在附2填写平台名单，并为每个平台填写附5申请表。", by="empty_lists"),
-        R("a2.doc_no", "error", "a2", "附2", "认定文号“{value}”格式不正确，应为“发文机关代字〔年份〕序号号”，如：工信部企业函〔2020〕123号。", by="doc_no"),
-        R("a2.doc_no_brackets", "warning", "a2", "附2", "认定文号“{value}”使用了{brackets}，公文年份应使用六角括号〔〕，如：{expected}。", by="doc_no"),
-        R("a2.legal_entity", "warning", "a2", "附2", "平台名称“{value}”不像独立法人单位全称（通常以公司、中心、研究院等结尾），请核对。", by="legal_entity"),
-        # 附3
-        R("a3.credit_code", "error", "a3", "GB 32100-2015", "统一社会信用代码“{value}”{reason}。请对照营业执照核对。", by="credit_code"),
-        R("a3.reg_date_future", "error", "a3", "附3", "注册时间{value}晚于今天，请核对。", by="reg_date_future"),
-        R("a3.size_staff", "error", "a3", size_std, "企业规模填“{value}”，但从业人数{staff}人低于{industry_group}{size}企业下限{limit}人。请核对规模或人数。", by="size_staff"),
-        R("a3.size_large", "warning", "a3", size_std, "从业人数{staff}人已达{industry_group}大型企业标准（≥{limit}人），请核对企业规模。", by="size_staff"),
-        R("a3.industry", "error", "a3", "GB/T 4754-2017", "所属行业“{value}”不是GB/T 4754-2017的大类。请从下拉列表选择，如：C34 通用设备制造业。", by="field_rules"),
-        R("a3.product_category", "warning", "a3", "统计用产品分类目录", "主导产品类别“{value}”{reason}。应填写《统计用产品分类目录》第四级或第五级类别名称及8位或10位代码；新产品请注明“新产品”。", by="product_category"),
-        R("a3.product_code", "error", "a3", "统计用产品分类目录", "主导产品类别中的代码“{value}”应为8位或10位数字。", by="product_category"),
-        R("a3.four_base_category", "error", "a3", "工业“四基”发展目录", "“四基”选“是”时须选择具体类别：{choices}。", by="conditional_fields"),
-        R("a3.four_base_conflict", "warning", "a3", "工业“四基”发展目录", "“四基”选“否”，却填写了具体类别“{value}”，请核对。", by="conditional_fields"),
-        R("a3.gap_field", "error", "a3", "★填补空白", f"选择“{{expected}}”时须填写具体领域（限{lim['gap_field']}字以内）。", by="conditional_fields"),
-        R("a3.gap_conflict", "warning", "a3", "★填补空白", "“是否填补空白”选“否”，却填写了具体领域“{value}”，请核对。", by="conditional_fields"),
-        R("a3.shortboard_field", "error", "a3", "★补短板", f"补短板选“是”时须填写具体领域和环节（限{lim['shortboard_field']}字以内）。", by="conditional_fields"),
-        R("a3.shortboard_conflict", "warning", "a3", "★补短板", "补短板选“否”，却填写了具体领域和环节“{value}”，请核对。", by="conditional_fields"),
-        R("a3.orientation", "warning", "a3", "产业导向", "企业既不属于“四基”重点领域，也未填补空白或补短板。产业导向须符合其一（或属十大重点产业领域、关键核心技术攻关、与龙头企业协同创新），请在实施方案中说明。", by="conditional_fields"),
-        # cross-sheet
-        R("cross.a1_a3", "error", "cross", "附1↔附3", "企业“{value}”在{here}中有，但{there}中没有。附1、附3、附4的企业名称须一一对应。", by="enterprise_names"),
-        R("cross.a2_a5", "error", "cross", "附2↔附5", "平台“{value}”在{here}中有，但{there}中没有。附2的每个平台都须有附5申请表，附5的申请单位须在附2中。", by="platform_names"),
-        R("cross.a5_years", "error", "cross", "附5", "平台“{value}”的“{table}”缺少{expected}年度的数据（应填近两年：{years}）。", by="platform_years"),
-        R("cross.a5_year_value", "error", "a5", "附5", "年度“{value}”不在近两年（{years}）内。", by="platform_years"),
-        # 附4
-        R("a4.main_rev_share", "error", "a4", "专业化程度", f"主营业务收入占营业收入比重初始值{{value}}%低于{e['main_revenue_share_min']}%，不符合申报条件。", by="eligibility"),
-        R("a4.rd_share", "error", "a4", "创新能力", f"研发经费支出占营业收入比重初始值{{value}}%低于{e['rd_share_min']}%，不符合申报条件。", by="eligibility"),
-        R("a4.quality_certs", "error", "a4", "经营管理", f"质量管理体系认证初始值为{{value}}，须≥{e['quality_certs_min']}项，不符合申报条件。", by="eligibility"),
-        R("a4.innovation", "error", "a4", "创新能力", f"创新能力须满足其一：有效发明专利≥{e['patents_min']}个、研发机构≥{e['rd_institutions_min']}个、主持或参与制修订标准≥{e['standards_min']}个；该企业初始值均未达到（专利{{patents}}、研发机构{{institutions}}、标准{{standards}}）。", by="eligibility"),
-        R("a4.growth", "error", "a4", "成长性", f"第{{batch}}批须满足成长性：上年主营业务收入增长率>{e['growth_rate_min_exclusive']}，或有上市计划（{'/'.join(e['ipo_plans_that_count'])}）；当前增长率{{value}}%、上市计划“{{plan}}”。", by="eligibility"),
-        R("a4.target_below_initial", "warning", "a4", "企业目标表", "“{field}”的目标{value}低于实施期初始值{limit}，请核对。", by="targets"),
-        R("a4.ipo_plan", "error", "a4", "成长性", "上市计划应以“无”“已递交申请书”或“已进入辅导期”开头，当前为“{value}”。", by="ipo_plan"),
-        # 附5
-        R("a5.postcode", "error", "a5", "附5", "邮政编码应为6位数字，当前为“{value}”。", by="contact_formats"),
-        R("a5.mobile", "error", "a5", "附5", "手机号应为11位、以1开头（第二位3-9），当前为“{value}”。", by="contact_formats"),
-        R("a5.phone", "warning", "a5", "附5", "联系电话“{value}”格式不常见，应为区号-号码（如025-83331234）或11位手机号。", by="contact_formats"),
-        R("a5.email", "error", "a5", "附5", "电子邮件“{value}”格式不正确。", by="contact_formats"),
-        R("a5.service_revenue", "error", "a5", "附5", "服务收入{value}万元大于营业收入{limit}万元，请核对。", by="service_revenue"),
-    )
+def rule_table(policy: Policy, form: str = "submission") -> tuple[Rule, ...]:
+    """The rules of ``form`` (``submission`` or ``track``) as ``data/rules.toml`` declares them,
+    with the policy's values filled into their clauses and messages."""
+    return tuple(Rule(**{**row, "clause": policy.fill(row["clause"]), "message": policy.fill(row["message"])})
+                 for row in _rule_rows()[form])
+
+
+@lru_cache(maxsize=1)
+def _rule_rows() -> dict[str, list[dict]]:
+    return read_toml(default_data_dir() / "rules.toml")
 
 
 _SPECS: dict = {}      # policy path → (stamp of the files it was read from, spec)
@@ -535,7 +474,7 @@ def _build_spec(policy_path: str | None) -> Spec:
         tables=_tables(policy, indicators, industry_choices),
         indicators=indicators,
         periods=PERIODS,
-        rules=_rules(policy),
+        rules=rule_table(policy),
     )
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import re
 import sys
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
@@ -14,6 +15,7 @@ else:                      # same API, the backport declared for 3.10
     import tomli as tomllib
 
 CN_DIGITS = "零一二三四五六七八九"
+_POLICY_REF = re.compile(r"\{policy\.([\w.]+)\}")
 
 
 def chinese_number(n: int) -> str:
@@ -88,6 +90,33 @@ class Policy:
         y = self.raw["years"]
         return int(y["earliest"]), int(y["latest"])
 
+    # values rule messages name as {policy.PATH} (data/rules.toml)
+    @cached_property
+    def message_values(self) -> dict[str, str]:
+        """Every value of the policy by its dotted path (lists joined with "/"), and the few that
+        messages need in another shape."""
+        flat: dict[str, str] = {}
+
+        def walk(prefix: str, value) -> None:
+            if isinstance(value, dict):
+                for k, v in value.items():
+                    walk(f"{prefix}{k}.", v)
+            else:
+                flat[prefix[:-1]] = "/".join(map(str, value)) if isinstance(value, list) else str(value)
+        walk("", self.raw)
+        flat["miit.last_batch_name"] = self.miit_batch_names[-1]
+        flat["tracking.period_choices"] = "或".join(p["label"] for p in self.raw["tracking"]["periods"].values())
+        return flat
+
+    def fill(self, text: str) -> str:
+        """``text`` with each {policy.PATH} replaced by that policy value; other {…} stay for later."""
+        def value(m: re.Match) -> str:
+            try:
+                return self.message_values[m.group(1)]
+            except KeyError:
+                raise KeyError(f"{{policy.{m.group(1)}}} names no value of the policy ({self.file})") from None
+        return _POLICY_REF.sub(value, text)
+
     def holds_year(self, year) -> bool:
         lo, hi = self.year_range
         return isinstance(year, int) and not isinstance(year, bool) and lo <= year <= hi
@@ -145,10 +174,14 @@ def default_data_dir() -> Path:
     return Path(str(resources.files("xjr_excel") / "data"))
 
 
+def read_toml(path: Path) -> dict:
+    with open(path, "rb") as fh:
+        return tomllib.load(fh)
+
+
 def load_policy(path: str | Path | None = None) -> Policy:
     """Read the policy; ``path`` overrides the packaged file (a new year's batch)."""
     file = Path(path) if path else default_data_dir() / "policy.toml"
-    with open(file, "rb") as fh:
-        raw = tomllib.load(fh)
+    raw = read_toml(file)
     data_dir = file.parent if (file.parent / raw["industry"]["table"]).exists() else default_data_dir()
     return Policy(raw, data_dir, file)

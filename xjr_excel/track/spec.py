@@ -7,7 +7,6 @@ from the approved submission, locked), 实际值 (the city fills it in) and 完�
 """
 from __future__ import annotations
 
-from functools import partial
 
 from xjr_excel.spec import definition as S
 from xjr_excel.spec.definition import CoverField, Field, Rule, Sheet, Spec, Table
@@ -96,27 +95,8 @@ GENERIC_RULE_PREFIXES = ("file.", "cell.", "field.", "cover.")
 
 
 def _rules(policy: Policy, submission_rules) -> tuple[Rule, ...]:
-    R = partial(Rule, by="track")          # reported by track/rules.py run_track
     generic = tuple(r for r in submission_rules if r.id.startswith(GENERIC_RULE_PREFIXES))
-    return generic + (
-        R("track.period", "error", "cover", "实施期", f"封面“实施期”应为{'或'.join(period_labels(policy))}，当前为“{{value}}”。请恢复为生成时的内容。"),
-        R("track.period_changed", "error", "cover", "实施期",
-          "封面“实施期”为“{value}”，但本跟踪表是按“{expected}”的目标生成的。请恢复为“{expected}”；如需{value}的跟踪表，请用 xjr track 重新生成。"),
-        R("track.record_missing", "error", "file", "跟踪表",
-          "找不到跟踪表生成时的记录（隐藏工作表“{value}”），无法核对锁定内容。请用 xjr track 从批准的申报材料重新生成跟踪表，再填写实际值。"),
-        R("track.locked_changed", "error", TABLE, "名称、代码、初始值和目标值来自批准的申报材料",
-          "“{field}”已被改动：生成时为“{expected}”，现为“{value}”。该列已锁定，不得修改，请恢复原值。"),
-        R("track.enterprise_missing", "error", TABLE, "跟踪表",
-          "企业“{value}”（生成时在第{line}行）不见了。每家重点“小巨人”企业都须报告完成情况，请恢复该行。"),
-        R("track.enterprise_added", "error", TABLE, "跟踪表",
-          "第{line}行的企业“{value}”不在生成跟踪表时的名单中。请删除该行；名单以批准的申报材料为准。"),
-        R("track.reason_missing", "error", TABLE, "未完成目标须说明原因",
-          "{missed}未完成目标，须在“未完成原因”中说明。"),
-        R("track.condition_lost", "warning", TABLE, "申报条件",
-          "实际值已不符合申报条件“{condition}”（{detail}）。支持资格可能被撤销，请核实并在“未完成原因”中说明。"),
-        R("track.met_formula", "error", TABLE, "跟踪表",
-          "“{field}”应为自动计算的“{expected}”，当前为“{value}”。完成列由公式计算，请勿改写；可从空白跟踪表复制公式恢复。"),
-    )
+    return generic + S.rule_table(policy, FORM)
 
 
 def condition_text(policy: Policy) -> dict[str, str]:

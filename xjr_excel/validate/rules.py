@@ -223,8 +223,8 @@ def plan_rules(ctx: Ctx) -> None:
     td = ctx.table("plan")
     if td is None:
         return
-    sec = _num(td, "section")
     counts = td.frame["text"].map(N.count_chars)
+    sec = _num(td, "section")
     for section, limit in ctx.spec.plan_limits.items():
         rows = td.frame.index[sec == section]
         if len(rows) == 0:          # the section's rows were deleted: nothing written for it
@@ -275,8 +275,7 @@ def miit_batch_normalised(ctx: Ctx) -> None:
     if td is None:
         return
     v = _txt(td, "miit_batch")
-    raw = td.raw["miit_batch"].map(lambda t: N.squash(t))
-    changed = v.notna() & (raw != v)
+    changed = v.notna() & (td.raw["miit_batch"].map(N.squash) != v)      # written otherwise than read
     for row in td.frame.index[changed]:
         ctx.add("a1.miit_batch_normalised", td, row, "miit_batch", expected=v[row])
 
