@@ -23,6 +23,9 @@ import office  # noqa: E402
 from xjr_excel import atomic  # noqa: E402
 from xjr_excel.errors import OutputExists, OutputIsInput  # noqa: E402
 
+# Each test runs the command in a fresh process (what a user runs): slow.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

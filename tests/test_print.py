@@ -21,6 +21,9 @@ from xjr_excel.cli import main as cli
 from xjr_excel.province.consolidate import consolidate
 from xjr_excel.spec.definition import get_spec
 
+# LibreOffice renders every workbook: slow.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
 SPEC = get_spec()

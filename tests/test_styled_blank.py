@@ -57,6 +57,7 @@ def plain(tmp_path_factory):
     return path, _validate_peak(path)
 
 
+@pytest.mark.slow                # validates in fresh processes to measure their peak memory
 @pytest.mark.parametrize("kind", ["styled_rows", "column_fill", "lying_dimension"])
 def test_styled_blank_sheet_is_validated_like_the_plain_one(kind, plain, tmp_path):
     path = mc.KINDS[kind](tmp_path)
@@ -98,6 +99,7 @@ def test_more_value_cells_than_any_submission_is_refused_with_the_numbers(tmp_pa
     guard.check_file(city)                                 # the policy's own limit: a submission passes
 
 
+@pytest.mark.slow                # the command in fresh processes, on a sheet styled to row 1,048,576
 def test_marking_a_copy_is_bounded_too(tmp_path):
     """openpyxl holds every styled blank: a sheet formatted to row 1,048,576 is refused before loading
     (nothing written, no backup left), while a whole-column fill is marked like any file."""
