@@ -147,7 +147,7 @@ def test_empty_list():
 
 @pytest.mark.slow      # worker processes: slow
 def test_consolidate_intake_workers_match_one_file_at_a_time(tmp_path):
-    """read_and_validate in worker processes (chunks, per-workbook rules in the workers) == serially ==
+    """read_and_validate in worker processes (each chunk read and validated in one worker) == serially ==
     read_city_file on each file alone, for every field of every city file (records, counts, reasons)."""
     import shutil
 
@@ -165,3 +165,34 @@ def test_consolidate_intake_workers_match_one_file_at_a_time(tmp_path):
     assert intake.read_and_validate(files, jobs=2) == alone
     assert intake.read_and_validate(files, jobs=1) == alone
     assert alone[-1].reason and sum(cf.errors for cf in alone) > 0
+
+
+@pytest.mark.slow      # worker processes: slow
+def test_a_worker_that_dies_costs_one_file_not_its_chunk(tmp_path, monkeypatch):
+    """A file that kills its worker (a library crash) is set aside with the reason; every other file
+    of its chunk is read again and merged as if nothing had happened."""
+    import os
+    import shutil
+
+    from xjr_excel.province import intake
+    from xjr_excel.province.consolidate import read_city_file
+    files = []
+    for i, f in enumerate(sorted((ROOT / "samples").glob("*.xlsx")) * 3):
+        files.append(tmp_path / f"{i:02d}{f.name}")
+        shutil.copy(f, files[-1])
+    assert len(files) >= intake.PARALLEL_MIN_FILES
+    killer = files[len(files) // 2]
+    real_open = intake._open
+
+    def open_or_die(path, *args):
+        if Path(path) == killer:
+            os._exit(3)         # what a segfault in a reader library looks like to the pool
+        return real_open(path, *args)
+    monkeypatch.setattr(intake, "_open", open_or_die)      # forked workers inherit it
+    got = intake.read_and_validate(files, jobs=2)
+    assert [cf.path for cf in got] == [str(f) for f in files]
+    for f, cf in zip(files, got):
+        if f == killer:
+            assert cf.kind == "internal" and "读取进程异常退出" in cf.reason and not cf.readable
+        else:
+            assert cf == read_city_file(str(f)), f.name

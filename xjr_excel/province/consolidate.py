@@ -22,7 +22,7 @@ from xjr_excel import errors
 from xjr_excel.guard.check import sha256_of
 from xjr_excel.atomic import atomic_path, check_output, is_temporary, written_for
 from xjr_excel.session import FileCache
-from xjr_excel.province.model import (MACRO_NOTE, STATUS_ERRORS, STATUS_OK, STATUS_UNREADABLE, CityFile, Rows, city_from_filename,
+from xjr_excel.province.model import (AS_IS, MACRO_NOTE, STATUS_ERRORS, STATUS_OK, STATUS_UNREADABLE, CityFile, Rows, city_from_filename,
                              norm_city, plain)
 from xjr_excel.province.stats import IndustryIndex, CityStats, city_stats, find_duplicates, province_total
 from xjr_excel.spec.definition import Spec, attachment_tables, get_spec
@@ -197,7 +197,7 @@ def _fill_from_data(cf: CityFile, data, spec: Spec) -> None:
         if cols and len(td.frame):
             matrix = td.frame[cols].to_numpy(dtype=object)
             for r, vals in zip(td.frame.index, matrix):
-                vals = tuple(plain(v) for v in vals)
+                vals = tuple(v if type(v) in AS_IS else plain(v) for v in vals)
                 if any(vals[i] is not None and vals[i] != "" for i in content):
                     rows.append(int(r))
                     values.append(vals)

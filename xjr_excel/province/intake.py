@@ -1,29 +1,42 @@
 """Read many city workbooks and validate them together, in chunks.
 
-Reading (guard, calamine, locating and normalising the tables) is done per file, in
-worker processes when there are enough files for them to pay; validation runs in
-this process over a chunk of cities at once (:func:`xjr_excel.validate.batch.validate_many`)
-while the workers read the next chunk.  At most two chunks of workbook data are
-held at a time, so memory grows with the records kept for the provincial workbook,
-not with the files read.
+Each chunk of files (about 25) is read (guard, calamine, locating and normalising the
+tables) and then validated as one (:func:`xjr_excel.validate.batch.validate_many`: the
+schemas and row rules run once over the chunk's stacked tables), all in one worker
+process when there are enough files for workers to pay.  Only the CityFiles come back
+(records and counts, no frames), so the workers keep every core busy and this process
+does not unpickle workbook data.  Memory: each worker holds one chunk of workbook data;
+this process, the records kept for the provincial workbook.
+
+A worker that dies (a file that crashes a library) costs one file, not its chunk: the
+chunk is read again one file per process, and only the file that kills its process is
+set aside.
 """
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-from concurrent.futures import Future, ProcessPoolExecutor
+import math
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Callable
 
-from xjr_excel.model import WorkbookData
 from xjr_excel.province import consolidate as C
 from xjr_excel.province.model import CityFile
 from xjr_excel.spec.definition import get_spec
 from xjr_excel.validate import batch
 
-CHUNK_MAX = 100             # cities validated together at most (and the most held in memory per chunk)
-CHUNK_MIN = 20              # fewer, and the fixed cost of a validation run shows again
+CHUNK_TARGET = 25           # cities validated together: enough to share the fixed cost of a run
+CHUNK_MAX = 100             # and the most one process holds in memory at a time
 PARALLEL_MIN_FILES = 8      # below this, starting worker processes costs more than it saves
+
+
+def chunked(files: list, jobs: int) -> list[list]:
+    """``files`` in chunks of about CHUNK_TARGET, as many chunks a worker (so none idles at the end)."""
+    if not files:
+        return []
+    rounds = max(1, round(len(files) / (jobs * CHUNK_TARGET)))
+    size = min(CHUNK_MAX, math.ceil(len(files) / (jobs * rounds)))
+    return [files[i:i + size] for i in range(0, len(files), size)]
 
 
 def read_and_validate(files: list[Path], *, names_path=None, policy_path=None, jobs: int = 1,
@@ -31,36 +44,49 @@ def read_and_validate(files: list[Path], *, names_path=None, policy_path=None, j
     """One CityFile per file, in the order of ``files``; never raises for a bad file."""
     names = C._names(names_path)            # noqa: SLF001 - the module's own per-process cache
     today = dt.date.today()                 # one date for every file (workers and this process)
-    # about four chunks: the workers read the next one while this process validates one
-    size = max(CHUNK_MIN, min(CHUNK_MAX, -(-len(files) // 4)))
-    chunks = [files[i:i + size] for i in range(0, len(files), size)]
     out: list[CityFile] = []
     if jobs <= 1 or len(files) < PARALLEL_MIN_FILES:
-        for chunk in chunks:
+        for chunk in chunked(files, 1):
             opened = []
             for f in chunk:
                 opened.append(_open(str(f), policy_path, today))
                 advance(f)
             out += _validate_chunk(opened, names, today)
         return out
-    # Import the reader and build the spec here, once: forked workers inherit them.
+    # Import the reader and validator and build the spec here, once: forked workers inherit them.
     from xjr_excel.read import workbook as _reader  # noqa: F401
+    from xjr_excel.validate import run as _run  # noqa: F401
     get_spec(policy_path)
+    chunks = chunked(files, jobs)
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        pending = [_submit(pool, chunks[0], policy_path, today)] if chunks else []
-        for k, chunk in enumerate(chunks):
-            if k + 1 < len(chunks):          # the workers read ahead while this chunk is validated
-                pending.append(_submit(pool, chunks[k + 1], policy_path, today))
-            opened = []
-            for f, fut in zip(chunk, pending.pop(0)):
-                opened.append(_result(f, fut, policy_path))
+        pending = [pool.submit(read_chunk, [str(f) for f in chunk], names_path, policy_path, today)
+                   for chunk in chunks]
+        for chunk, fut in zip(chunks, pending):
+            try:
+                done = fut.result()
+            except Exception:  # noqa: BLE001 - a dead worker: find the one file that kills it
+                done = [_alone(f, names_path, policy_path, today) for f in chunk]
+            for f in chunk:
                 advance(f)
-            out += _validate_chunk(opened, names, today)
+            out += done
     return out
 
 
-def _submit(pool, chunk: list[Path], policy_path, today) -> list[Future]:
-    return [pool.submit(_open_packed, str(f), policy_path, today) for f in chunk]
+def read_chunk(paths: list[str], names_path, policy_path, today: dt.date) -> list[CityFile]:
+    """Worker: read the files of one chunk and validate them together."""
+    opened = [_open(path, policy_path, today) for path in paths]
+    return _validate_chunk(opened, C._names(names_path), today)      # noqa: SLF001
+
+
+def _alone(f: Path, names_path, policy_path, today: dt.date) -> CityFile:
+    """One file in a process of its own (after its chunk's worker died)."""
+    try:
+        with ProcessPoolExecutor(max_workers=1) as pool:
+            return pool.submit(read_chunk, [str(f)], names_path, policy_path, today).result()[0]
+    except Exception as e:  # noqa: BLE001 - this file kills its process: set aside, the merge goes on
+        return CityFile(path=str(f), name=f.name, sha256="", mtime=0.0,
+                        reason=f"读取进程异常退出（{type(e).__name__}）。该文件未合并，请单独运行 xjr validate 查看。",
+                        kind="internal")
 
 
 Opened = tuple[CityFile, "WorkbookData | None", "list | None"]
@@ -79,39 +105,6 @@ def _open(path: str, policy_path, today: dt.date) -> Opened:
         except Exception:  # noqa: BLE001 - the whole validation of this file is redone alone, and reports it
             found = None
     return cf, data, found
-
-
-def _open_packed(path: str, policy_path, today: dt.date):
-    """Worker: :func:`_open`, the data without the spec (the parent has it; less to send back)."""
-    cf, data, found = _open(path, policy_path, today)
-    return cf, _pack(data, get_spec(policy_path)), found
-
-
-def _result(f: Path, fut: Future, policy_path) -> Opened:
-    try:
-        cf, packed, found = fut.result()
-    except Exception as e:  # noqa: BLE001 - a crashed worker costs one file, not the merge
-        return CityFile(path=str(f), name=f.name, sha256="", mtime=0.0,
-                        reason=f"读取进程异常退出（{type(e).__name__}）。该文件未合并，请单独运行 xjr validate 查看。",
-                        kind="internal"), None, None
-    return cf, _unpack(packed, get_spec(policy_path)), found
-
-
-def _pack(data: WorkbookData | None, spec):
-    """Without the spec when it is ``spec`` (the parent has it); another form's (跟踪表) travels along."""
-    if data is None or data.spec is not spec:
-        return data
-    tables = {k: dataclasses.replace(td, table=None) for k, td in data.tables.items()}
-    return dataclasses.replace(data, spec=None, tables=tables)
-
-
-def _unpack(data: WorkbookData | None, spec) -> WorkbookData | None:
-    if data is None or data.spec is not None:
-        return data
-    data.spec = spec
-    for k, td in data.tables.items():
-        td.table = spec.table(k)
-    return data
 
 
 def _validate_chunk(opened: list[Opened], names, today: dt.date) -> list[CityFile]:

@@ -69,6 +69,10 @@ class CityFile:
     def table(self, key: str) -> Rows:
         return self.tables.get(key) or Rows(sheet="", columns=[], rows=[], values=[])
 
+# Values plain() returns unchanged (the reader's usual output): skipped without a call.
+AS_IS = frozenset({str, int, bool, type(None), dt.date, dt.datetime})
+
+
 def plain(value: Any) -> Any:
     """A normalised frame value as a plain Python value (no numpy / pandas types).
 

@@ -22,7 +22,8 @@ from xjr_excel.ooxml.cells import column_number
 _NS = {"m": P.NS_MAIN}
 _ROW_HIDDEN = re.compile(rb'<(?:\w+:)?row\b[^>]*?\bhidden="(?:1|true)"[^>]*>')
 _ATTR_R = re.compile(rb'\br="([A-Z]*)(\d+)"')
-_ERROR_CELL = re.compile(rb'<(?:\w+:)?c\b([^>]*?\bt="e"[^>]*)>(.*?)</(?:\w+:)?c>', re.S)
+# (never a self-closing <c t="e"/>: its "value" would be the next cell's)
+_ERROR_CELL = re.compile(rb'<(?:\w+:)?c\b([^>]*?\bt="e"[^>]*?)(?<!/)>(.*?)</(?:\w+:)?c>', re.S)
 _V = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
 _MERGE = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*\bref="([A-Z]+\d+(?::[A-Z]+\d+)?)"')
 _CELL_TAG = re.compile(rb'<(?:\w+:)?c\s([^>]*?)/?>')
@@ -32,19 +33,24 @@ PERCENT_BUILTIN = {9, 10}
 _BLANK_CELL = re.compile(rb"<(?:\w+:)?c(?:\s[^>]*)?/>")
 _EMPTY_ROW = re.compile(rb"<((?:\w+:)?)row(?:\s[^>]*)?(?:/>|>\s*</\1row>)")
 _CHUNK = _GIANT_TAG = 1 << 20
+_WHOLE = 8 << 20        # sheets up to this size are searched with their blanks
 
 
 def content_xml(fh) -> bytes:
-    """A sheet's XML without its styled blanks, read from ``fh`` in chunks.
+    """A sheet's XML, read from ``fh``; past ``_WHOLE`` bytes without its styled blanks.
 
     Sheets formatted down to row 1,048,576 carry ~100 MB of ``<row s="1"><c s="1"/></row>``;
     every fact read here (hidden rows with data, merges, error and percent cells) lives in
-    cells with content, so the blanks are dropped while streaming and memory follows the
-    content, not the extent.  A tag is never split: each chunk is cut at its last "<".
+    cells with content, so in a large sheet the blanks are dropped while streaming and memory
+    follows the content, not the extent.  A tag is never split: each chunk is cut at its last "<".
+    A sheet of a real submission is far smaller and is searched as it is (stripping its blanks
+    cost more than reading them).
     """
+    chunk = fh.read(_WHOLE + 1)
+    if len(chunk) <= _WHOLE:
+        return chunk
     out, tail = [], b""
     while True:
-        chunk = fh.read(_CHUNK)
         data = tail + chunk
         cut = len(data) if not chunk else data.rfind(b"<")
         if cut <= 0 and len(data) > _GIANT_TAG:
@@ -54,6 +60,7 @@ def content_xml(fh) -> bytes:
         tail = data[cut:]
         if not chunk:
             return b"".join(out)
+        chunk = fh.read(_CHUNK)
 
 
 @dataclass
