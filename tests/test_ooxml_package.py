@@ -1,5 +1,6 @@
 """ooxml/package: the one answer to "which part is this sheet" and "what type is this part",
 shared by the guard, the reader, the carry-over repair and the writers."""
+import re
 import zipfile
 
 import openpyxl
@@ -87,3 +88,32 @@ def test_rewrite_that_fails_leaves_the_file_and_no_temporary(tmp_path):
         P.rewrite(path, path, {P.WORKBOOK_PART: broken})
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d.xlsx"]
+
+
+def test_a_streamed_edit_writes_the_part_like_a_bytes_edit(tmp_path):
+    """StreamEdit (the provincial lists' rows, streamed from a temporary file) gives the same
+    workbook as building the part in memory: openpyxl reads the cells back."""
+    src = tmp_path / "src.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.title = "表"
+    wb.save(src)
+    with zipfile.ZipFile(src) as z:
+        part = P.read_sheet_parts(z)["表"]
+    rows = "".join(f'<row r="{i}"><c r="A{i}" t="inlineStr"><is><t>第{i}行</t></is></c></row>' for i in range(1, 2001))
+
+    def fill(old: bytes) -> bytes:
+        return re.sub(rb"<sheetData\s*/>", f"<sheetData>{rows}</sheetData>".encode(), old)
+
+    def stream(old: bytes, out) -> None:
+        head, tail = re.split(rb"<sheetData\s*/>", old)
+        out.write(head + b"<sheetData>")
+        for i in range(0, len(rows), 1000):          # in pieces, as a file is copied
+            out.write(rows[i:i + 1000].encode())
+        out.write(b"</sheetData>" + tail)
+    P.rewrite(src, tmp_path / "bytes.xlsx", {part: fill})
+    P.rewrite(src, tmp_path / "stream.xlsx", {part: P.StreamEdit(stream)})
+    with zipfile.ZipFile(tmp_path / "bytes.xlsx") as a, zipfile.ZipFile(tmp_path / "stream.xlsx") as b:
+        assert a.namelist() == b.namelist() and b.testzip() is None
+        assert all(a.read(n) == b.read(n) for n in a.namelist())
+    ws = openpyxl.load_workbook(tmp_path / "stream.xlsx")["表"]
+    assert ws.max_row == 2000 and ws["A1"].value == "第1行" and ws["A2000"].value == "第2000行"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import posixpath
 import zipfile
-from typing import Callable, Iterable
+from typing import BinaryIO, Callable, Iterable
 from xml.etree import ElementTree as ET
 
 from defusedxml import ElementTree as DET
@@ -195,6 +195,14 @@ def extension(part: str) -> str:
 Edit = Callable[[bytes], bytes]
 
 
+class StreamEdit:
+    """An edit that writes the new part itself: ``write(old bytes, the part's output file)``, for
+    parts too large to build in memory first (the provincial lists)."""
+
+    def __init__(self, write: Callable[[bytes, BinaryIO], None]):
+        self.write = write
+
+
 def rewrite(src, dst, edits: dict[str, bytes | Edit] | None = None, *, add: dict[str, bytes] | None = None,
             drop: Iterable[str] = (), compresslevel: int | None = None) -> None:
     """Copy the package ``src`` to ``dst`` (atomically; may be the same file: the caller's own fresh output) with parts changed.
@@ -212,6 +220,10 @@ def rewrite(src, dst, edits: dict[str, bytes | Edit] | None = None, *, add: dict
                     continue
                 data = zin.read(item.filename)
                 edit = edits.get(item.filename)
+                if isinstance(edit, StreamEdit):
+                    with zout.open(item.filename, "w") as out:      # deflated at zout's level
+                        edit.write(data, out)
+                    continue
                 if edit is not None:
                     data = edit(data) if callable(edit) else edit
                 zout.writestr(item, data, compresslevel=compresslevel)

@@ -4,7 +4,9 @@ openpyxl (write-only mode) writes everything except the cell rows: styles,
 column widths, frozen panes, merged cells, filters, page setup and print
 titles.  The rows are built here as SpreadsheetML text — several times faster
 than openpyxl's element-by-element serialiser for the ~10⁶ cells a province
-produces — and put into each sheet's ``<sheetData>`` when the package is saved.
+produces — kept in a temporary file per sheet as they are made, and streamed into
+each sheet's ``<sheetData>`` when the package is saved (memory does not grow with
+the number of cities).
 
 Cell rules: strings are inline strings (type ``inlineStr``: never a formula;
 text that could be taken for one also gets the quote prefix, as
@@ -18,6 +20,8 @@ import functools
 import io
 import math
 import re
+import shutil
+import tempfile
 import zipfile
 from dataclasses import dataclass
 
@@ -53,8 +57,13 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _s(style_id: int) -> str:
-    return f' s="{style_id}"' if style_id else ""
+@functools.lru_cache(maxsize=1 << 16)       # lists repeat their texts (cities, choices, 是/否)
+def _inline_text(v: str) -> tuple[bool, str]:
+    """(whether the text could be taken for a formula, its ``<is>`` element)."""
+    text = _escape(v)
+    keep = text[:1].isspace() or text[-1:].isspace() or "\n" in text
+    space = ' xml:space="preserve"' if keep else ""
+    return is_formula_like(v), f"<is><t{space}>{text}</t></is>"
 
 
 def excel_serial(value: dt.date) -> float:
@@ -73,7 +82,10 @@ class FastSheet:
         # sheetPr is written before anything else: the fit-to-page flag must be set now
         self.ws.sheet_properties.pageSetUpPr.fitToPage = fit_width
         self.row = 0
-        self.parts: list[str] = []
+        # rows go to a temporary file as they are made (UTF-8): memory stays flat however many
+        # cities are merged, and save() streams them into the package
+        self.rows = tempfile.TemporaryFile()
+        self._pending: list[str] = []
         self.page_used = 0.0          # points used on the current printed page (approximate)
 
     def widths(self, widths: list[float]) -> None:
@@ -84,39 +96,41 @@ class FastSheet:
         """Write one row; ``styles`` is one style for the row or one per value (None: unstyled)."""
         self.row += 1
         rs = str(self.row)
-        sid = self.book.style_id
+        attr = self.book.style_attr
         per_cell = isinstance(styles, list)
         out = []
         for j, v in enumerate(values):
             st = styles[j] if per_cell else styles
-            ref = COLS[j + 1] + rs
             if v is None or v == "":
                 if st is not None:
-                    out.append(f'<c r="{ref}" s="{sid(st)}"/>')
+                    out.append(f'<c r="{COLS[j + 1]}{rs}"{attr(st)}/>')
                 continue
+            ref = COLS[j + 1] + rs
             if isinstance(v, str):
-                quoted = is_formula_like(v)
-                s = sid(st, quote=True) if quoted else sid(st)
-                text = _escape(v)
-                keep = text[:1].isspace() or text[-1:].isspace() or "\n" in text
-                space = ' xml:space="preserve"' if keep else ""
-                out.append(f'<c r="{ref}"{_s(s)} t="inlineStr"><is><t{space}>{text}</t></is></c>')
+                quoted, body = _inline_text(v)
+                out.append(f'<c r="{ref}"{attr(st, quoted)} t="inlineStr">{body}</c>')
             elif isinstance(v, bool):
-                out.append(f'<c r="{ref}"{_s(sid(st))} t="b"><v>{int(v)}</v></c>')
+                out.append(f'<c r="{ref}"{attr(st)} t="b"><v>{int(v)}</v></c>')
             elif isinstance(v, (int, float)):
                 if isinstance(v, float) and not math.isfinite(v):
                     continue
-                out.append(f'<c r="{ref}"{_s(sid(st))}><v>{v!r}</v></c>')
+                out.append(f'<c r="{ref}"{attr(st)}><v>{v!r}</v></c>')
             elif isinstance(v, (dt.date, dt.datetime)):
                 timed = isinstance(v, dt.datetime) and (v.hour or v.minute or v.second)
-                s = sid(st, fmt="yyyy-mm-dd hh:mm:ss" if timed else "yyyy-mm-dd")
-                out.append(f'<c r="{ref}"{_s(s)}><v>{excel_serial(v)!r}</v></c>')
+                fmt = "yyyy-mm-dd hh:mm:ss" if timed else "yyyy-mm-dd"
+                out.append(f'<c r="{ref}"{attr(st, fmt=fmt)}><v>{excel_serial(v)!r}</v></c>')
             else:
-                out.append(f'<c r="{ref}"{_s(sid(st))} t="inlineStr"><is><t>{_escape(str(v))}</t></is></c>')
+                out.append(f'<c r="{ref}"{attr(st)} t="inlineStr"><is><t>{_escape(str(v))}</t></is></c>')
         attrs = f' ht="{height}" customHeight="1"' if height else ""
         self.page_used += height or DEFAULT_ROW_PT
-        self.parts.append(f'<row r="{rs}"{attrs}>{"".join(out)}</row>')
+        self._pending.append(f'<row r="{rs}"{attrs}>{"".join(out)}</row>')
+        if len(self._pending) >= 256:
+            self.flush()
         return self.row
+
+    def flush(self) -> None:
+        self.rows.write("".join(self._pending).encode("utf-8"))
+        self._pending.clear()
 
     def blank(self, n: int = 1) -> None:
         self.row += n
@@ -149,8 +163,17 @@ class FastSheet:
         if area_cols:
             ws.print_area = f"A1:{COLS[area_cols]}{max(self.row, 1)}"
 
-    def xml(self) -> bytes:
-        return "".join(self.parts).encode("utf-8")
+    def write_part(self, sheet_xml: bytes, out) -> None:
+        """The sheet part openpyxl wrote (empty ``<sheetData>``) with our rows in it, into ``out``."""
+        m = _SHEETDATA.search(sheet_xml)
+        if m is None:
+            raise RuntimeError("no sheetData in a sheet part openpyxl wrote")
+        self.flush()
+        out.write(sheet_xml[:m.start()] + b"<sheetData>")
+        self.rows.seek(0)
+        shutil.copyfileobj(self.rows, out, 1 << 20)
+        out.write(b"</sheetData>" + sheet_xml[m.end():])
+        self.rows.close()
 
 
 class FastBook:
@@ -158,6 +181,7 @@ class FastBook:
         self.wb = Workbook(write_only=True)
         self.sheets: list[FastSheet] = []
         self._ids: dict[tuple, int] = {}
+        self._attrs: dict[tuple, str] = {}
         self._keep: list = []
 
     def sheet(self, title: str, *, fit_width: bool = True) -> FastSheet:
@@ -190,19 +214,20 @@ class FastBook:
             sid = self._ids[key] = c.style_id
         return sid
 
+    def style_attr(self, st: Style | None, quote: bool = False, fmt: str | None = None) -> str:
+        """The ``s="…"`` attribute of a cell of this style ("" for the default style)."""
+        key = (id(st), quote, fmt)
+        text = self._attrs.get(key)
+        if text is None:
+            sid = self.style_id(st, quote, fmt)
+            text = self._attrs[key] = f' s="{sid}"' if sid else ""
+        return text
+
     def save(self, path, purpose: str | None = None) -> None:
         from xjr_excel.atomic import save_workbook
         buf = io.BytesIO()
         save_workbook(self.wb, buf, purpose)
         with zipfile.ZipFile(buf) as z:
             parts = P.read_sheet_parts(z)
-        edits = {parts[sh.ws.title]: functools.partial(_fill_rows, sh.xml()) for sh in self.sheets}
+        edits = {parts[sh.ws.title]: P.StreamEdit(sh.write_part) for sh in self.sheets}
         P.rewrite(buf, path, edits, compresslevel=5)
-
-
-def _fill_rows(rows: bytes, sheet_xml: bytes) -> bytes:
-    """The sheet part openpyxl wrote (empty ``<sheetData>``) with our rows in it."""
-    data, n = _SHEETDATA.subn(lambda m: b"<sheetData>" + rows + b"</sheetData>", sheet_xml, count=1)
-    if n != 1:
-        raise RuntimeError("no sheetData in a sheet part openpyxl wrote")
-    return data
