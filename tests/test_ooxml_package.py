@@ -102,10 +102,10 @@ def test_a_streamed_edit_writes_the_part_like_a_bytes_edit(tmp_path):
     rows = "".join(f'<row r="{i}"><c r="A{i}" t="inlineStr"><is><t>第{i}行</t></is></c></row>' for i in range(1, 2001))
 
     def fill(old: bytes) -> bytes:
-        return re.sub(rb"<sheetData\s*/>", f"<sheetData>{rows}</sheetData>".encode(), old)
+        return re.sub(rb"<sheetData\s*/>|<sheetData></sheetData>", f"<sheetData>{rows}</sheetData>".encode(), old)
 
     def stream(old: bytes, out) -> None:
-        head, tail = re.split(rb"<sheetData\s*/>", old)
+        head, tail = re.split(rb"<sheetData\s*/>|<sheetData></sheetData>", old)
         out.write(head + b"<sheetData>")
         for i in range(0, len(rows), 1000):          # in pieces, as a file is copied
             out.write(rows[i:i + 1000].encode())
