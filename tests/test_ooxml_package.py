@@ -117,3 +117,30 @@ def test_a_streamed_edit_writes_the_part_like_a_bytes_edit(tmp_path):
         assert all(a.read(n) == b.read(n) for n in a.namelist())
     ws = openpyxl.load_workbook(tmp_path / "stream.xlsx")["表"]
     assert ws.max_row == 2000 and ws["A1"].value == "第1行" and ws["A2000"].value == "第2000行"
+
+
+def test_cell_addresses_and_xml_characters_agree_with_openpyxl():
+    """ooxml.cells and safe_text spell what openpyxl's utils do (written out so a click in Excel
+    never loads openpyxl): every column, quoting, part names, characters XML cannot hold."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.packaging.relationship import get_rels_path
+    from openpyxl.utils import cell as oc
+
+    from xjr_excel.ooxml import cells as C
+    from xjr_excel.ooxml.safe_text import ILLEGAL_XML_CHARS
+    for n in range(1, C.MAX_COLUMN + 1):
+        letters = oc.get_column_letter(n)
+        assert C.column_letter(n) == letters and C.column_number(letters) == n
+        assert C.column_number(letters.lower()) == n
+    for bad in (0, C.MAX_COLUMN + 1):
+        with pytest.raises(ValueError):
+            C.column_letter(bad)
+    for bad in ("", "AAAA", "A1", "列"):
+        with pytest.raises(ValueError):
+            C.column_number(bad)
+    for sheet in ("附3", "my sheet", "it's", "Sheet1"):
+        assert C.quote_sheetname(sheet) == oc.quote_sheetname(sheet)
+    assert C.row_col("$AB$12") == (12, 28) and C.row_col("附3") == (0, 0)
+    for part in ("xl/workbook.xml", "xl/worksheets/sheet1.xml", "[Content_Types].xml"):
+        assert P.rels_path(part) == get_rels_path(part)
+    assert ILLEGAL_XML_CHARS.pattern == ILLEGAL_CHARACTERS_RE.pattern

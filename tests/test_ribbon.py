@@ -382,3 +382,35 @@ def test_percent_formatted_cells_are_read_as_the_cli_reads_them():
     assert got == {"附4": {(r, c)}}
     fixed = reader.read_grids(grids, file="x.xlsx", percent_cells=got)
     assert fixed.tables["a4"].frame.loc[r, "main_rev_share_i0"] == pytest.approx(85)
+
+
+CLICK_IN_A_FRESH_PYTHON = """
+import json, os, sys
+os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
+import xlwings as xw
+import xjr_excel.ribbon as ribbon
+summary = ribbon.validate(xw.Book(json=json.load(open(sys.argv[1], encoding="utf-8"))))
+print(json.dumps({"summary": summary, "loaded": sorted({m.split(".")[0] for m in sys.modules})}))
+"""
+
+
+@pytest.mark.slow      # a fresh Python, as the first click of an Excel session starts one
+def test_a_click_loads_only_what_it_needs(broken, tmp_path):
+    """Every cold click pays for every import: 校验 loads the reader and the validator (pandas,
+    pandera, python-stdnum), not openpyxl (files), the merge, the command line or its tools."""
+    import json
+    import os
+    import subprocess
+    import sys
+    payload = tmp_path / "payload.json"
+    payload.write_text(json.dumps(E.payload(E.from_file(broken)), ensure_ascii=False, default=str), encoding="utf-8")
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-c", CLICK_IN_A_FRESH_PYTHON, str(payload)], capture_output=True,
+                         text=True, cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(root)}, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    result = json.loads(out.stdout.splitlines()[-1])
+    assert result["summary"]["errors"] > 0                    # the click did validate
+    loaded = set(result["loaded"])
+    assert {"xlwings", "pandas", "pandera", "stdnum", "xjr_excel"} <= loaded
+    assert not loaded & {"openpyxl", "python_calamine", "rich", "rapidfuzz", "xlrd", "msoffcrypto", "oletools",
+                         "olefile", "frictionless"}, sorted(loaded)

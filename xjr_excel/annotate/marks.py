@@ -21,14 +21,11 @@ from __future__ import annotations
 
 import re
 
-from openpyxl.formatting.formatting import ConditionalFormattingList
-from openpyxl.formatting.rule import Rule
-from openpyxl.styles import Border, Font, PatternFill, Side
-from openpyxl.styles.differential import DifferentialStyle
-from openpyxl.utils import get_column_letter
-from openpyxl.workbook.defined_name import DefinedName
-
+from xjr_excel.ooxml.cells import column_letter as get_column_letter
 from xjr_excel.spec.definition import Spec, get_spec
+
+# openpyxl is imported inside the functions that edit an openpyxl workbook: a click in Excel
+# (the xlwings backend) uses this module's names and never loads openpyxl.
 
 MARK_ERROR, MARK_WARNING = 2, 1
 SEVERITY_CODE = {"error": MARK_ERROR, "warning": MARK_WARNING}
@@ -120,7 +117,9 @@ def workbook_sheet_keys(wb, spec: Spec | None = None) -> dict[str, str]:
 # Installing / removing (openpyxl)
 # --------------------------------------------------------------------------
 
-def _dxf(fill: str, font: str, border: str) -> DifferentialStyle:
+def _dxf(fill: str, font: str, border: str):
+    from openpyxl.styles import Border, Font, PatternFill, Side
+    from openpyxl.styles.differential import DifferentialStyle
     side = Side(style="thin", color=border)
     return DifferentialStyle(fill=PatternFill(patternType="solid", fgColor=fill, bgColor=fill),
                              font=Font(color=font), border=Border(left=side, right=side, top=side, bottom=side))
@@ -146,6 +145,7 @@ def _renumber(ws) -> None:
 
 def _remove_rules(ws) -> None:
     """Drop our rules from a sheet, keeping every rule the user made."""
+    from openpyxl.formatting.formatting import ConditionalFormattingList
     kept = ConditionalFormattingList()
     for cf in ws.conditional_formatting:
         for r in cf.rules:
@@ -161,6 +161,8 @@ def install_marks(wb, spec: Spec | None = None, sheet_keys: dict[str, str] | Non
     Returns True when anything was added (so callers can remember that a
     workbook from an older template got the infrastructure from us).
     """
+    from openpyxl.formatting.rule import Rule
+    from openpyxl.workbook.defined_name import DefinedName
     spec = spec or get_spec()
     sheet_keys = sheet_keys if sheet_keys is not None else workbook_sheet_keys(wb, spec)
     added = False

@@ -25,10 +25,9 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.utils.cell import coordinate_from_string, column_index_from_string, get_column_letter
-
 from xjr_excel.annotate import marks as M
+from xjr_excel.ooxml.cells import column_letter as get_column_letter, row_col
+from xjr_excel.ooxml.safe_text import ILLEGAL_XML_CHARS as ILLEGAL_CHARACTERS_RE
 from xjr_excel.model import Finding
 from xjr_excel.spec.definition import Spec, get_spec
 
@@ -88,11 +87,8 @@ def note_size(text: str) -> tuple[int, int]:
 
 def cell_rc(cell: str) -> tuple[int, int] | None:
     """(row, col) of a plain A1 address, else None (whole-file findings have no cell)."""
-    try:
-        col, row = coordinate_from_string(cell.replace("$", ""))
-        return row, column_index_from_string(col)
-    except (ValueError, AttributeError, TypeError):
-        return None
+    rc = row_col(cell) if isinstance(cell, str) else (0, 0)
+    return rc if rc[0] >= 1 else None
 
 
 # --------------------------------------------------------------------------

@@ -1,16 +1,48 @@
 """Cell addresses: A1 references, column letters, sheet-qualified references.
 
-openpyxl's ``utils.cell`` does the arithmetic; these names are the ones the rest of
-the package uses, so an address is spelt one way everywhere.
+These names are the ones the rest of the package uses, so an address is spelt one way
+everywhere.  The arithmetic is openpyxl's (``utils.cell``, same results: a test compares
+every column), written out here so that a click in Excel, which never loads openpyxl,
+does not pay for importing it.
 """
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
-from openpyxl.utils.cell import column_index_from_string, get_column_letter, quote_sheetname
+MAX_COLUMN = 18278                         # "ZZZ"
 
-column_letter = get_column_letter          # 1 → "A", 703 → "AAA"
-column_number = column_index_from_string   # "A" → 1
+
+@lru_cache(maxsize=None)
+def column_letter(n: int) -> str:
+    """1 → "A", 703 → "AAA"."""
+    if not 1 <= n <= MAX_COLUMN:
+        raise ValueError(f"Invalid column index {n}")
+    letters = ""
+    while n:
+        n, rest = divmod(n - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+@lru_cache(maxsize=None)
+def column_number(letters: str) -> int:
+    """"A" → 1 ("a" too)."""
+    if not 1 <= len(letters) <= 3 or not letters.isascii() or not letters.isalpha():
+        raise ValueError(f"'{letters}' is not a valid column name. Column names are from A to ZZZ")
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+get_column_letter = column_letter          # the names openpyxl gives them
+column_index_from_string = column_number
+
+
+def quote_sheetname(sheet: str) -> str:
+    """附3 → '附3' (quotes doubled inside): a sheet name as a formula names it."""
+    return "'" + sheet.replace("'", "''") + "'"
 
 _A1 = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d+)$")
 

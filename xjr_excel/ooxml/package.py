@@ -14,7 +14,6 @@ from typing import BinaryIO, Callable, Iterable
 from xml.etree import ElementTree as ET
 
 from defusedxml import ElementTree as DET
-from openpyxl.packaging.relationship import get_rels_path
 
 from xjr_excel.atomic import atomic_path
 
@@ -33,7 +32,10 @@ XLSX_MAIN_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.shee
 XLSM_MAIN_CT = "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
 VBA_CT = "application/vnd.ms-office.vbaProject"
 
-rels_path = get_rels_path        # "xl/workbook.xml" → "xl/_rels/workbook.xml.rels"
+def rels_path(part: str) -> str:
+    """"xl/workbook.xml" → "xl/_rels/workbook.xml.rels" (as openpyxl's get_rels_path)."""
+    folder, name = posixpath.split(part)
+    return posixpath.join(folder, "_rels", f"{name}.rels")
 
 
 def parse(data: bytes) -> ET.Element:

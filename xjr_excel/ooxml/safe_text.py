@@ -7,10 +7,16 @@ typed, pasted or exported: :func:`is_formula_like`.  Writers use it through
 """
 from __future__ import annotations
 
+import re
 from typing import Iterable
 
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+# Characters XML 1.0 cannot hold (openpyxl's ILLEGAL_CHARACTERS_RE, which a test compares it with;
+# here so that writers outside openpyxl need not import it).
+ILLEGAL_XML_CHARS = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 
 
 def is_formula_like(value) -> bool:

@@ -27,11 +27,10 @@ from dataclasses import dataclass
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from xjr_excel.ooxml.safe_text import is_formula_like
+from xjr_excel.ooxml.safe_text import ILLEGAL_XML_CHARS as ILLEGAL_CHARACTERS_RE, is_formula_like
 from xjr_excel.ooxml import package as P
 from xjr_excel.template.layout import print_frame
 
