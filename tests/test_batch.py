@@ -189,8 +189,16 @@ def test_a_worker_that_dies_costs_one_file_not_its_chunk(tmp_path, monkeypatch):
             os._exit(3)         # what a segfault in a reader library looks like to the pool
         return real_open(path, *args)
     monkeypatch.setattr(intake, "_open", open_or_die)      # forked workers inherit it
+    monkeypatch.setattr(intake, "CHUNK_TARGET", 2)          # many chunks: most are queued when it dies
+    alone = []
+    real_alone = intake._alone
+    monkeypatch.setattr(intake, "_alone", lambda f, *a: alone.append(f) or real_alone(f, *a))
+    chunks = intake.chunked(files, 2)
+    assert len(chunks) >= 4
     got = intake.read_and_validate(files, jobs=2)
     assert [cf.path for cf in got] == [str(f) for f in files]
+    # only the chunks in the workers when it died are read again file by file; the queued ones go to a new pool
+    assert killer in alone and len(alone) <= 2 * len(chunks[0]), (len(alone), len(files))
     for f, cf in zip(files, got):
         if f == killer:
             assert cf.kind == "internal" and "读取进程异常退出" in cf.reason and not cf.readable

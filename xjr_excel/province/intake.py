@@ -10,13 +10,14 @@ this process, the records kept for the provincial workbook.
 
 A worker that dies (a file that crashes a library) costs one file, not its chunk: the
 chunk is read again one file per process, and only the file that kills its process is
-set aside.
+set aside; the chunks that were still queued go to a new pool.
 """
 from __future__ import annotations
 
 import datetime as dt
 import math
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Callable
 
@@ -58,17 +59,24 @@ def read_and_validate(files: list[Path], *, names_path=None, policy_path=None, j
     from xjr_excel.validate import run as _run  # noqa: F401
     get_spec(policy_path)
     chunks = chunked(files, jobs)
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        pending = [pool.submit(read_chunk, [str(f) for f in chunk], names_path, policy_path, today)
-                   for chunk in chunks]
-        for chunk, fut in zip(chunks, pending):
+    submit = lambda pool, chunk: pool.submit(read_chunk, [str(f) for f in chunk], names_path, policy_path, today)  # noqa: E731
+    pool = ProcessPoolExecutor(max_workers=jobs)
+    try:
+        pending = [submit(pool, chunk) for chunk in chunks]
+        for i, chunk in enumerate(chunks):
             try:
-                done = fut.result()
-            except Exception:  # noqa: BLE001 - a dead worker: find the one file that kills it
+                done = pending[i].result()
+            except Exception as e:  # noqa: BLE001 - a dead worker: find the one file that kills it
                 done = [_alone(f, names_path, policy_path, today) for f in chunk]
+                if isinstance(e, BrokenProcessPool):     # the chunks still queued died with the pool
+                    pool.shutdown(cancel_futures=True)
+                    pool = ProcessPoolExecutor(max_workers=jobs)
+                    pending[i + 1:] = [submit(pool, c) for c in chunks[i + 1:]]
             for f in chunk:
                 advance(f)
             out += done
+    finally:
+        pool.shutdown(cancel_futures=True)
     return out
 
 
