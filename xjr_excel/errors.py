@@ -2,8 +2,9 @@
 
 Every refusal is one class, declared as a table of ``data/refusals.toml``: a stable ``code``
 (``XJR-E-ENCRYPTED``) for machines and ``--json``, an English ``title``, and a Chinese
-``template`` used when the raiser has no more precise sentence.  Raisers usually do: the message names the file, sheet, cell and
-value and says how to fix it.  (Modelled on frictionless-py's ``errors/``.)
+``template`` used when the raiser has no more precise sentence.  Raisers usually do: the
+message names the file, sheet, cell and value and says how to fix it.  (Modelled on
+frictionless-py's ``errors/``.)
 
 ``InputRejected(message, kind="encrypted")`` still works and gives the class registered
 for that kind, so every place that refuses a file picks its class by one short tag.
