@@ -28,6 +28,7 @@ from pathlib import Path
 from xjr_excel.annotate import marks as M
 from xjr_excel.ooxml.cells import column_letter as get_column_letter, row_col
 from xjr_excel.ooxml.safe_text import ILLEGAL_XML_CHARS as ILLEGAL_CHARACTERS_RE
+from xjr_excel.ooxml.wrap import wrapped_lines
 from xjr_excel.model import Finding
 from xjr_excel.spec.definition import Spec, get_spec
 
@@ -223,6 +224,7 @@ HEADER_FILL = "D9E1F2"
 SEVERITY_FILL = {"错误": M.ERROR_FILL, "警告": M.WARNING_FILL}
 LINK_COLOR = "0563C1"
 LINE_HEIGHT = 15                          # points per wrapped line
+RESULTS_FONT_PT = 11                      # the sheet's text (Excel's default font size)
 
 
 @dataclass
@@ -244,14 +246,6 @@ class ResultsStyle:
     page_header: str = ""                 # printed atop every page: the file checked (rows name only sheet + cell)
 
 
-def _wrapped_lines(text, width: float) -> int:
-    """Lines ``text`` needs in a column ``width`` characters wide (a CJK character counts 2)."""
-    if not text:
-        return 1
-    units = sum(2 if ord(ch) > 0x2E80 else 1 for ch in str(text))
-    return max(1, math.ceil(units / max(1.0, width)))
-
-
 def results_style(plan: AnnotationPlan) -> ResultsStyle:
     last = len(plan.results)
     first = plan.table_header_row + 2          # first finding row
@@ -269,7 +263,8 @@ def results_style(plan: AnnotationPlan) -> ResultsStyle:
     # Row heights by hand: neither openpyxl nor LibreOffice's import fits wrapped rows.
     for r in range(first, last + 1):
         row = plan.results[r - 1]
-        lines = max(_wrapped_lines(row[c - 1], RESULTS_COL_WIDTHS[c - 1]) for c in WRAPPED_COLUMNS)
+        lines = max(wrapped_lines(row[c - 1] or "", RESULTS_COL_WIDTHS[c - 1], RESULTS_FONT_PT)
+                    for c in WRAPPED_COLUMNS)
         if lines > 1:
             heights[r] = LINE_HEIGHT * lines
     has_rows = last >= first

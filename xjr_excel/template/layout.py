@@ -4,8 +4,6 @@ this module only knows *how* to put it there with openpyxl.
 """
 from __future__ import annotations
 
-import math
-from functools import lru_cache
 
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -15,6 +13,7 @@ from openpyxl.worksheet.table import Table as XLTable, TableStyleInfo
 
 from xjr_excel.ooxml.cells import abs_ref, column_letter as col, range_ref as ref, sheet_ref  # noqa: F401 - the builder's names
 from xjr_excel.ooxml.excel_limits import ERROR_MAX, fit_validation
+from xjr_excel.ooxml.wrap import wrapped_lines  # noqa: F401 - the builder's name
 from xjr_excel.spec import definition as S
 
 FONT = "宋体"
@@ -86,22 +85,6 @@ def header_cell(ws, row: int, column: int, text: str, fill=HEADER_FILL):
     c.alignment = CENTER_WRAP
     c.border = BOX
     return c
-
-
-@lru_cache(maxsize=65536)      # the provincial lists ask for the same texts (cities, choices) again and again
-def wrapped_lines(text: str, width: float, pt: float = 10) -> int:
-    """Lines ``text`` wraps to in a column ``width`` units wide at ``pt`` points (each line break
-    starts a line).  A CJK character is ~``pt`` wide, a Latin one half that; a width unit is ~5.25 pt
-    in Excel (LibreOffice lays it out wider, so an estimate that fits Excel fits both)."""
-    text = str(text)
-    per_line = max(width * 5.25 / pt, 1.0)
-    if len(text) <= int(per_line) and "\n" not in text:
-        return 1                  # every character is at most one unit: one line (most cells of a list)
-    lines = 0
-    for part in text.split("\n"):
-        units = sum(1.0 if ord(ch) > 0x2E7F else 0.5 for ch in part)
-        lines += max(1, math.ceil(units / int(per_line)))
-    return lines
 
 
 def header_height(fields, base: float = 15.0) -> float:
