@@ -395,3 +395,19 @@ def test_committed_macro_sample_round_trip(tmp_path):
     assert_macros_and_ribbon(src, back)
     assert_same(snapshot(src), snapshot(back))
     assert sample.read_bytes() == src.read_bytes()              # the input is never modified
+
+
+def test_results_rows_are_tall_enough_for_every_line():
+    """A 校验结果 row is as tall as its longest wrapped cell, each line break a line of its own
+    (neither Excel nor LibreOffice grows a row when opening a file: a short row cuts the text)."""
+    value = "第一行\n第二行\n第三行\n第四行"
+    long_message = "企业简介超过字数上限。" * 12
+    fs = [Finding("c.xlsx", "附3", "C6", "企业简介", value, "field.max_len", "error", "短"),
+          Finding("c.xlsx", "附3", "C7", "企业简介", "短", "field.max_len", "error", long_message)]
+    plan = P.plan_annotations(fs, get_spec(), ["附3"], CHECKED)
+    heights = P.results_style(plan).row_heights
+    rows = {cells[7]: r for r, cells in enumerate(plan.results, start=1)}
+    assert heights[rows["短"]] >= 4 * P.LINE_HEIGHT
+    # 132 CJK characters in the 说明 column: 90 width units are about 630 px, a character at 11 pt
+    # about 14.7 px, so about 43 a line: four lines
+    assert heights[rows[long_message]] >= 4 * P.LINE_HEIGHT
