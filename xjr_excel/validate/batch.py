@@ -28,10 +28,9 @@ from xjr_excel.read import normalize as N
 from xjr_excel.validate import findings as F
 from xjr_excel.validate import rules as R
 
-# Rules that look at several tables of one workbook, its cover, or one workbook's rows in
-# sequence: run per workbook (they cost a millisecond or two each).
-PER_BOOK = frozenset({R.cover_rules, R.plan_rules, R.seq_rules, R.enterprise_names, R.platform_names,
-                      R.platform_years, R.empty_lists})
+# Checks declared @check(per_book=True) (several tables of one workbook, its cover, or its rows in
+# sequence): run per workbook (they cost a millisecond or two each).
+PER_BOOK = frozenset(fn for fn in R.CHECKS.values() if fn.per_book)
 
 
 @dataclass
@@ -99,7 +98,7 @@ class StackCtx(R.Ctx):
 
     def add(self, rule: str, td: TableData, row: int | None, key: str, value=None, **ph) -> None:
         if row is None:
-            raise AssertionError(f"{rule}: a whole-table finding belongs to a per-workbook rule (PER_BOOK)")
+            raise AssertionError(f"{rule}: a whole-table finding belongs to a check declared @check(per_book=True)")
         i = int(td.owner.iat[row])
         if value is None:
             value = self.raw(td, row, key)

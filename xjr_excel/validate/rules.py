@@ -92,10 +92,18 @@ ELSEWHERE = (READER, TRACK)
 CHECKS: dict[str, Callable[[Ctx], None]] = {}
 
 
-def check(fn: Callable[[Ctx], None]) -> Callable[[Ctx], None]:
-    """Make ``fn`` a check that spec rules can name (``by="fn"``)."""
-    CHECKS[fn.__name__] = fn
-    return fn
+def check(fn: Callable[[Ctx], None] | None = None, *, per_book: bool = False):
+    """Make ``fn`` a check that spec rules can name (``by="fn"``).
+
+    ``@check(per_book=True)``: the check compares a workbook's tables with each other, reads its
+    cover or follows its rows in sequence, so validating many workbooks at once runs it on each
+    workbook alone (:mod:`xjr_excel.validate.batch`); the others run once over the stacked tables.
+    """
+    def register(f: Callable[[Ctx], None]) -> Callable[[Ctx], None]:
+        f.per_book = per_book
+        CHECKS[f.__name__] = f
+        return f
+    return register(fn) if fn is not None else register
 
 
 def _num(td: TableData, key: str) -> pd.Series:
@@ -205,7 +213,7 @@ def control_chars(ctx: Ctx) -> None:
 
 # ---------------------------------------------------------------- 封面 / 实施方案
 
-@check
+@check(per_book=True)
 def cover_rules(ctx: Ctx) -> None:
     cells = ctx.data.cover_cells
     for key, rule in (("batch", "cover.batch"), ("year", "cover.year")):
@@ -218,7 +226,7 @@ def cover_rules(ctx: Ctx) -> None:
             ctx.out.append(make(ctx.spec, rule, file=ctx.data.file, sheet=sheet, cell=cell, field=label, value=str(v)))
 
 
-@check
+@check(per_book=True)
 def plan_rules(ctx: Ctx) -> None:
     td = ctx.table("plan")
     if td is None:
@@ -240,7 +248,7 @@ def plan_rules(ctx: Ctx) -> None:
 
 # ---------------------------------------------------------------- 附1 / 附2
 
-@check
+@check(per_book=True)
 def seq_rules(ctx: Ctx) -> None:
     for tkey, rule in SC.SEQ_RULE.items():
         td = ctx.filled(tkey)
@@ -256,7 +264,7 @@ def seq_rules(ctx: Ctx) -> None:
             ctx.add(rule, td, row, "seq", expected=exp if exp is not None else "上一行序号加1")
 
 
-@check
+@check(per_book=True)
 def empty_lists(ctx: Ctx) -> None:
     """附1 / 附2 with no named record: a submission with only its cover and plan is not clean.
     (The later sheets need no rule of their own: cross.a1_a3 and cross.a2_a5 report every
@@ -434,7 +442,7 @@ def _name_sets(td: TableData, key: str) -> tuple[pd.Series, set]:
     return keys, set(keys.dropna())
 
 
-@check
+@check(per_book=True)
 def enterprise_names(ctx: Ctx) -> None:
     """附1 ↔ 附3 ↔ 附4: the same enterprises on all three."""
     found = [(k, ctx.table(k)) for k in ("a1", "a3", "a4")]
@@ -452,7 +460,7 @@ def enterprise_names(ctx: Ctx) -> None:
             ctx.add("cross.a1_a3", td, keys.index[i], "name", here=label[k], there="、".join(missing))
 
 
-@check
+@check(per_book=True)
 def platform_names(ctx: Ctx) -> None:
     """附2 ↔ 附5: every 附2 platform has an application; every 附5 unit is a 附2 platform."""
     a2, basic = ctx.table("a2"), ctx.table("a5_basic")
@@ -473,7 +481,7 @@ def platform_names(ctx: Ctx) -> None:
                 ctx.add("cross.a2_a5", td, row, "unit", here=f"附5“{td.table.title}”", there="附2")
 
 
-@check
+@check(per_book=True)
 def platform_years(ctx: Ctx) -> None:
     """附5 years: the two years before the submission year, for every platform."""
     if ctx.year is None:
