@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 
-from xjr_excel.ooxml.cells import column_letter as get_column_letter
+from xjr_excel.ooxml.cells import column_letter
 from xjr_excel.spec.definition import Spec, get_spec
 
 # openpyxl is imported inside the functions that edit an openpyxl workbook: a click in Excel
@@ -57,7 +57,7 @@ def marks_range_name(sheet_key: str) -> str:
 
 
 def marks_area() -> str:
-    return f"A1:{get_column_letter(MARK_COLS)}{MARK_ROWS}"
+    return f"A1:{column_letter(MARK_COLS)}{MARK_ROWS}"
 
 
 def rule_formulas(sheet_key: str) -> tuple[str, str]:
@@ -176,7 +176,7 @@ def install_marks(wb, spec: Spec | None = None, sheet_keys: dict[str, str] | Non
             ms.sheet_state = "veryHidden"
             added = True
         name = marks_range_name(key)
-        target = f"'{twin}'!$A$1:${get_column_letter(MARK_COLS)}${MARK_ROWS}"
+        target = f"'{twin}'!$A$1:${column_letter(MARK_COLS)}${MARK_ROWS}"
         if name not in wb.defined_names or wb.defined_names[name].attr_text != target:
             wb.defined_names[name] = DefinedName(name, attr_text=target, hidden=True)
             added = True

@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from xjr_excel.annotate import marks as M
-from xjr_excel.ooxml.cells import column_letter as get_column_letter, row_col
-from xjr_excel.ooxml.safe_text import ILLEGAL_XML_CHARS as ILLEGAL_CHARACTERS_RE
+from xjr_excel.ooxml.cells import column_letter, row_col
+from xjr_excel.ooxml.safe_text import ILLEGAL_XML_CHARS
 from xjr_excel.ooxml.wrap import wrapped_lines
 from xjr_excel.model import Finding
 from xjr_excel.spec.definition import Spec, get_spec
@@ -54,7 +54,7 @@ VALUE_MAX = 80                    # characters of a user value shown in the resu
 def clean_text(value, limit: int | None = None) -> str:
     """Text safe for a cell or note: no control characters, at most ``limit`` characters."""
     text = "" if value is None else str(value)
-    text = ILLEGAL_CHARACTERS_RE.sub(lambda m: f"<U+{ord(m.group(0)):04X}>", text)
+    text = ILLEGAL_XML_CHARS.sub(lambda m: f"<U+{ord(m.group(0)):04X}>", text)
     if limit and len(text) > limit:
         text = text[: limit - 1] + "…"
     return text
@@ -144,7 +144,7 @@ def plan_annotations(findings: list[Finding], spec: Spec | None, sheet_names: li
         rc = cell_rc(f.cell) if f.sheet else None
         if rc is None:
             continue
-        addr = f"{get_column_letter(rc[1])}{rc[0]}"
+        addr = f"{column_letter(rc[1])}{rc[0]}"
         line = note_line(f)
         if line not in texts[(f.sheet, addr)]:
             texts[(f.sheet, addr)].append(line)
@@ -160,7 +160,7 @@ def plan_annotations(findings: list[Finding], spec: Spec | None, sheet_names: li
         grid: list[list[int | None]] = [[None] * (c1 - c0 + 1) for _ in range(r1 - r0 + 1)]
         for (r, c), code in cells.items():
             grid[r - r0][c - c0] = code
-        marks[twin] = (f"{get_column_letter(c0)}{r0}", grid)
+        marks[twin] = (f"{column_letter(c0)}{r0}", grid)
     notes = {k: f"{NOTE_AUTHOR}：\n" + "\n".join(v) for k, v in texts.items()}
 
     # counts by sheet × severity, in workbook order (every attachment sheet, even when clean)
@@ -197,7 +197,7 @@ def plan_annotations(findings: list[Finding], spec: Spec | None, sheet_names: li
     rows.append(list(RESULTS_HEADER))
     for i, f in enumerate(findings, start=1):
         rc = cell_rc(f.cell) if f.sheet else None
-        addr = f"{get_column_letter(rc[1])}{rc[0]}" if rc else None
+        addr = f"{column_letter(rc[1])}{rc[0]}" if rc else None
         if rc and f.sheet in sheet_names:
             links[(len(rows), 2)] = location(f.sheet, addr)
         rows.append([i, f.sheet or "（整个文件）", addr, clean_text(f.field, VALUE_MAX),

@@ -36,10 +36,6 @@ def column_number(letters: str) -> int:
     return n
 
 
-get_column_letter = column_letter          # the names openpyxl gives them
-column_index_from_string = column_number
-
-
 def quote_sheetname(sheet: str) -> str:
     """附3 → '附3' (quotes doubled inside): a sheet name as a formula names it."""
     return "'" + sheet.replace("'", "''") + "'"
@@ -49,7 +45,7 @@ _A1 = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d+)$")
 
 def address(row: int, col: int) -> str:
     """(5, 3) → "C5"."""
-    return f"{get_column_letter(col)}{row}"
+    return f"{column_letter(col)}{row}"
 
 
 def row_col(ref: str) -> tuple[int, int]:
@@ -57,7 +53,7 @@ def row_col(ref: str) -> tuple[int, int]:
     m = _A1.match(ref or "")
     if not m:
         return (0, 0)
-    return int(m.group(2)), column_index_from_string(m.group(1).upper())
+    return int(m.group(2)), column_number(m.group(1).upper())
 
 
 def sheet_ref(sheet: str, ref: str) -> str:
@@ -72,7 +68,7 @@ def range_ref(first_col: int, first_row: int, last_col: int, last_row: int) -> s
 
 def abs_ref(sheet: str, first_col: int, first_row: int, last_col: int, last_row: int) -> str:
     """Absolute reference on ``sheet`` ('附3'!$A$5:$C$9; one cell without the colon part)."""
-    one = f"${get_column_letter(first_col)}${first_row}"
+    one = f"${column_letter(first_col)}${first_row}"
     if (first_col, first_row) != (last_col, last_row):
-        one += f":${get_column_letter(last_col)}${last_row}"
+        one += f":${column_letter(last_col)}${last_row}"
     return sheet_ref(sheet, one)

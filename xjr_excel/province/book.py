@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
+from xjr_excel.ooxml.cells import column_letter
 from openpyxl.worksheet.pagebreak import Break
 
 from xjr_excel.spec import definition as S
@@ -221,7 +221,7 @@ def _list_a2(book: FastBook, inp: BookInput) -> None:
                       height=_fit_height(vals, widths))
     last = sh.row
     sh.append([f"注：共{i}个平台；序号为全省统一编号。"], ST_NOTE)
-    sh.ws.auto_filter.ref = f"A4:{get_column_letter(n)}{max(last, 5)}"
+    sh.ws.auto_filter.ref = f"A4:{column_letter(n)}{max(last, 5)}"
     sh.print_setup(landscape=inp.spec.sheet("a2").landscape, title_rows="4:4", area_cols=n)
 
 
@@ -261,7 +261,7 @@ def _merged_table(book: FastBook, inp: BookInput, key: str) -> None:
             if star_col:
                 vals.append("★" if is_star(rec) else None)
             sh.append(vals + _source_block(cf, tab.sheet, row), styles, height=_fit_height(vals, widths))
-    sh.ws.auto_filter.ref = f"A4:{get_column_letter(n + 3)}{max(sh.row, 5)}"
+    sh.ws.auto_filter.ref = f"A4:{column_letter(n + 3)}{max(sh.row, 5)}"
     sh.print_setup(landscape=True, title_rows="1:4", area_cols=None, title_cols=None if fit else KEY_COLS)
     if not fit:
         sh.ws.page_setup.scale = WIDE_SCALE
@@ -312,7 +312,7 @@ def _merged_a4(book: FastBook, inp: BookInput) -> None:
         for row, rec in tab.records():
             vals = [cf.city, rec.get("name")] + [rec.get(f.key) for f in ind_fields]
             sh.append(vals + _source_block(cf, tab.sheet, row), styles, height=_fit_height(vals, widths))
-    sh.ws.auto_filter.ref = f"A5:{get_column_letter(n + 3)}{max(sh.row, 6)}"
+    sh.ws.auto_filter.ref = f"A5:{column_letter(n + 3)}{max(sh.row, 6)}"
     sh.print_setup(landscape=True, title_rows="1:5", area_cols=None, title_cols=KEY_COLS)
     sh.ws.page_setup.scale = WIDE_SCALE
 

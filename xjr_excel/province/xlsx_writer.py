@@ -28,14 +28,14 @@ from dataclasses import dataclass
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Border, Font, PatternFill
-from openpyxl.utils import get_column_letter
+from xjr_excel.ooxml.cells import column_letter
 
-from xjr_excel.ooxml.safe_text import ILLEGAL_XML_CHARS as ILLEGAL_CHARACTERS_RE, is_formula_like
+from xjr_excel.ooxml.safe_text import ILLEGAL_XML_CHARS, is_formula_like
 from xjr_excel.ooxml import package as P
 from xjr_excel.template.layout import print_frame
 
 EPOCH = dt.datetime(1899, 12, 30)
-COLS = [""] + [get_column_letter(i) for i in range(1, 703)]    # A … ZZ
+COLS = [""] + [column_letter(i) for i in range(1, 703)]    # A … ZZ
 DEFAULT_ROW_PT = 15.0
 _SHEETDATA = re.compile(rb"<sheetData\s*/>|<sheetData>\s*</sheetData>")
 
@@ -51,8 +51,8 @@ class Style:
 
 
 def _escape(text: str) -> str:
-    if ILLEGAL_CHARACTERS_RE.search(text):
-        text = ILLEGAL_CHARACTERS_RE.sub("", text)
+    if ILLEGAL_XML_CHARS.search(text):
+        text = ILLEGAL_XML_CHARS.sub("", text)
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 

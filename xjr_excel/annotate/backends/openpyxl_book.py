@@ -14,7 +14,7 @@ from pathlib import Path
 
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
+from xjr_excel.ooxml.cells import column_letter
 from openpyxl.worksheet.hyperlink import Hyperlink
 
 from xjr_excel.annotate import bookkeeping as K
@@ -103,7 +103,7 @@ class OpenpyxlBook:
         """The top-left cell of the merged range holding ``cell`` (notes can only sit there)."""
         for rng in self.wb[sheet].merged_cells.ranges:
             if cell in rng:
-                return f"{get_column_letter(rng.min_col)}{rng.min_row}"
+                return f"{column_letter(rng.min_col)}{rng.min_row}"
         return cell
 
     # marks ----------------------------------------------------------------
@@ -134,7 +134,7 @@ class OpenpyxlBook:
                         continue
                     ms.cell(r0 + i, c0 + j, code)
                     if user is not None:      # a merged area shows its top-left cell's format
-                        a = P.cell_rc(self.anchor(user, f"{get_column_letter(c0 + j)}{r0 + i}"))
+                        a = P.cell_rc(self.anchor(user, f"{column_letter(c0 + j)}{r0 + i}"))
                         if a != (r0 + i, c0 + j):
                             ms.cell(*a, max(ms.cell(*a).value or 0, code))
         return []
@@ -182,11 +182,11 @@ def _style_results(ws, st: P.ResultsStyle) -> None:
     for r, height in st.row_heights.items():
         ws.row_dimensions[r].height = height
     for i, w in enumerate(st.column_widths, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = w
+        ws.column_dimensions[column_letter(i)].width = w
     ws.freeze_panes = ws.cell(*st.freeze)
     if st.autofilter:
         r1, c1, r2, c2 = st.autofilter
-        ws.auto_filter.ref = f"{get_column_letter(c1)}{r1}:{get_column_letter(c2)}{r2}"
+        ws.auto_filter.ref = f"{column_letter(c1)}{r1}:{column_letter(c2)}{r2}"
     print_frame(ws, landscape=True, header=st.page_header)        # A4, our margins and footer
     ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
