@@ -122,9 +122,15 @@ def _validate(book, ui: _UI) -> dict:
     from xjr_excel.validate import run as V
     spec = get_spec()
     active = book.sheets.active.name
-    spec, record = _form(book, spec)
-    data, _sheet_names, tables = X.read_book(book, spec, ui)
-    data.record = record
+    found = _form(book, spec)
+    spec = found.spec
+    if found.form.read is not None:      # a form with a reader of its own
+        names = [s.name for s in book.sheets]
+        data = found.form.read(book.fullname, spec, lambda name: X.sheet_grid(book.sheets[name]), names)
+        tables = {}                       # its sheets' Excel tables: none we know of
+    else:
+        data, _sheet_names, tables = X.read_book(book, spec, ui)
+    data.record = found.record
     ui.status("正在校验…")
     found = V.validate(data)
     ui.status("正在标记…")
@@ -137,13 +143,9 @@ def _validate(book, ui: _UI) -> dict:
 
 
 def _form(book, spec):
-    """(spec, record) of the form the open workbook is (申报 or 跟踪表: see track.spec.form_spec)."""
-    from xjr_excel.track import record, spec as track
-    names = [s.name for s in book.sheets]
-    spec = track.form_spec(spec, names)
-    if spec.form != track.FORM or track.RECORD_SHEET not in names:
-        return spec, None
-    return spec, record.from_grid(X.sheet_grid(book.sheets[track.RECORD_SHEET]))
+    """What form the open workbook is (see :func:`xjr_excel.forms.recognise`)."""
+    from xjr_excel import forms
+    return forms.recognise(spec, [s.name for s in book.sheets], lambda name: X.sheet_grid(book.sheets[name]))
 
 
 def _summary_text(summary: dict) -> str:

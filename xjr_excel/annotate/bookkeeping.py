@@ -92,7 +92,7 @@ def users_part(text: str) -> str | None:
 
 def is_internal(name: str) -> bool:
     """Sheets we (or xlwings) add: never the user's data."""
-    return name.startswith("_xjr_") or name in INTERNAL_SHEETS
+    return name.startswith(P.OWN_SHEET_PREFIX) or name in INTERNAL_SHEETS
 
 
 def user_sheets(names: list[str]) -> list[str]:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 
+from xjr_excel.own_sheets import OWN_SHEET_PREFIX
 from xjr_excel.ooxml.cells import column_letter
 from xjr_excel.spec.definition import Spec, get_spec
 
@@ -43,7 +44,7 @@ MARK_COLS, MARK_ROWS = 64, 10000          # A1:BL10000
 ERROR_FILL, ERROR_FONT, ERROR_BORDER = "FFC7CE", "9C0006", "C00000"
 WARNING_FILL, WARNING_FONT, WARNING_BORDER = "FFCC99", "833C0B", "ED7D31"
 
-MARKS_PREFIX = "_xjr_marks_"
+MARKS_PREFIX = OWN_SHEET_PREFIX + "marks_"
 NAME_PREFIX = "XJR_Marks_"
 
 

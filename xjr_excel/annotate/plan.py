@@ -31,10 +31,10 @@ from xjr_excel.ooxml.safe_text import ILLEGAL_XML_CHARS
 from xjr_excel.ooxml.wrap import wrapped_lines
 from xjr_excel.model import Finding
 from xjr_excel.spec.definition import Spec, get_spec
+from xjr_excel.own_sheets import OWN_SHEET_PREFIX, RESULTS_SHEET  # noqa: F401 - RESULTS_SHEET: named there once
 
-RESULTS_SHEET = "校验结果"
-NOTES_SHEET = "_xjr_notes"      # very hidden: the user's notes we covered
-STATE_SHEET = "_xjr_state"      # very hidden: key/value facts about the last check
+NOTES_SHEET = OWN_SHEET_PREFIX + "notes"      # very hidden: the user's notes we covered
+STATE_SHEET = OWN_SHEET_PREFIX + "state"      # very hidden: key/value facts about the last check
 NOTE_AUTHOR = "小巨人校验"
 SEVERITY_LABEL = {"error": "错误", "warning": "警告"}
 ORIGINAL_NOTE_HEADING = "——原批注——"

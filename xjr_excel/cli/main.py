@@ -37,8 +37,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("spec", help=COMMANDS["spec"][1])
     p.add_argument("--json", action="store_true", help="以JSON输出 / print JSON")
-    p.add_argument("--form", choices=("submission", "track"), default="submission",
-                   help="表单：submission 申报工作簿（默认），track 目标完成情况跟踪表")
+    from xjr_excel import forms      # the registry: every registered form is a choice
+    p.add_argument("--form", choices=forms.names(), default=forms.DEFAULT,
+                   help="表单：" + "，".join(f"{f.name} {f.title}" + ("（默认）" if f.name == forms.DEFAULT else "")
+                                          for f in map(forms.lookup, forms.names())))
     _add_common(p)
 
     p = sub.add_parser("template", help=COMMANDS["template"][1])

@@ -11,10 +11,10 @@ from __future__ import annotations
 from xjr_excel.spec import definition as S
 from xjr_excel.spec.definition import CoverField, Field, Rule, Sheet, Spec, Table
 from xjr_excel.spec.policy import Policy
+from xjr_excel.track.form import RECORD_SHEET
 
 FORM = "track"
 TABLE = "track"
-RECORD_SHEET = "_xjr_track"      # very hidden: what the workbook was written with (see track.record)
 PERIODS = (("i0", "初始值"), ("target", "目标值"), ("actual", "实际值"), ("met", "完成"))
 LOCKED_PERIODS = ("i0", "target")
 LOCKED_KEYS = ("name", "credit_code")     # with every i0/target column

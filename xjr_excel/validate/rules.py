@@ -87,8 +87,8 @@ class Ctx:
 
 
 READER = "reader"     # reported while reading the workbook (structure, cover, hidden rows)
-TRACK = "track"       # reported by xjr_excel.track.rules.run_track (the tracking form's own rules)
-ELSEWHERE = (READER, TRACK)
+# A rule whose ``by`` is its form's name (``by = "track"``) is reported by that form's own checks
+# (:attr:`xjr_excel.forms.Form.checks`), not by a check here.
 CHECKS: dict[str, Callable[[Ctx], None]] = {}
 
 
@@ -641,10 +641,11 @@ def reference_names(ctx: Ctx) -> None:
 
 def registry(spec: S.Spec) -> dict[str, Callable | str]:
     """Rule id → the check that reports it, from each rule's one declaration in the spec (``by=``)."""
-    missing = sorted(f"{r.id} (by={r.by!r})" for r in spec.rules if r.by not in CHECKS and r.by not in ELSEWHERE)
+    elsewhere = (READER, spec.form)
+    missing = sorted(f"{r.id} (by={r.by!r})" for r in spec.rules if r.by not in CHECKS and r.by not in elsewhere)
     if missing:
         raise LookupError(f"spec rules without a check in validate/rules.py: {', '.join(missing)}")
-    return {r.id: r.by if r.by in ELSEWHERE else CHECKS[r.by] for r in spec.rules}
+    return {r.id: r.by if r.by in elsewhere else CHECKS[r.by] for r in spec.rules}
 
 
 def implementations(spec: S.Spec | None = None) -> list[Callable]:
