@@ -140,6 +140,8 @@ def test_a_toy_form_goes_through_read_validate_annotate_and_merge(toy_form, tmp_
     annotate_workbook(wb, found, data.spec)
     assert wb[SHEET]["B4"].comment is not None and "数量" in wb[SHEET]["B4"].comment.text
     assert "校验结果" in wb.sheetnames
+    from xjr_excel.template import marks as M      # the cell is filled red through its marks twin
+    assert M.marked_cells(wb)[M.marks_sheet_name(TOY)] == {"B4": M.SEVERITY_CODE["error"]}
 
     _toy_book(tmp_path / "常州市.xlsx", [("积木", 1)])
     out = tmp_path / "out" / "全省.xlsx"

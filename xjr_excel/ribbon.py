@@ -118,7 +118,7 @@ class _UI:
 # --------------------------------------------------------------------------
 
 def _validate(book, ui: _UI) -> dict:
-    from xjr_excel.validate import findings as F
+    from xjr_excel import findings as F
     from xjr_excel.validate import run as V
     spec = get_spec()
     active = book.sheets.active.name

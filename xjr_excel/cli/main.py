@@ -18,7 +18,7 @@ COMMANDS = {
     "validate": ("xjr_excel.cli.validate_cmd", "校验城市工作簿 / validate a city workbook"),
     "clear": ("xjr_excel.cli.validate_cmd", "清除校验标记 / clear validation marks"),
     "consolidate": ("xjr_excel.cli.consolidate_cmd", "合并各市工作簿为全省汇总 / merge city workbooks"),
-    "track": ("xjr_excel.cli.track_cmd", "由申报工作簿生成目标完成情况跟踪表 / build the target-tracking workbook"),
+    "track": ("xjr_excel.track.command", "由申报工作簿生成目标完成情况跟踪表 / build the target-tracking workbook"),
 }
 
 

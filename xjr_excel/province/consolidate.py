@@ -19,7 +19,7 @@ from collections import Counter
 from pathlib import Path
 
 from xjr_excel import errors, forms
-from xjr_excel.guard.check import sha256_of
+from xjr_excel.guard.check import WORKBOOK_SUFFIXES, sha256_of
 from xjr_excel.atomic import atomic_path, check_output, is_temporary, written_for
 from xjr_excel.province.model import (MACRO_NOTE, STATUS_ERRORS, STATUS_OK, STATUS_UNREADABLE, CityFile, MergeRun,
                                       city_from_filename)
@@ -27,7 +27,6 @@ from xjr_excel.province.stats import IndustryIndex, CityStats, city_stats, find_
 from xjr_excel.spec.definition import get_spec
 from xjr_excel.province.city import reference_names
 
-WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xltx", ".xltm", ".ods"}
 LOCK_REASON = ("Excel打开工作簿时生成的临时锁定文件（以“~$”开头），不是工作簿，已忽略。"
                "无需处理；如对应的工作簿还开着，请在Excel中保存并关闭后再合并，以免合并到未保存的旧内容。")
 PROGRESS_MIN_FILES = 20

@@ -36,7 +36,7 @@ from xjr_excel.read import normalize as N
 from xjr_excel.spec import definition as S
 from xjr_excel.errors import InputRejected
 from xjr_excel.guard import check as guard
-from xjr_excel.validate.findings import make
+from xjr_excel.findings import make
 from xjr_excel.model import TableData, Unparsed, WorkbookData
 from xjr_excel.ooxml.cells import address
 from xjr_excel.own_sheets import is_own_sheet

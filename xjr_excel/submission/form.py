@@ -34,7 +34,7 @@ def _summary(payload):
     return title, headers, rows
 
 
-FORM = register(Form(
+SUBMISSION = register(Form(
     name="submission", title="申报工作簿", spec=_spec, merge_tables=_merge_tables, merge=_merge, summary=_summary,
     aside_reason="这是申报工作簿，不是目标完成情况跟踪表；与跟踪表一起合并时不计入完成情况。本文件未合并。",
 ))

@@ -6,9 +6,7 @@ really read, checked or merged.
 from __future__ import annotations
 
 from xjr_excel.forms import Form, register
-from xjr_excel.own_sheets import OWN_SHEET_PREFIX
-
-RECORD_SHEET = OWN_SHEET_PREFIX + "track"      # very hidden: what the workbook was written with (track.record)
+from xjr_excel.track.names import FORM as NAME, RECORD_SHEET
 
 
 def _spec(base):
@@ -42,8 +40,8 @@ def _summary(payload):
     return summary_table(payload)
 
 
-FORM = register(Form(
-    name="track", title="目标完成情况跟踪表", spec=_spec, recognise=_recognise, priority=10,
+TRACK = register(Form(
+    name=NAME, title="目标完成情况跟踪表", spec=_spec, recognise=_recognise, priority=10,
     record_sheet=RECORD_SHEET, read_record=_read_record, checks=_checks, merge=_merge, summary=_summary,
     aside_reason="这是目标完成情况跟踪表，不是申报工作簿；跟踪表请单独合并（xjr consolidate 跟踪表文件…）。本文件未合并。",
 ))

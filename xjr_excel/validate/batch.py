@@ -26,7 +26,7 @@ import pandas as pd
 from xjr_excel import forms
 from xjr_excel.model import Finding, TableData, WorkbookData
 from xjr_excel.read import normalize as N
-from xjr_excel.validate import findings as F
+from xjr_excel import findings as F
 from xjr_excel.validate import rules as R
 
 # Checks declared @check(per_book=True) (several tables of one workbook, its cover, or its rows in

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 
 from xjr_excel import forms
-from xjr_excel.validate import findings as F
+from xjr_excel import findings as F
 from xjr_excel.validate import rules as rules
 from xjr_excel.model import Finding, WorkbookData
 
