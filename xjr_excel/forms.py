@@ -17,6 +17,11 @@ How to add a form (say ``enterprise``)
    recognise=…, …))``.  Keep that module light: import the form's heavy modules inside the functions
    (``xjr --help`` imports every registration to list ``--form`` choices).
 3. One line: its module path in :data:`BUILTIN` below.
+What the stages rely on in a form's spec: a sheet keyed ``cover`` (it may have no fields); the
+reader's generic rules (ids ``file.*``, ``cell.*``, ``field.*``, ``cover.*``, taken from the submission
+spec as ``track/spec.py`` does); a rule reported by the form's own :attr:`Form.checks` says
+``by = "<form name>"`` (a rule any form shares names a ``@check`` of ``validate/rules.py``).  Every sheet
+but ``guide`` gets the marks twin (``template/marks.py``), so findings there are filled red/orange.
 Nothing else: ``xjr spec --form enterprise``, ``xjr validate``, the ribbon and ``xjr consolidate``
 find it through this registry.  ``tests/test_forms.py`` registers a toy form in a test and runs it
 through read, validate, annotate and merge: a model for a new form's first test.
