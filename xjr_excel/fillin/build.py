@@ -210,8 +210,10 @@ def _notes(ws, sl: FL.SheetLayout) -> None:
 
 
 def _items(ws, spec: Spec, lists: _Lists, sl: FL.SheetLayout, form: Form) -> None:
+    year = form.values.get((FL.PARAMS, "year"))
     for item in sl.items:
-        _label_cell(ws, item.label_cell, item.label)
+        label = FL.checklist_label(spec, item.field, year) if item.table == FL.CHECKLIST else item.label
+        _label_cell(ws, item.label_cell, label)
         locked = item.locked or (item.table == "a3" and item.field == "credit_code"
                                  and form.values.get(("a3", "credit_code")) not in (None, ""))
         _value_cell(ws, spec, lists, item, form.values.get((item.table, item.field)), locked=locked)

@@ -43,7 +43,8 @@ platform may insert more above ``end_row``), ``fixed`` (field → values prefill
 row, e.g. 年度: the two years before the submission year, filled in by the writer).
 
 Checklist (附5 申请报告及附件): ``SheetLayout.items`` with ``table == CHECKLIST`` and
-``field`` = the policy's attachment key; value 是/否.
+``field`` = the policy's attachment key; value 是/否.  Its printed label names the year
+(``checklist_label(spec, key, year)``: 「2025年度审计报告…」), the layout's ``Item.label`` says 「上一年度…」.
 
 Form marker: every form carries a very hidden sheet ``MARKER_SHEET`` (``_xjr_form``), two
 columns key | value, rows ``MARKER_KEYS``: ``form`` (kind), ``version``, ``city``, ``batch``,
@@ -292,9 +293,10 @@ def _a3(spec: Spec) -> SheetLayout:
                                 (17, "shortboard", "shortboard_field")):
         items.append(_item(name, t, choice, f"A{row}", f"B{row}"))
         items.append(_item(name, t, detail, f"C{row}", f"D{row}"))
-    # 企业简介: label over three rows, the seed's guidance, the text, its live count.
-    items.append(_item(name, t, "intro", "A18", "B19:D19"))
-    notes += [Text("B18:D18", A3_INTRO_GUIDE, "guide", 118),
+    # 企业简介: the seed's guidance above (the whole width), the label left of the text, its live count
+    # under the text; the label is merged down over the count row (a person reads label → text).
+    items.append(_item(name, t, "intro", "A19", "B19:D19"))
+    notes += [Text("A18:D18", "企业简介" + A3_INTRO_GUIDE, "guide", 96),
               Text("A21:D21", A3_NOTES, "note", 32),
               Text("A22:B22", ENTERPRISE_SIGN, "sign", 40), Text("C22:D22", DATE_SIGN, "sign", 40)]
     heights = ((6, 30), (7, 30), (8, 30), (9, 30), (11, 30), (13, 30), (15, 44), (16, 36), (17, 36),
@@ -405,6 +407,13 @@ def _a5(spec: Spec, rows: tuple[tuple[str, int], ...] = ()) -> SheetLayout:
                        row_heights=((8, 30), (10, 30)))
 
 
+def checklist_label(spec: Spec, key: str, year: int | None) -> str:
+    """The printed text of checklist item ``key`` for a submission ``year`` (the writer prints the
+    year: 「2025年度审计报告…」; the layout's own ``Item.label`` says 「上一年度…」 where it is unknown)."""
+    att = next(a for a in spec.policy.raw["forms"]["platform_attachments"] if a["key"] == key)
+    return attachment_text(spec, att["text"], year)
+
+
 def attachment_text(spec: Spec, text: str, year: int | None = None) -> str:
     """A checklist line with {prev_year} filled in (the year before the submission year when known)."""
     if year is None:
@@ -423,8 +432,8 @@ def _track(spec: Spec) -> SheetLayout:
     tspec = TS.track_spec_for(spec)
     t = tspec.table(TS.TABLE)
     name = TRACK_SHEET
-    items = [_item(name, t, "name", "A4", "B4:C4", locked=True, label="企业名称"),
-             _item(name, t, "credit_code", "D4", "E4:F4", locked=True, label="统一社会信用代码")]
+    items = [_item(name, t, "name", "A4", "B4", locked=True, label="企业名称"),
+             _item(name, t, "credit_code", "C4", "D4:F4", locked=True, label="统一社会信用代码")]
     items += _param_items(name, tspec, [("city", "A5", "B5"), ("batch", "C5", "D5"), ("period", "E5", "F5")])
     header_row = 6
     cols = ("C", "D", "E", "F")
@@ -446,7 +455,7 @@ def _track(spec: Spec) -> SheetLayout:
                        widths=(("A", 10), ("B", 44), ("C", 12), ("D", 12), ("E", 13), ("F", 9)), last_row=last + 3,
                        items=tuple(items), indicators=tuple(rows), periods=periods,
                        indicator_header_row=header_row, notes=notes, print_rows=6,
-                       row_heights=((last + 1, 90),))
+                       row_heights=((4, 30), (last + 1, 90)))
 
 
 # ---------------------------------------------------------------- entry points
