@@ -374,10 +374,14 @@ class Result:
 
 
 def forms_of(book, spec: Spec | None = None) -> tuple[Spec, list[Form], list[str]]:
-    """Every form of a city workbook (enterprises, then platforms) or of a tracking workbook."""
-    from xjr_excel.fillin import sources
+    """Every form of a city workbook file (enterprises, then platforms) or of a tracking workbook."""
     from xjr_excel.read.workbook import read_workbook
-    data = read_workbook(book, spec=spec or S.get_spec())
+    return forms_of_data(read_workbook(book, spec=spec or S.get_spec()))
+
+
+def forms_of_data(data) -> tuple[Spec, list[Form], list[str]]:
+    """The same from a workbook already read (the ribbon reads the open workbook through xlwings)."""
+    from xjr_excel.fillin import sources
     if data.spec.form == "track":
         forms, notes = sources.track_forms(data)
         return _submission_of(data.spec), forms, notes
@@ -397,19 +401,29 @@ def _submission_of(track_spec: Spec) -> Spec:
 def build_forms(book, out_dir, *, spec: Spec | None = None, force: bool = False) -> Result:
     """Write one form per enterprise / platform of ``book`` into ``out_dir`` (created when missing).
     One form that cannot be written is reported and the others are still written."""
-    spec, forms, notes = forms_of(book, spec)
+    _check_folder(out_dir)
+    return write_forms(*forms_of(book, spec), out_dir, inputs=(book,), force=force, source=book)
+
+
+def _check_folder(out_dir) -> None:
     out = Path(out_dir)
     if out.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".pdf"):
         raise UserError(f"-o 应为输出文件夹（每家企业、每个平台一个填报表），而不是文件“{out.name}”。")
+
+
+def write_forms(spec: Spec, forms: list[Form], notes: list[str], out_dir, *, inputs: tuple = (),
+                force: bool = False, source="") -> Result:
+    _check_folder(out_dir)
     if not forms:
-        raise UserError(f"“{Path(book).name}”的附1、附2中没有企业或平台，无法生成填报表。", file=str(book),
+        raise UserError(f"“{Path(str(source)).name}”的附1、附2中没有企业或平台，无法生成填报表。", file=str(source),
                         kind="no_forms")
+    out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     result = Result(notes=notes)
     for form, name in zip(forms, file_names(forms)):
         target = out / name
         try:
-            write_form(target, spec, form, inputs=(book,), force=force)
+            write_form(target, spec, form, inputs=inputs, force=force)
             result.written.append((form, target))
         except UserError as e:
             result.failed.append((form, e.message))
