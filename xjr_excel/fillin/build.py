@@ -212,8 +212,10 @@ def _notes(ws, sl: FL.SheetLayout) -> None:
 def _items(ws, spec: Spec, lists: _Lists, sl: FL.SheetLayout, form: Form) -> None:
     year = form.values.get((FL.PARAMS, "year"))
     for item in sl.items:
-        label = FL.checklist_label(spec, item.field, year) if item.table == FL.CHECKLIST else item.label
-        _label_cell(ws, item.label_cell, label)
+        if item.table == FL.CHECKLIST:        # a line of text the platform ticks, not a field name
+            _box(ws, item.label_cell, value=FL.checklist_label(spec, item.field, year))
+        else:
+            _label_cell(ws, item.label_cell, item.label)
         locked = item.locked or (item.table == "a3" and item.field == "credit_code"
                                  and form.values.get(("a3", "credit_code")) not in (None, ""))
         _value_cell(ws, spec, lists, item, form.values.get((item.table, item.field)), locked=locked)
@@ -264,9 +266,13 @@ def _subtables(ws, spec: Spec, lists: _Lists, sl: FL.SheetLayout, form: Form) ->
             rows = [{**by_year.get(y, {}), "year": y} for y in years] or [{}] * st.rows
         else:
             rows = have + [{}] * (st.rows - len(have))
+        widths = {c.field: sum(dict(sl.widths)[FL.col(k)] for k in range(column_number(c.first), column_number(c.last) + 1))
+                  for c in st.columns}
         for i, rec in enumerate(rows[:st.rows]):
             r = st.first_row + i
-            ws.row_dimensions[r].height = 22
+            lines = max((L.wrapped_lines(str(rec[k]), widths[k] - 2) for k in widths if rec.get(k) is not None),
+                        default=1)
+            ws.row_dimensions[r].height = max(22, 14 * lines + 6)      # the city's long names stay readable
             for c in st.columns:
                 f = t.field(c.field)
                 value = rec.get(c.field)

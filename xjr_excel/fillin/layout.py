@@ -299,7 +299,7 @@ def _a3(spec: Spec) -> SheetLayout:
     notes += [Text("A18:D18", "企业简介" + A3_INTRO_GUIDE, "guide", 96),
               Text("A21:D21", A3_NOTES, "note", 32),
               Text("A22:B22", ENTERPRISE_SIGN, "sign", 40), Text("C22:D22", DATE_SIGN, "sign", 40)]
-    heights = ((6, 30), (7, 30), (8, 30), (9, 30), (11, 30), (13, 30), (15, 44), (16, 36), (17, 36),
+    heights = ((4, 22), (5, 22), (6, 36), (7, 36), (8, 36), (9, 36), (11, 36), (13, 36), (15, 48), (16, 44), (17, 44),
                (19, 330), (20, 20), (10, 26), (12, 16))
     return SheetLayout(name=name, label=sheet.label, title=sheet.title, title_cell="A2",
                        widths=(("A", 20), ("B", 27), ("C", 19), ("D", 27)), last_row=22,
@@ -326,7 +326,7 @@ def _a4(spec: Spec) -> SheetLayout:
              Text(f"A{last + 2}:B{last + 2}", ENTERPRISE_SIGN, "sign", 40),
              Text(f"C{last + 2}:E{last + 2}", DATE_SIGN, "sign", 40))
     return SheetLayout(name=name, label=sheet.label, title=sheet.title, title_cell="A2",
-                       widths=(("A", 10), ("B", 46), ("C", 13), ("D", 13), ("E", 13)), last_row=last + 2,
+                       widths=(("A", 10), ("B", 46), ("C", 15), ("D", 15), ("E", 15)), last_row=last + 2,
                        items=tuple(items), indicators=tuple(rows), periods=periods,
                        indicator_header_row=header_row, notes=notes, print_rows=5)
 
@@ -388,6 +388,7 @@ def _a5(spec: Spec, rows: tuple[tuple[str, int], ...] = ()) -> SheetLayout:
                    ("agreements", "D", "D"), ("agreement_amount", "E", "F")), years, (("year", years),))
     sub("a5_srv", (("seq", "A", "A"), ("enterprise", "B", "B"), ("contact", "C", "C"), ("phone", "D", "D"),
                    ("summary", "E", "E"), ("satisfaction", "F", "F")), rows_cfg["a5_srv"])
+    page_end = r - 1        # the checklist, notes and signature print together on the last page
     # 申请报告 checklist (seed 附2 注：… 后附): 材料 | 已附 是/否.
     notes.append(Text(f"A{r}:F{r}", "五、申请报告及附件材料（请在“已附”列选择是/否）", "section", 22))
     notes.append(Text(f"A{r + 1}:E{r + 1}", "材料", "header"))
@@ -404,6 +405,7 @@ def _a5(spec: Spec, rows: tuple[tuple[str, int], ...] = ()) -> SheetLayout:
     return SheetLayout(name=name, label=sheet.label, title=sheet.title, title_cell="A2",
                        widths=(("A", 15), ("B", 17), ("C", 15), ("D", 15), ("E", 22), ("F", 15)), last_row=r + 1,
                        items=tuple(items), subtables=tuple(subtables), notes=tuple(notes), print_rows=2,
+                       row_breaks=(page_end,),
                        row_heights=((8, 30), (10, 30)))
 
 
