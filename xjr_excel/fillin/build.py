@@ -22,7 +22,7 @@ from openpyxl.worksheet.pagebreak import Break
 from xjr_excel import atomic
 from xjr_excel.errors import UserError
 from xjr_excel.fillin import layout as FL
-from xjr_excel.fillin.sources import Form
+from xjr_excel.fillin.sources import Form, sound_code
 from xjr_excel.ooxml.cells import abs_ref, column_number, row_col
 from xjr_excel.ooxml.safe_text import set_text
 from xjr_excel.spec import definition as S
@@ -217,7 +217,7 @@ def _items(ws, spec: Spec, lists: _Lists, sl: FL.SheetLayout, form: Form) -> Non
         else:
             _label_cell(ws, item.label_cell, item.label)
         locked = item.locked or (item.table == "a3" and item.field == "credit_code"
-                                 and form.values.get(("a3", "credit_code")) not in (None, ""))
+                                 and sound_code(form.values.get(("a3", "credit_code"))))
         _value_cell(ws, spec, lists, item, form.values.get((item.table, item.field)), locked=locked)
 
 
