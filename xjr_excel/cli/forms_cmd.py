@@ -36,9 +36,7 @@ def cli_main(args) -> int:
     if args.print_to:
         from xjr_excel.fillin.printing import print_packet
         pdfs = print_packet(args.book, args.print_to, spec=spec, force=force)
-        where = pdfs[0] if len(pdfs) == 1 and str(pdfs[0]).lower().endswith(".pdf") and \
-            Path(args.print_to).suffix.lower() == ".pdf" else Path(args.print_to)
-        print(f"已生成PDF：{where}（{len(pdfs)}个文件）")
+        print(f"已生成PDF：{Path(args.print_to)}（{len(pdfs)}个文件）")
         return EXIT_OK
     from xjr_excel.fillin.build import build_forms
     result = build_forms(args.book, args.output, spec=spec, force=force)

@@ -24,6 +24,7 @@ from xjr_excel.errors import UserError
 from xjr_excel.fillin import layout as FL
 from xjr_excel.fillin.sources import Form, sound_code
 from xjr_excel.ooxml.cells import abs_ref, column_number, row_col
+from xjr_excel.ooxml.excel_limits import fit_validation
 from xjr_excel.ooxml.safe_text import set_text
 from xjr_excel.spec import definition as S
 from xjr_excel.spec.definition import Spec
@@ -156,7 +157,7 @@ def _value_cell(ws, spec: Spec, lists: _Lists, item: FL.Item, value, *, locked: 
     src = lists.source(item.choices) if item.choices else None
     dv = L.validation_for(f, item.value_range, list_source=src)
     dv.promptTitle = item.label[:32]
-    L.fit_validation(dv)
+    fit_validation(dv)
     ws.add_data_validation(dv)
 
 
