@@ -417,3 +417,17 @@ def test_tracking_forms_print_on_one_page_each(tmp_path):
         assert f"{data.cover['city']}第{data.cover['batch']}批重点“小巨人”企业目标完成情况表" in text
         assert name_key(f.stem.split("-", 1)[1])[:12] in name_key(text) and "未完成原因" in text
         assert not pages[0].cut, [w.text for w in pages[0].cut][:5]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fmt", ["xlsx", "ods"])
+def test_marker_survives_a_save_by_libreoffice(tmp_path, fmt):
+    from python_calamine import CalamineWorkbook
+    from tests.office import convert
+    assert main(["forms", str(CITIES[0]), "-o", str(tmp_path / "forms")]) == 0
+    form = sorted((tmp_path / "forms").glob("附3附4-*.xlsx"))[0]
+    saved = convert(form, tmp_path / "saved", fmt=fmt)
+    book = CalamineWorkbook.from_path(str(saved))
+    assert [m.name for m in book.sheets_metadata][:2] == ["附3", "附4"]
+    marker = {r[0]: r[1] for r in book.get_sheet_by_name("_xjr_form").to_python()}
+    assert marker["form"] == "enterprise" and name_key(marker["name"])[:10] in name_key(form.name)

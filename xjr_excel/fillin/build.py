@@ -342,6 +342,8 @@ def make_form(spec: Spec, form: Form, layout: FL.FormLayout) -> Workbook:
             ws.row_dimensions[r].height = h
         _print(ws, sl, f"{title}　{form.name}")
         _protect(ws)
+    if lists.ws is not None:        # made while the first sheet was written: after the form's sheets
+        wb.move_sheet(lists.ws, offset=len(wb.sheetnames) - 1 - wb.sheetnames.index(FL.LISTS_SHEET))
     marker = wb.create_sheet(FL.MARKER_SHEET)
     for line in FL.marker_grid({**form.marker, "version": layout.version}):
         marker.append([line[0], line[1] if not isinstance(line[1], str) else line[1]])
