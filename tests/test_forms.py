@@ -431,3 +431,49 @@ def test_marker_survives_a_save_by_libreoffice(tmp_path, fmt):
     assert [m.name for m in book.sheets_metadata][:2] == ["附3", "附4"]
     marker = {r[0]: r[1] for r in book.get_sheet_by_name("_xjr_form").to_python()}
     assert marker["form"] == "enterprise" and name_key(marker["name"])[:10] in name_key(form.name)
+
+
+def _cell_texts(path: Path) -> set[str]:
+    from python_calamine import CalamineWorkbook
+    book = CalamineWorkbook.from_path(str(path))
+    out = set()
+    for name in book.sheet_names:
+        if name.startswith("_xjr_"):
+            continue
+        for row in book.get_sheet_by_name(name).to_python():
+            out.update(v.strip() for v in row if isinstance(v, str) and v.strip())
+    return out
+
+
+def test_signature_labels_tell_each_form_from_everything_else(city_forms, tmp_path):
+    """A form that lost its marker is still recognisable: its kind's labels are whole cells on it, and
+    on nothing else we write or read (other forms, the master, city and tracking workbooks)."""
+    from xjr_excel.fillin.layout import ENTERPRISE, PLATFORM, TRACK, signature_labels
+    assert main(["forms", str(TRACKS[0]), "-o", str(tmp_path / "track")]) == 0
+    files = {ENTERPRISE: [], PLATFORM: [], TRACK: sorted((tmp_path / "track").glob("*.xlsx")), "other": []}
+    for _data, fs in city_forms.values():
+        for f in fs:
+            files[ENTERPRISE if f.name.startswith("附3附4-") else PLATFORM].append(f)
+    files["other"] = [*CITIES, *TRACKS, ROOT / "workbook" / "xjr-master.xlsm"]
+    texts = {k: [_cell_texts(f) for f in fs] for k, fs in files.items()}
+    for kind in (ENTERPRISE, PLATFORM, TRACK):
+        labels = set(signature_labels(kind))
+        assert texts[kind] and all(labels <= t for t in texts[kind]), kind
+        for other, ts in texts.items():
+            if other != kind:
+                assert not any(labels <= t for t in ts), (kind, other)
+
+
+def test_a_platform_with_more_rows_than_the_blank_ones_gets_them_all(tmp_path):
+    from xjr_excel.fillin.build import forms_of, write_form
+    spec, forms, _notes = forms_of(CITIES[0])
+    form = next(f for f in forms if f.kind == "platform")
+    form.rows["a5_srv"] = [{"enterprise": f"企业{i}", "satisfaction": "满意"} for i in range(1, 13)]
+    path = write_form(tmp_path / "附5.xlsx", spec, form)
+    ws = load_workbook(path)["附5"]
+    hdr = row_of_text(ws, "服务的企业名称")
+    col = column_under(ws, "服务的企业名称", hdr)
+    assert [ws.cell(hdr + i, col).value for i in range(1, 13)] == [f"企业{i}" for i in range(1, 13)]
+    assert ws.cell(hdr + 13, col).value is None and not ws.cell(hdr + 13, col).protection.locked
+    assert value_right_of(ws, "申请单位（盖章）").value == form.name           # the sections below moved down whole
+    assert check_package(path) == []

@@ -87,6 +87,9 @@ A5_NOTES = "注：请按上表逐项准备申请报告及附件材料，与本�
 ENTERPRISE_SIGN = "企业（盖章）："
 PLATFORM_SIGN = "申请单位（盖章）："
 DATE_SIGN = "日期：　　　　年　　月　　日"
+TRACK_NOTE = ("注：初始值、目标值来自批准的申报材料，已锁定；请填写“实际值”，“完成”自动计算；"
+              "有指标未完成的，须填写未完成原因。")
+CHECKLIST_TITLE = "五、申请报告及附件材料（请在“已附”列选择是/否）"
 
 
 @dataclass(frozen=True)
@@ -390,7 +393,7 @@ def _a5(spec: Spec, rows: tuple[tuple[str, int], ...] = ()) -> SheetLayout:
                    ("summary", "E", "E"), ("satisfaction", "F", "F")), rows_cfg["a5_srv"])
     page_end = r - 1        # the checklist, notes and signature print together on the last page
     # 申请报告 checklist (seed 附2 注：… 后附): 材料 | 已附 是/否.
-    notes.append(Text(f"A{r}:F{r}", "五、申请报告及附件材料（请在“已附”列选择是/否）", "section", 22))
+    notes.append(Text(f"A{r}:F{r}", CHECKLIST_TITLE, "section", 22))
     notes.append(Text(f"A{r + 1}:E{r + 1}", "材料", "header"))
     notes.append(Text(f"F{r + 1}", "已附", "header"))
     yes_no = tuple(spec.policy.choices["yes_no"])
@@ -449,8 +452,7 @@ def _track(spec: Spec) -> SheetLayout:
     reason = t.field("reason")
     items.append(Item(name, t.key, "reason", _label(reason), f"A{last + 1}", f"B{last + 1}:F{last + 1}",
                       LONG_TEXT, max_len=reason.max_len, hint=reason.hint, required=False))
-    notes = (Text(f"A{last + 2}:F{last + 2}", "注：初始值、目标值来自批准的申报材料，已锁定；请填写“实际值”，"
-                  "“完成”自动计算；有指标未完成的，须填写未完成原因。", "note", 32),
+    notes = (Text(f"A{last + 2}:F{last + 2}", TRACK_NOTE, "note", 32),
              Text(f"A{last + 3}:C{last + 3}", ENTERPRISE_SIGN, "sign", 40),
              Text(f"D{last + 3}:F{last + 3}", DATE_SIGN, "sign", 40))
     return SheetLayout(name=name, label="跟踪表", title=TRACK_TITLE, title_cell="A2",
@@ -495,15 +497,13 @@ def track_layout(spec: Spec | None = None) -> FormLayout:
     return layout_for(TRACK, spec)
 
 
-def signature_labels(kind: str, spec: Spec | None = None) -> tuple[str, ...]:
-    """Labels printed on this kind of form and on no other of ours (the city workbook prints its
-    fields as table headers, not as these labels): enough to recognise a form without its marker."""
-    spec = spec or get_spec()
-    if kind == ENTERPRISE:
-        return (A3_SUBTITLE, _label(spec.table("a3").field("intro")), "二级指标")
-    if kind == PLATFORM:
-        return ("申请单位（盖章）", "五、申请报告及附件材料（请在“已附”列选择是/否）")
-    return (TRACK_TITLE, _label(S.Field("reason", "未完成原因")))
+def signature_labels(kind: str) -> tuple[str, ...]:
+    """Texts that are whole cells on every form of ``kind`` and all together on nothing else of ours
+    (the other forms, the master workbook, city and tracking workbooks): enough to recognise a form
+    that lost its marker.  (tests/test_forms.py checks this on the samples.)"""
+    return {ENTERPRISE: (A3_SUBTITLE, ENTERPRISE_SIGN, "二级指标"),
+            PLATFORM: ("申请单位（盖章）", CHECKLIST_TITLE, PLATFORM_SIGN),
+            TRACK: (TRACK_NOTE, ENTERPRISE_SIGN, "实际值")}[kind]
 
 
 # ---------------------------------------------------------------- the marker sheet
