@@ -45,3 +45,15 @@ def test_forms_button_without_a_folder_explains_itself():
     assert ribbon.forms(book) is None
     after = E.apply(model, book.json()["actions"])
     assert "选择保存填报表的文件夹" in after.alerts[-1][0]
+
+
+def test_forms_button_on_an_open_tracking_workbook_writes_one_form_per_enterprise(tmp_path):
+    track = sorted((ROOT / "samples" / "track").glob("南京市*.xlsx"))[0]
+    model = E.from_file(track)
+    book = E.open_book(model)
+    result = ribbon.forms(book, folder=str(tmp_path))
+    after = E.apply(model, book.json()["actions"])
+    assert result is not None, after.alerts
+    assert result["written"] and all(Path(p).name.startswith("目标完成情况-") for p in result["written"])
+    assert main(["forms", str(track), "-o", str(tmp_path / "cli")]) == 0
+    assert sorted(Path(p).name for p in result["written"]) == sorted(p.name for p in (tmp_path / "cli").glob("*.xlsx"))
