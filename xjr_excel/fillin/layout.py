@@ -35,6 +35,7 @@ API (stable; the reader of returned forms builds on it)
 
 ``IndicatorRow``: ``indicator`` (spec key), ``group`` (一级指标), ``label`` (二级指标 as printed),
 ``label_cell``, ``row``, ``cells`` (tuple of (period, table, field, cell)), ``kind``, ``choices``.
+``indicator_groups(rows)`` → (一级指标, first row, last row) of each merged group cell (column A).
 
 ``SubTable`` (附5, one under the other): ``table`` (spec key), ``title``, ``title_cell``,
 ``header_row``, ``columns`` (``Column``: ``field``, ``header`` printed, ``first``/``last`` column
@@ -334,7 +335,7 @@ def _a4(spec: Spec) -> SheetLayout:
                        indicator_header_row=header_row, notes=notes, print_rows=5)
 
 
-def _groups(rows) -> list[tuple[str, int, int]]:
+def indicator_groups(rows) -> list[tuple[str, int, int]]:
     """(group, first row, last row) of consecutive indicator rows with the same 一级指标."""
     out: list[list] = []
     for r in rows:
@@ -344,8 +345,6 @@ def _groups(rows) -> list[tuple[str, int, int]]:
             out.append([r.group, r.row, r.row])
     return [tuple(g) for g in out]
 
-
-indicator_groups = _groups
 
 
 # ---------------------------------------------------------------- platform form: 附5
