@@ -236,21 +236,17 @@ def _open_book(book, path: str) -> bool:
 # 生成填报表
 # --------------------------------------------------------------------------
 
+# A form's own buttons live in its folder; the ribbon reaches them by module path, as the CLI's
+# COMMANDS table does, so no front end imports a form's package (setup.cfg [importlinter]).
+FORM_BUTTONS = {
+    "forms": "xjr_excel.fillin.command",
+}
+
+
+def _form_button(name: str):
+    import importlib
+    return getattr(importlib.import_module(FORM_BUTTONS[name]), "ribbon_" + name)
+
+
 def _forms(book, ui: _UI, folder) -> dict | None:
-    from xjr_excel.fillin import build as FB
-    if not folder:
-        ui.alert("请点击“生成填报表”按钮，在弹出的对话框中选择保存填报表的文件夹。")
-        return None
-    folder = Path(from_vba(folder))
-    spec, _record = _form(book, get_spec())
-    data, _names, _tables = X.read_book(book, spec, ui)      # what is on screen, saved or not
-    ui.status("正在生成填报表…")
-    sub, forms_, notes = FB.forms_of_data(data)
-    result = FB.write_forms(sub, forms_, notes, folder, source=book.name)
-    lines = [f"已生成{len(result.written)}个填报表，保存在：{folder}"]
-    lines += [f"警告：{n}" for n in result.notes]
-    lines += [f"错误：{f.name}：{why}" for f, why in result.failed]
-    lines.append("城市、批次、年度和名称已锁定；请将文件发给各企业（平台）填写，签字盖章后交回。")
-    ui.alert("\n".join(lines), critical=bool(result.failed))
-    return {"written": [str(p) for _f, p in result.written], "failed": [f.name for f, _w in result.failed],
-            "notes": result.notes}
+    return _form_button("forms")(book, ui, from_vba(folder) if folder else folder, recognise=_form)

@@ -19,7 +19,7 @@ COMMANDS = {
     "clear": ("xjr_excel.cli.validate_cmd", "清除校验标记 / clear validation marks"),
     "consolidate": ("xjr_excel.cli.consolidate_cmd", "合并各市工作簿为全省汇总 / merge city workbooks"),
     "track": ("xjr_excel.track.command", "由申报工作簿生成目标完成情况跟踪表 / build the target-tracking workbook"),
-    "forms": ("xjr_excel.cli.forms_cmd", "生成企业、平台填报表（附3附4、附5）或打印 / write the fill-in forms"),
+    "forms": ("xjr_excel.fillin.command", "生成企业、平台填报表（附3附4、附5）或打印 / write the fill-in forms"),
 }
 
 
@@ -89,8 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help=HELP_FORCE)
     _add_common(p)
 
-    from xjr_excel.cli import forms_cmd      # its own arguments, next to its code
-    forms_cmd.add_parser(sub, _add_common, HELP_FORCE)
+    for name in ("forms",):     # a form's command declares its own arguments, next to its code
+        importlib.import_module(COMMANDS[name][0]).add_parser(sub, _add_common, HELP_FORCE)
     return parser
 
 

@@ -294,7 +294,7 @@ def _print(ws, sl: FL.SheetLayout, header: str) -> None:
         # Manual breaks need a fixed scale (fit-to-page ignores them); the columns fit A4 at this scale.
         for r in sl.row_breaks:
             ws.row_breaks.append(Break(id=r))
-        width = L._width_cm(ws, range(1, sl.last_col + 1))
+        width = L.width_cm(ws, range(1, sl.last_col + 1))
         # 0.68: LibreOffice lays CJK columns out ~1.4x wider than Excel (see template.layout.page_setup)
         ws.page_setup.scale = max(10, min(100, int(L.printable_width_cm(sl.landscape) / width * 100 * 0.68)))
     else:
@@ -401,11 +401,8 @@ def forms_of_data(data) -> tuple[Spec, list[Form], list[str]]:
 
 def _submission_of(track_spec: Spec) -> Spec:
     """The submission spec a tracking spec was made from (same policy)."""
-    from xjr_excel.track.spec import _BY_SUBMISSION
-    for sub, tspec in _BY_SUBMISSION.values():
-        if tspec is track_spec:
-            return sub
-    return S.get_spec()
+    from xjr_excel.track.spec import submission_of
+    return submission_of(track_spec)
 
 
 def build_forms(book, out_dir, *, spec: Spec | None = None, force: bool = False) -> Result:

@@ -125,6 +125,14 @@ def track_spec_for(sub: Spec) -> Spec:
     return _BY_SUBMISSION[id(sub)][1]
 
 
+def submission_of(track_spec: Spec) -> Spec:
+    """The submission spec a tracking spec was made from (same policy); the default one when unknown."""
+    for sub, tspec in _BY_SUBMISSION.values():
+        if tspec is track_spec:
+            return sub
+    return S.get_spec()
+
+
 def get_track_spec(policy_path: str | None = None) -> Spec:
     return track_spec_for(S.get_spec(policy_path))
 

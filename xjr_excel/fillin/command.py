@@ -53,3 +53,25 @@ def cli_main(args) -> int:
     if result.failed and not result.written:
         raise UserError("没有生成任何填报表：" + "；".join(why for _f, why in result.failed))
     return EXIT_FINDINGS if result.failed else EXIT_OK
+
+
+def ribbon_forms(book, ui, folder, *, recognise) -> dict | None:
+    """生成填报表 (ribbon): ``ui`` is the ribbon's status/alert object, ``recognise`` its form lookup."""
+    from xjr_excel.annotate.backends import xlwings_book as X
+    from xjr_excel.fillin import build as FB
+    if not folder:
+        ui.alert("请点击“生成填报表”按钮，在弹出的对话框中选择保存填报表的文件夹。")
+        return None
+    folder = Path(folder)
+    spec, _record = recognise(book, get_spec())
+    data, _names, _tables = X.read_book(book, spec, ui)      # what is on screen, saved or not
+    ui.status("正在生成填报表…")
+    sub, forms_, notes = FB.forms_of_data(data)
+    result = FB.write_forms(sub, forms_, notes, folder, source=book.name)
+    lines = [f"已生成{len(result.written)}个填报表，保存在：{folder}"]
+    lines += [f"警告：{n}" for n in result.notes]
+    lines += [f"错误：{f.name}：{why}" for f, why in result.failed]
+    lines.append("城市、批次、年度和名称已锁定；请将文件发给各企业（平台）填写，签字盖章后交回。")
+    ui.alert("\n".join(lines), critical=bool(result.failed))
+    return {"written": [str(p) for _f, p in result.written], "failed": [f.name for f, _w in result.failed],
+            "notes": result.notes}
