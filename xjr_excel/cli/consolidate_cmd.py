@@ -9,7 +9,8 @@ from xjr_excel.province.consolidate import consolidate, exit_code
 def cli_main(args) -> int:
     payload = consolidate(args.inputs, args.output, province=args.province, names_path=args.names,
                           strict=args.strict, jobs=args.jobs, policy_path=getattr(args, "policy", None),
-                          force=getattr(args, "force", False))
+                          force=getattr(args, "force", False), department=getattr(args, "department", "") or "",
+                          issues_dir=getattr(args, "issues_dir", None))
     if args.json:
         print(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
     elif payload.get("form") == "track":
@@ -48,3 +49,5 @@ def print_summary(payload: dict) -> None:
             con.print(f"  {s['file']}：{s['reason']}")
     if prov.get("output"):
         con.print(f"已写入：{prov['output']}")
+    for i in payload.get("issues", []):
+        con.print(f"问题清单：{i['path']}（{i['city']}：错误{i['errors']}个、警告{i['warnings']}个）")

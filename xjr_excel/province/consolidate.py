@@ -24,7 +24,8 @@ from xjr_excel.atomic import atomic_path, check_output, is_temporary, written_fo
 from xjr_excel.session import FileCache
 from xjr_excel.province.model import (AS_IS, MACRO_NOTE, STATUS_ERRORS, STATUS_OK, STATUS_UNREADABLE, CityFile, Rows, city_from_filename,
                              norm_city, plain)
-from xjr_excel.province.stats import IndustryIndex, CityStats, city_stats, find_duplicates, province_total
+from xjr_excel.province.stats import (IndustryIndex, CityStats, city_stats, find_duplicates, list_mismatches,
+                                      ordered_keys, province_total)
 from xjr_excel.spec.definition import Spec, attachment_tables, get_spec
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xltx", ".xltm", ".ods"}
@@ -72,6 +73,8 @@ def discover(inputs, output=None) -> tuple[list[Path], list[dict]]:
             skipped.append({"file": str(p), "reason": LOCK_REASON, "code": errors.LockFile.code})
         elif is_temporary(p) or (p.name.startswith(".") and p.name.endswith(".tmp")):
             return                   # our own atomic-write temporaries
+        elif p.name.endswith("-问题清单.xlsx") and written_for(p) == "issues":
+            return                   # a 问题清单 we wrote (--issues-dir into the inbox): no city workbook
         elif not explicit and p.suffix.lower() not in WORKBOOK_SUFFIXES:
             skipped.append({"file": str(p), "reason": f"不是Excel工作簿（扩展名为“{p.suffix or '无'}”），已跳过。"
                                                       "如这是城市报送的申报文件，请让该市用模板另存为 .xlsx 后重新报送；"
@@ -176,6 +179,7 @@ def count_findings(cf: CityFile, findings) -> None:
     cf.errors = sum(1 for f in findings if f.severity == "error")
     cf.warnings = sum(1 for f in findings if f.severity == "warning")
     cf.findings_by_rule = dict(sorted(Counter(f.rule for f in findings).items()))
+    cf.findings = [f.to_json() for f in findings]         # the province's 问题清单 lists them
     if not cf.reason:          # a file refused while its records were taken stays refused
         cf.status = STATUS_ERRORS if cf.errors else STATUS_OK
 
@@ -298,8 +302,12 @@ def _consensus(values: dict[str, int | None], what: str, fmt: str) -> tuple[int 
 
 def consolidate(inputs, output, *, province: str, names_path=None, strict: bool = False, jobs: int = 0,
                 policy_path=None, progress: bool | None = None, run_time: dt.datetime | None = None,
-                timings: dict | None = None, force: bool = False) -> dict:
+                timings: dict | None = None, force: bool = False, department: str = "",
+                issues_dir=None) -> dict:
     """Merge the city workbooks in ``inputs`` into ``output``; return the ``--json`` payload.
+
+    ``department`` (省级中小企业主管部门) goes on every list; ``issues_dir``, when given, receives one
+    问题清单 workbook per city with errors (their paths are in the payload's ``issues``).
 
     ``run_time`` (default now) is written to 合并记录 only; ``timings``, when given, receives the
     seconds spent reading + validating and writing (for the benchmark).
@@ -341,6 +349,9 @@ def consolidate(inputs, output, *, province: str, names_path=None, strict: bool 
     stats.sort(key=lambda s: collate(s.city))
     total = province_total(stats, spec)
     duplicates = find_duplicates(chosen, collate)
+    mismatches = [m for cf in included for m in list_mismatches(cf)]
+    fb_keys = ordered_keys([s.four_base for s in stats], spec.policy.choices["four_base_category"], always=True)
+    size_keys = ordered_keys([s.size for s in stats], spec.policy.choices["enterprise_size"], always=True)
 
     batch, batch_note = _consensus({cf.city: cf.batch for cf in included}, "批次", "第{}批")
     year, year_note = _consensus({cf.city: cf.year for cf in included}, "申报年度", "{}年")
@@ -352,14 +363,21 @@ def consolidate(inputs, output, *, province: str, names_path=None, strict: bool 
 
     record_rows = _record_rows(read, skipped, chosen, included, superseded, strict)
     notices += [f"{cf.name}：{MACRO_NOTE}" for cf in read if cf.has_macros]
+    from xjr_excel.province import summary
+    text = summary.paragraph(province=province, batch=batch, stats=stats, total=total, cities=chosen,
+                             four_base_keys=fb_keys, size_keys=size_keys, mismatches=mismatches,
+                             duplicates=duplicates, strict=strict)
     payload = {
         "cities": [{"city": s.city, "file": s.file, "status": s.status, "enterprises": s.enterprises,
                     "platforms": s.platforms, "star": s.star, "errors": s.errors, "warnings": s.warnings}
                    for s in stats],
         "province": _province_json(spec, province, batch, year, total, stats, included, read, notices, strict),
         "duplicates": duplicates,
+        "mismatches": mismatches,
         "skipped": skipped,
+        "issues": [],
     }
+    payload["province"].update(summary=text, department=department)
     if not chosen:
         payload["province"]["output"] = None
         return payload
@@ -368,11 +386,24 @@ def consolidate(inputs, output, *, province: str, names_path=None, strict: bool 
     now = (run_time or dt.datetime.now()).replace(microsecond=0)
     book = BookInput(spec=spec, province=province, batch=batch, year=year, cities=included, stats=stats, total=total,
                      duplicates=duplicates, files=record_rows, notices=notices,
-                     run_time=now.strftime("%Y-%m-%d %H:%M:%S"), collate=collate)
+                     run_time=now.strftime("%Y-%m-%d %H:%M:%S"), collate=collate, reported=chosen,
+                     mismatches=mismatches, summary=text, four_base_keys=fb_keys, size_keys=size_keys, strict=strict,
+                     department=department)
     all_inputs = tuple(files) + tuple(Path(s["file"]) for s in skipped)
+    from xjr_excel.province import issues
+    lists = [(cf, issues.city_path(issues_dir, cf.city)) for cf in chosen if cf.errors] if issues_dir else []
+    for _, path in lists:            # every output refused before any is written
+        check_output(path, all_inputs + (Path(output),), purpose="issues", force=force)
     with atomic_path(output, inputs=all_inputs, purpose="province", force=force) as tmp:
         write_book(tmp, book)
     payload["province"]["output"] = str(output)
+    if lists:
+        Path(issues_dir).mkdir(parents=True, exist_ok=True)
+    for cf, path in lists:
+        with atomic_path(path, inputs=all_inputs + (Path(output),), purpose="issues", force=force) as tmp:
+            issues.write_city(tmp, cf, province)
+        payload["issues"].append({"city": cf.city, "file": cf.name, "path": str(path), "errors": cf.errors,
+                                  "warnings": cf.warnings})
     if timings is not None:
         timings.update(read_validate=t1 - t0, merge_write=time.perf_counter() - t1)
     return payload
@@ -434,6 +465,7 @@ def _province_json(spec, province, batch, year, total: CityStats, stats, include
         "cities_with_errors": sum(1 for s in stats if s.status == STATUS_ERRORS),
         "cities_unreadable": sum(1 for s in stats if s.status == STATUS_UNREADABLE),
         "enterprises": total.enterprises, "platforms": total.platforms, "star": total.star,
+        "a3_enterprises": total.detailed,
         "errors": total.errors, "warnings": total.warnings,
         "by_four_base": dict(total.four_base), "by_size": dict(total.size),
         "by_section": dict(total.section), "by_division": dict(total.division),

@@ -57,6 +57,7 @@ class CityFile:
     period: str = ""              # track: 实施期 from the cover (满一年 / 满两年)
     tables: dict[str, Rows] = field(default_factory=dict)
     findings_by_rule: dict[str, int] = field(default_factory=dict)
+    findings: list[dict] = field(default_factory=list)   # each as ``xjr validate --json`` lists it, in its order
 
     @property
     def readable(self) -> bool:
