@@ -63,6 +63,12 @@ VBA_MESSAGES: tuple[tuple[str, str], ...] = (
     ("XJR_PICK_TITLE", "选择各市上报的工作簿（按住Ctrl可多选）"),
     ("XJR_ASK_PROVINCE", "请输入省份名称（显示在全省汇总表的标题中），如：江苏省"),
     ("XJR_PROVINCE_DEFAULT", "××省"),
+    ("XJR_ASK_DEPARTMENT", "请输入省级中小企业主管部门（写入各名单的盖章行），如：江苏省工业和信息化厅。\n"
+                           "不填则盖章行只印“省级中小企业主管部门：（盖章）”。"),
+    ("XJR_ASK_STRICT", "有错误的城市是否也纳入全省名单（附1至附5）？\n\n"
+                       "是：全部纳入，各市的错误列在“问题清单”工作表中；\n"
+                       "否：只纳入没有错误的城市，有错误的城市仍在“统计”中列出，请其更正后重新报送；\n"
+                       "取消：不合并。"),
     ("XJR_NO_RESULTS", "还没有“校验结果”工作表。请先点击“校验”。\n\nNo results sheet yet: click 校验 first."),
     ("XJR_HELP",
      "小巨人工具栏用法：\n"
