@@ -24,6 +24,12 @@ SEVERITY = {"error": "错误", "warning": "警告"}        # 警告: the one wor
 HEADERS = ["序号", "城市", "文件", "工作表", "单元格", "字段", "当前值", "说明", "级别", "规则"]
 WIDTHS = [6, 10, 16, 8, 8, 18, 16, 60, 6, 20]
 PRINTED = 9                     # 规则 (for filtering and support) is not printed
+VALUE_CHARS = 80                # a longer 当前值 (a 500-character 简介) is shown by its start: the cell has the rest
+
+
+def shown_value(value: str) -> str:
+    """当前值 as the list shows it: whole, or its first VALUE_CHARS characters and its length."""
+    return value if len(value) <= VALUE_CHARS else f"{value[:VALUE_CHARS]}…（共{len(value)}字，见原表该单元格）"
 
 _F = Font(name=FONT, size=10)
 ST_TITLE = Style(font=Font(name=FONT, size=14, bold=True), alignment=Alignment(horizontal="left", vertical="center"))
@@ -64,12 +70,12 @@ def write_sheet(book: FastBook, rows: list[dict], title: str, note: str) -> Fast
     sh.merge(r, 1, r, PRINTED)
     sh.append(HEADERS, ST_HEAD, height=22)
     for i, x in enumerate(rows, start=1):
-        vals = [i, x["city"], x["file"], x["sheet"], x["cell"], x["field"], x["value"], x["message"],
+        vals = [i, x["city"], x["file"], x["sheet"], x["cell"], x["field"], shown_value(x["value"]), x["message"],
                 SEVERITY.get(x["severity"], x["severity"]), x["rule"]]
         lines = max(wrapped_lines(v, w, 10) for v, w in zip(vals, WIDTHS) if isinstance(v, str))
         sh.append(vals, [ST_C, ST_C, ST_L, ST_C, ST_C, ST_L, ST_L, ST_L,
                          ST_ERR if x["severity"] == "error" else ST_WARN, ST_L],
-                  height=lines * 15 + 4 if lines > 1 else None)
+                  height=min(lines * 15 + 4, 409) if lines > 1 else None)     # 409 pt: Excel's tallest row
     sh.ws.auto_filter.ref = f"A3:{column_letter(len(HEADERS))}{max(sh.row, 4)}"
     sh.print_setup(landscape=True, title_rows="3:3", area_cols=PRINTED)
     return sh
