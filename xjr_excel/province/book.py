@@ -501,7 +501,17 @@ def _mismatch_block(sh: FastSheet, inp: BookInput, widths: list[float]) -> None:
         sh.merge(r, 7, r, 9)
 
 
-CHART_ROWS = 12              # blank rows under one chart (15 pt each): 180 pt, two charts a printed page
+def _axis_text(size: int):
+    """Axis label text of ``size`` (hundredths of a point)."""
+    from openpyxl.chart.text import RichText
+    from openpyxl.drawing.text import CharacterProperties, Paragraph, ParagraphProperties
+    props = CharacterProperties(sz=size)
+    return RichText(p=[Paragraph(pPr=ParagraphProperties(defRPr=props), endParaRPr=props)])
+
+
+CHART_ROWS = 12              # blank rows under a chart (15 pt each): 180 pt, 6.2 cm
+TALL_CHART_ROWS = 15         # the 四基 chart: its six long category names need 7.8 cm to be shown all
+PT_PER_CM = 72 / 2.54
 
 
 def _charts(sh: FastSheet, inp: BookInput, b1, b2, b3) -> None:
@@ -509,7 +519,7 @@ def _charts(sh: FastSheet, inp: BookInput, b1, b2, b3) -> None:
     and ★ per city (一), the province by 四基 (二) and by 规模 (三)."""
     from openpyxl.chart import BarChart, Reference
 
-    def chart(kind: str, title: str, y_title: str) -> BarChart:
+    def chart(kind: str, title: str, y_title: str, rows: int = CHART_ROWS) -> BarChart:
         c = BarChart()
         c.type = kind
         c.title = title
@@ -518,14 +528,16 @@ def _charts(sh: FastSheet, inp: BookInput, b1, b2, b3) -> None:
         c.y_axis.majorGridlines = None
         c.y_axis.delete = False
         c.x_axis.delete = False
-        c.width, c.height = 17.0, 6.2
+        c.x_axis.tickLblSkip = 1            # every category named (LibreOffice skips labels it finds crowded)
+        c.x_axis.txPr = _axis_text(800)     # 8 pt labels: the six 四基 categories fit without skipping
+        c.width, c.height = 17.0, round((rows * 15 - 4) / PT_PER_CM, 1)
         return c
 
-    def place(c: BarChart) -> None:
-        sh.keep_together(CHART_ROWS * 15, LANDSCAPE_PAGE_PT)
+    def place(c: BarChart, rows: int) -> None:
+        sh.keep_together(15 + rows * 15, LANDSCAPE_PAGE_PT)
         sh.blank()
         sh.ws.add_chart(c, f"B{sh.row + 1}")
-        sh.blank(CHART_ROWS)
+        sh.blank(rows)
 
     sh.keep_together(15 + 22 + CHART_ROWS * 15, LANDSCAPE_PAGE_PT)
     sh.blank()
@@ -540,11 +552,12 @@ def _charts(sh: FastSheet, inp: BookInput, b1, b2, b3) -> None:
     for (head, _, total), keys, title in ((b2, inp.four_base_keys, "全省按“四基”重点领域（附3）"),
                                           (b3, inp.size_keys, "全省按企业规模（附3）")):
         shown = min(len(keys), STATS_COLS_PER_PAGE - 1)         # the block's first part: 附3企业 + categories
-        c = chart("bar" if keys is inp.four_base_keys else "col", title, "家")
+        rows = TALL_CHART_ROWS if keys is inp.four_base_keys else CHART_ROWS
+        c = chart("bar" if keys is inp.four_base_keys else "col", title, "家", rows)
         c.add_data(Reference(sh.ws, min_col=3, max_col=2 + shown, min_row=total), from_rows=True, titles_from_data=False)
         c.set_categories(Reference(sh.ws, min_col=3, max_col=2 + shown, min_row=head))
         c.legend = None
-        place(c)
+        place(c, rows)
 
 
 # ----------------------------------------------------------------------------- 重复 / 合并记录
