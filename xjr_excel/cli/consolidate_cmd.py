@@ -40,9 +40,11 @@ def print_summary(payload: dict) -> None:
     for n in prov.get("notices", []):
         con.print(f"[yellow]提示：[/]{n}")
     if payload["duplicates"]:
-        con.print(f"[yellow]多个城市报送的同一企业：{len(payload['duplicates'])}组[/]（见“重复”工作表）")
+        con.print(f"[yellow]重复填报的同一企业：{len(payload['duplicates'])}组[/]（见“重复”工作表）")
         for d in payload["duplicates"][:10]:
-            con.print(f"  {d['name']}（{d['match']}相同）：{'、'.join(d['cities'])}")
+            con.print(f"  {d['name']}（{d['match']}相同，{d.get('scope', '')}）：{'、'.join(d['cities'])}")
+    if payload.get("mismatches"):
+        con.print(f"[yellow]附1与附3不一致的企业：{len(payload['mismatches'])}家[/]（见“统计”八）")
     if payload["skipped"]:
         con.print(f"[red]未合并的文件：{len(payload['skipped'])}个[/]")
         for s in payload["skipped"]:
