@@ -198,13 +198,16 @@ def test_issues_dir_never_destroys_a_file_that_is_not_ours(tmp_path):
                     progress=False, issues_dir=folder)
     assert theirs.read_bytes() == b"the official's own notes"
     assert not (tmp_path / "p.xlsx").exists()          # refused before anything was written
-    # our own lists are replaced on the next run; a folder holding them is still a clean inbox
+    # our own lists are replaced on the next run; an inbox holding them is still a clean inbox
+    import shutil
     theirs.unlink()
-    p1 = consolidate([str(f) for f in sample_files()], tmp_path / "p.xlsx", province=PROVINCE, jobs=1,
-                     progress=False, issues_dir=folder)
-    p2 = consolidate([str(f) for f in sample_files()], tmp_path / "p.xlsx", province=PROVINCE, jobs=1,
-                     progress=False, issues_dir=folder)
+    for f in sample_files():
+        shutil.copy2(f, folder / f.name)
+    p1 = consolidate([folder], tmp_path / "p.xlsx", province=PROVINCE, jobs=1, progress=False, issues_dir=folder)
+    p2 = consolidate([folder], tmp_path / "p.xlsx", province=PROVINCE, jobs=1, progress=False, issues_dir=folder)
     assert [i["path"] for i in p1["issues"]] == [i["path"] for i in p2["issues"]] != []
+    assert all(Path(i["path"]).parent == folder for i in p2["issues"])
+    assert p2["skipped"] == [] and p2["cities"] == p1["cities"]
 
 
 # ------------------------------------------------------------------ 文字摘要
