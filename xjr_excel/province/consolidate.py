@@ -356,10 +356,12 @@ def consolidate(inputs, output, *, province: str, names_path=None, strict: bool 
     batch, batch_note = _consensus({cf.city: cf.batch for cf in included}, "批次", "第{}批")
     year, year_note = _consensus({cf.city: cf.year for cf in included}, "申报年度", "{}年")
     notices = [n for n in (batch_note, year_note) if n]
+    strict_note = None
     if strict:
         left_out = [cf.city for cf in chosen if id(cf) not in inc_ids]
         if left_out:
-            notices.append(f"按 --strict，有错误的城市未纳入名单：{'、'.join(left_out)}。")
+            strict_note = f"按 --strict，有错误的城市未纳入名单：{'、'.join(left_out)}。"
+            notices.append(strict_note)
 
     record_rows = _record_rows(read, skipped, chosen, included, superseded, strict)
     notices += [f"{cf.name}：{MACRO_NOTE}" for cf in read if cf.has_macros]
@@ -385,7 +387,8 @@ def consolidate(inputs, output, *, province: str, names_path=None, strict: bool 
     from xjr_excel.province.book import BookInput, write_book
     now = (run_time or dt.datetime.now()).replace(microsecond=0)
     book = BookInput(spec=spec, province=province, batch=batch, year=year, cities=included, stats=stats, total=total,
-                     duplicates=duplicates, files=record_rows, notices=notices,
+                     duplicates=duplicates, files=record_rows,
+                     notices=[n for n in notices if n != strict_note],     # 统计 says it in its own words
                      run_time=now.strftime("%Y-%m-%d %H:%M:%S"), collate=collate, reported=chosen,
                      mismatches=mismatches, summary=text, four_base_keys=fb_keys, size_keys=size_keys, strict=strict,
                      department=department)
