@@ -44,6 +44,12 @@ def consolidate(book=None, paths=None, province=None, department=None, strict=Fa
     return _guarded(lambda b, ui: _consolidate(b, ui, paths, province, department, bool(strict)), book)
 
 
+def forms(book=None, folder=None):
+    """生成填报表: one form per 附1 enterprise and 附2 platform of the open workbook (or per enterprise
+    of an open tracking workbook), written into ``folder`` (picked in VBA's folder dialog)."""
+    return _guarded(lambda b, ui: _forms(b, ui, folder), book)
+
+
 def _guarded(fn, book):
     ui = None
     try:
@@ -120,13 +126,19 @@ class _UI:
 # --------------------------------------------------------------------------
 
 def _validate(book, ui: _UI) -> dict:
-    from xjr_excel.validate import findings as F
+    from xjr_excel import findings as F
     from xjr_excel.validate import run as V
     spec = get_spec()
     active = book.sheets.active.name
-    spec, record = _form(book, spec)
-    data, _sheet_names, tables = X.read_book(book, spec, ui)
-    data.record = record
+    found = _form(book, spec)
+    spec = found.spec
+    if found.form.read is not None:      # a form with a reader of its own
+        names = [s.name for s in book.sheets]
+        data = found.form.read(book.fullname, spec, lambda name: X.sheet_grid(book.sheets[name]), names)
+        tables = {}                       # its sheets' Excel tables: none we know of
+    else:
+        data, _sheet_names, tables = X.read_book(book, spec, ui)
+    data.record = found.record
     ui.status("正在校验…")
     found = V.validate(data)
     ui.status("正在标记…")
@@ -139,13 +151,9 @@ def _validate(book, ui: _UI) -> dict:
 
 
 def _form(book, spec):
-    """(spec, record) of the form the open workbook is (申报 or 跟踪表: see track.spec.form_spec)."""
-    from xjr_excel.track import record, spec as track
-    names = [s.name for s in book.sheets]
-    spec = track.form_spec(spec, names)
-    if spec.form != track.FORM or track.RECORD_SHEET not in names:
-        return spec, None
-    return spec, record.from_grid(X.sheet_grid(book.sheets[track.RECORD_SHEET]))
+    """What form the open workbook is (see :func:`xjr_excel.forms.recognise`)."""
+    from xjr_excel import forms
+    return forms.recognise(spec, [s.name for s in book.sheets], lambda name: X.sheet_grid(book.sheets[name]))
 
 
 def _summary_text(summary: dict) -> str:
@@ -230,3 +238,27 @@ def _open_book(book, path: str) -> bool:
         return True
     except Exception:  # noqa: BLE001 - the file is written either way; say where it is
         return False
+
+
+# --------------------------------------------------------------------------
+# 生成填报表
+# --------------------------------------------------------------------------
+
+def _forms(book, ui: _UI, folder) -> dict | None:
+    from xjr_excel.fillin import build as FB
+    if not folder:
+        ui.alert("请点击“生成填报表”按钮，在弹出的对话框中选择保存填报表的文件夹。")
+        return None
+    folder = Path(from_vba(folder))
+    spec, _record = _form(book, get_spec())
+    data, _names, _tables = X.read_book(book, spec, ui)      # what is on screen, saved or not
+    ui.status("正在生成填报表…")
+    sub, forms_, notes = FB.forms_of_data(data)
+    result = FB.write_forms(sub, forms_, notes, folder, source=book.name)
+    lines = [f"已生成{len(result.written)}个填报表，保存在：{folder}"]
+    lines += [f"警告：{n}" for n in result.notes]
+    lines += [f"错误：{f.name}：{why}" for f, why in result.failed]
+    lines.append("城市、批次、年度和名称已锁定；请将文件发给各企业（平台）填写，签字盖章后交回。")
+    ui.alert("\n".join(lines), critical=bool(result.failed))
+    return {"written": [str(p) for _f, p in result.written], "failed": [f.name for f, _w in result.failed],
+            "notes": result.notes}

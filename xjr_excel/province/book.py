@@ -157,7 +157,7 @@ def write_book(path, inp: BookInput) -> None:
     _duplicates_sheet(book, inp)
     rows = I.rows_of(list(inp.reported))
     I.write_sheet(book, rows, f"{inp.province}汇总：各市申报材料问题清单", I.province_note(rows, len(inp.reported)))
-    _record_sheet(book, inp)
+    record_sheet(book, inp)
     book.wb.properties.creator = "xjr-excel"
     book.wb.properties.title = f"{inp.province}重点“小巨人”企业汇总"
     book.save(path, purpose="province")
@@ -593,7 +593,7 @@ RECORD_HEADERS = ["序号", "文件", "SHA-256", "城市", "城市取自", "填�
 RUN_TIME_CELL = "B2"     # the only cell that changes between two runs on the same inputs
 
 
-def _record_sheet(book: FastBook, inp: BookInput) -> None:
+def record_sheet(book: FastBook, inp: BookInput) -> None:
     sh = book.sheet("合并记录", fit_width=False)
     widths = [9, 30, 66, 10, 8, 12, 6, 9, 9, 9, 6, 6, 22, 60]
     sh.widths(widths)

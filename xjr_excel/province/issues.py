@@ -12,7 +12,7 @@ from pathlib import Path
 
 from openpyxl.styles import Alignment, Font, PatternFill
 
-from xjr_excel.annotate.marks import ERROR_FILL, WARNING_FILL
+from xjr_excel.template.marks import ERROR_FILL, WARNING_FILL
 from xjr_excel.ooxml.cells import column_letter
 from xjr_excel.province.model import CityFile
 from xjr_excel.province.xlsx_writer import FastBook, FastSheet, Style
