@@ -1,5 +1,6 @@
-"""Regenerate the provincial workbook renders in docs/: the printed pages of 统计 (1–3), 附1 (1) and
-附3 (2) of the workbook merged from samples/, as LibreOffice prints them.
+"""Regenerate the provincial workbook renders in docs/: the printed pages of 统计 (1–3 and the first
+page of charts), 附1 (1), 附3 (2) and 问题清单 (1) of the workbook merged from samples/, as LibreOffice
+prints them.
 
 Usage:  python docs/province_png.py [--out docs] [--dpi 80]
 
@@ -22,9 +23,10 @@ import office as render  # noqa: E402
 from printed import printed_pages, sheet_pages  # noqa: E402
 from xjr_excel.province.consolidate import consolidate  # noqa: E402
 
-# PNG stem → (sheet, page of that sheet)
+# PNG stem → (sheet, page of that sheet, or the text that begins the page wanted)
 PAGES = {"province-stats": ("统计", 1), "province-stats-2": ("统计", 2), "province-stats-3": ("统计", 3),
-         "province-a1": ("附1", 1), "province-a3-2": ("附3", 2)}
+         "province-stats-charts": ("统计", "九、图表"), "province-a1": ("附1", 1), "province-a3-2": ("附3", 2),
+         "province-issues": ("问题清单", 1)}
 
 
 def main(argv=None) -> int:
@@ -42,7 +44,8 @@ def main(argv=None) -> int:
         pdf = render.convert(book, tmp)
         pages = printed_pages(pdf)
         for stem, (sheet, n) in PAGES.items():
-            page = sheet_pages(pages, sheet)[n - 1]
+            mine = sheet_pages(pages, sheet)
+            page = next(p for p in mine if n in p.text) if isinstance(n, str) else mine[n - 1]
             if not any(c in page.text for c in cities):
                 raise SystemExit(f"{sheet} 第{n}页没有城市名：打印页应标明每行所属的城市或企业。")
             (png,) = render.pdf_to_png(pdf, tmp / stem, first=page.number, last=page.number, dpi=args.dpi)

@@ -25,18 +25,18 @@ Public Sub XjrClear(control As Object)
 End Sub
 
 Public Sub XjrConsolidate(control As Object)
-    ' Excel's own file dialog; the chosen paths go to Python as an argument.
-    Dim picked As Variant, i As Long, arg As String, province As String
+    ' Excel's own file dialog; the chosen paths and the answers go to Python as arguments.
+    Dim picked As Variant, i As Long, arg As String, opts As String
     picked = Application.GetOpenFilename("Excel (*.xlsx;*.xlsm;*.xls),*.xlsx;*.xlsm;*.xls", , _
                                          XjrText("XJR_PICK_TITLE"), , True)
     If Not IsArray(picked) Then Exit Sub
-    province = InputBox(XjrText("XJR_ASK_PROVINCE"), XjrText("XJR_TITLE"), XjrText("XJR_PROVINCE_DEFAULT"))
-    If Len(province) = 0 Then Exit Sub
+    opts = ConsolidateOptions()
+    If Len(opts) = 0 Then Exit Sub
     For i = LBound(picked) To UBound(picked)
         If Len(arg) > 0 Then arg = arg & ","
         arg = arg & PyString(CStr(picked(i)))
     Next i
-    XjrRun "consolidate(paths=[" & arg & "], province=" & PyString(province) & ")"
+    XjrRun "consolidate(paths=[" & arg & "]" & opts & ")"
 End Sub
 
 Public Sub XjrForms(control As Object)
@@ -75,6 +75,19 @@ Private Sub XjrRun(pyCall As String)
 noPython:
     MsgBox XjrText("XJR_NO_PYTHON"), vbExclamation, XjrText("XJR_TITLE")
 End Sub
+
+Private Function ConsolidateOptions() As String
+    ' The province, the provincial department (may stay empty) and whether cities with errors
+    ' go into the lists: ", province=..., department=..., strict=..." or "" when cancelled.
+    Dim province As String, department As String, answer As Long
+    province = InputBox(XjrText("XJR_ASK_PROVINCE"), XjrText("XJR_TITLE"), XjrText("XJR_PROVINCE_DEFAULT"))
+    If Len(province) = 0 Then Exit Function
+    department = InputBox(XjrText("XJR_ASK_DEPARTMENT"), XjrText("XJR_TITLE"))
+    answer = MsgBox(XjrText("XJR_ASK_STRICT"), vbYesNoCancel + vbQuestion, XjrText("XJR_TITLE"))
+    If answer = vbCancel Then Exit Function
+    ConsolidateOptions = ", province=" & PyString(province) & ", department=" & PyString(department) & _
+        ", strict=" & IIf(answer = vbNo, "True", "False")
+End Function
 
 Private Function PyCommand(pyCall As String) As String
     ' Python: run xjr_excel.ribbon.<pyCall>, or tell the user to install the package.

@@ -95,9 +95,12 @@ def independent_totals(files: list[Path]) -> dict:
         a1 = records(f, "附1", "序号")
         c["enterprises"] = sum(1 for r in a1 if squash(r.get(squash("企业名称\n（须与工业和信息化部公布的名称一致）"))))
         c["platforms"] = len(records(f, "附2", "序号"))
+        starred = set()
         for r in records(f, "附3", "统一社会信用代码"):
             gap, short = squash(r.get("★是否填补国内或国际空白")), squash(r.get("★是否关键领域补短板"))
-            c["star"] += (gap not in ("", "否")) or short == "是"
+            if (gap not in ("", "否")) or short == "是":
+                starred.add(squash(r.get("企业名称")))
+            c["a3"] += 1
             c["size:" + squash(r.get("企业规模"))] += 1
             if squash(r.get("是否属于《工业“四基”发展目录》所列重点领域")) == "是":
                 c["four_base:" + squash(r.get("“四基”具体类别"))] += 1
@@ -107,6 +110,8 @@ def independent_totals(files: list[Path]) -> dict:
                 m = re.match(r"(.+\([个项]\))(实施期初始值|实施期满一年目标|实施期满两年目标)$", k)
                 if m:
                     c[f"sum:{m.group(1)}:{m.group(2)}"] += number(v)
+        # ★ is counted where 全省附1 shows it: the 附1 rows whose enterprise 附3 marks ★
+        c["star"] = sum(1 for r in a1 if squash(r.get(squash("企业名称\n（须与工业和信息化部公布的名称一致）"))) in starred)
         per_city[city_of(f)] = c
         tot.update(c)
     return {"total": tot, "cities": per_city}
@@ -117,16 +122,19 @@ def output_grid(path: Path, sheet: str) -> list[list]:
 
 
 def block_rows(grid: list[list], title_start: str) -> tuple[list[str], dict[str, list]]:
-    """One block of the 统计 sheet: headers and rows by city (incl. 全省合计)."""
-    i = next(k for k, r in enumerate(grid) if str(r[1]).startswith(title_start))    # titles sit in B (A repeats)
-    headers = [str(c) for c in grid[i + 1]]
-    rows = {}
-    for r in grid[i + 2:]:
-        if not r or r[0] == "":
-            break
-        rows[r[0]] = r
-        if r[0] == "全省合计":
-            break
+    """One block of the 统计 sheet, its 「（续）」 parts joined: headers and rows by city (incl. 全省合计)."""
+    starts = [k for k, r in enumerate(grid) if str(r[1]).startswith(title_start)]    # titles sit in B
+    headers, rows = ["城市"], {}
+    for i in starts:
+        part = [str(c) for c in grid[i + 1]]
+        width = next((j for j in range(len(part), 0, -1) if part[j - 1]), 1)
+        headers += part[1:width]
+        for r in grid[i + 2:]:
+            if not r or r[0] == "":
+                break
+            rows.setdefault(r[0], [r[0]]).extend(r[1:width])
+            if r[0] == "全省合计":
+                break
     return headers, rows
 
 
@@ -260,15 +268,16 @@ def test_totals_equal_independent_sums(mailbox, merged):
         j = next(x for x in payload["cities"] if x["city"] == city)
         assert (j["enterprises"], j["platforms"], j["star"]) == (c["enterprises"], c["platforms"], c["star"]), city
         row = rows[city]
-        assert row[col["重点“小巨人”企业"]] == c["enterprises"]
-        assert row[col["★企业"]] == c["star"]
-        assert row[col["公共服务示范平台"]] == c["platforms"]
+        assert row[col["重点“小巨人”企业（附1）"]] == c["enterprises"]
+        assert row[col["★企业（附1）"]] == c["star"]
+        assert row[col["公共服务示范平台（附2）"]] == c["platforms"]
     total = rows["全省合计"]
-    assert total[col["重点“小巨人”企业"]] == tot["enterprises"]
-    assert total[col["★企业"]] == tot["star"]
+    assert total[col["重点“小巨人”企业（附1）"]] == tot["enterprises"]
+    assert total[col["★企业（附1）"]] == tot["star"]
     assert total[col["错误"]] == sum(c["errors"] for c in payload["cities"])
     # the province total row of the 附4 block equals the independent sums
     headers, rows = block_rows(grid, "六、")
+    assert len(headers) == 1 + 18
     for i, h in enumerate(headers[1:], start=1):
         short, period = h.split("\n")
         assert rows["全省合计"][i] == tot[f"sum:{squash(short)}:{period}"], h
@@ -343,17 +352,17 @@ def test_duplicates_across_cities(tmp_path):
     edit_workbook(other, tmp_path / other.name, change)
     out = tmp_path / "out.xlsx"
     payload = consolidate([tmp_path], out, province=PROVINCE, jobs=1, progress=False)
-    dups = payload["duplicates"]
+    dups = [d for d in payload["duplicates"] if d["scope"] == "多个城市间"]
     by_match = {d["match"]: d for d in dups}
     assert len(dups) == 2
     assert set(by_match["统一社会信用代码"]["cities"]) == {"南京市", "无锡市"}
     assert by_match["统一社会信用代码"]["credit_code"] == code0
     assert set(by_match["企业名称"]["cities"]) == {"南京市", "无锡市"}
     grid = output_grid(out, "重复")
-    body = [r for r in grid if isinstance(r[0], (int, float)) and r[0] != ""]
-    assert {r[4] for r in body} == {"南京市", "无锡市"}
-    assert all(r[5] in ("南京市", "无锡市") and r[5] != r[4] for r in body)   # the other city is named
-    assert any(squash(r[2]) == squash(name0) for r in body)
+    body = [r for r in grid if isinstance(r[0], (int, float)) and r[0] != "" and r[1] == "多个城市间"]
+    assert {r[5] for r in body} == {"南京市", "无锡市"}
+    assert all(r[6] in ("南京市", "无锡市") and r[6] != r[5] for r in body)   # the other city is named
+    assert any(squash(r[3]) == squash(name0) for r in body)
 
 
 def all_cells(path: Path) -> dict[str, list[list]]:
@@ -406,13 +415,18 @@ def test_replacing_one_city_changes_only_its_rows(tmp_path):
     assert {k: v for k, v in c1.items() if k != "苏州市"} == {k: v for k, v in c2.items() if k != "苏州市"}
     a, b = all_cells(tmp_path / "p1.xlsx"), all_cells(tmp_path / "p2.xlsx")
     changed = Counter()
+    # 问题清单: 苏州市 has one finding fewer; every other city's rows are the same, at the same place
+    issues_a, issues_b = a.pop("问题清单"), b.pop("问题清单")
+    assert len(issues_b) == len(issues_a) - 1
+    assert [r for r in issues_a[3:] if r[1] != "苏州市"] == [r for r in issues_b[3:] if r[1] != "苏州市"]
     for sheet in a:
         assert len(a[sheet]) == len(b[sheet]), sheet
         for ra, rb in zip(a[sheet], b[sheet]):
             if ra == rb:
                 continue
             if sheet == "统计":
-                assert ra[0] in ("苏州市", "全省合计"), (sheet, ra, rb)
+                # a city's row, the totals, or the 文字摘要 (which names 苏州市's errors)
+                assert ra[0] in ("苏州市", "全省合计") or "苏州市" in str(ra[1]), (sheet, ra, rb)
             elif sheet == "合并记录":
                 assert "苏州市" in ra, (sheet, ra, rb)
             else:
@@ -445,7 +459,8 @@ def test_json_shape_and_exit_code(mailbox, tmp_path):
                           capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert proc.returncode == 1, proc.stderr          # some cities have errors, some files skipped
     data = json.loads(proc.stdout)
-    assert set(data) == {"cities", "province", "duplicates", "skipped"}
+    assert set(data) == {"cities", "province", "duplicates", "mismatches", "skipped", "issues"}
+    assert data["issues"] == []                       # no --issues-dir: no 问题清单 workbooks
     for c in data["cities"]:
         assert set(c) == {"city", "file", "status", "enterprises", "platforms", "star", "errors", "warnings"}
         assert c["status"] in ("合格", "有错误", "无法读取")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import collections
 import copy
 import hashlib
+import shutil
 from pathlib import Path
 
 import openpyxl
@@ -248,6 +249,26 @@ def test_consolidate_reads_city_files_from_disk_and_reports_the_output(tmp_path)
     assert "已合并2个城市" in text and str(out) in text and "请在Excel中打开" in text
     assert {f: hashlib.sha256(f.read_bytes()).hexdigest() for f in files} == digests   # inputs untouched
     assert [s.name for s in after.sheets] == [s.name for s in model.sheets]              # master untouched
+
+
+@pytest.mark.slow
+def test_consolidate_dialog_answers_reach_the_provincial_workbook(tmp_path):
+    """The 合并汇总 dialog's department and strict answers do what --department and --strict do."""
+    import openpyxl
+    from xjr_excel.model import Finding  # noqa: F401 - the package imports as the button does
+    samples = Path(__file__).resolve().parents[1] / "samples"
+    files = [shutil.copy2(samples / n, tmp_path / n) for n in ("南京市.xlsx", "苏州市.xlsx")]
+    model = E.from_file(fill_master(tmp_path / "master.xlsm", records()))
+    payload, _actions, after = run(model, ribbon.consolidate, paths=[str(f) for f in files], province="江苏省",
+                                   department="江苏省工业和信息化厅", strict=True)
+    assert payload is not None, after.alerts
+    assert payload["province"]["strict"] is True and payload["province"]["cities"] == 1   # 苏州市 has errors
+    assert "苏州市有错误，未列入名单" in after.alerts[-1][0]
+    wb = openpyxl.load_workbook(payload["province"]["output"])
+    a1 = [r[0] for r in wb["附1"].iter_rows(max_row=4, values_only=True)]
+    assert "省级中小企业主管部门：江苏省工业和信息化厅（盖章）" in a1
+    words = "".join(str(r[1]) for r in wb["统计"].iter_rows(max_row=12, values_only=True))
+    assert "只纳入没有错误的城市" in words and "苏州市" in words
 
 
 @pytest.mark.slow

@@ -37,9 +37,11 @@ def clear(book=None):
     return _guarded(_clear, book)
 
 
-def consolidate(book=None, paths=None, province=None):
-    """合并汇总: merge the city files at ``paths`` (read from disk, never opened in Excel)."""
-    return _guarded(lambda b, ui: _consolidate(b, ui, paths, province), book)
+def consolidate(book=None, paths=None, province=None, department=None, strict=False):
+    """合并汇总: merge the city files at ``paths`` (read from disk, never opened in Excel).
+    ``department`` (省级中小企业主管部门) and ``strict`` (only cities without errors in the lists)
+    are the dialog's answers, as ``xjr consolidate --department/--strict``."""
+    return _guarded(lambda b, ui: _consolidate(b, ui, paths, province, department, bool(strict)), book)
 
 
 def forms(book=None, folder=None):
@@ -194,23 +196,29 @@ def output_path(paths: list[str], now: _dt.datetime | None = None) -> Path:
     return folder / f"全省汇总-{now:%Y%m%d-%H%M%S}.xlsx"
 
 
-def _consolidate(book, ui: _UI, paths, province) -> dict | None:
+def _consolidate(book, ui: _UI, paths, province, department=None, strict=False) -> dict | None:
     from xjr_excel.province import consolidate as C
     if not paths:
         ui.alert("请点击“合并汇总”按钮，在弹出的对话框中选择各市上报的工作簿（可多选）。")
         return None
     paths = [from_vba(p) for p in paths]
     province = from_vba(province) if province else None
+    department = from_vba(department).strip() if department else ""
     missing = [p for p in paths if not Path(p).exists()]
     if missing:
         raise UserError(f"找不到文件：{'、'.join(missing)}。请重新选择。")
     out = output_path(paths)
     ui.status(f"正在读取{len(paths)}个城市工作簿…")
-    payload = C.consolidate(paths, out, province=province or "××省", jobs=1, progress=False)
+    payload = C.consolidate(paths, out, province=province or "××省", jobs=1, progress=False, department=department,
+                            strict=strict)
     written = payload.get("province", {}).get("output")
     cities = payload.get("cities", [])
     skipped = payload.get("skipped", [])
     text = f"已合并{len(cities)}个城市。"
+    if strict:
+        left_out = [c["city"] for c in cities if c["status"] == "有错误"]
+        if left_out:
+            text += f"\n只纳入没有错误的城市：{'、'.join(left_out)}有错误，未列入名单（见“统计”和“问题清单”）。"
     if skipped:
         text += "\n未合并的文件：\n" + "\n".join(f"· {Path(s['file']).name}：{s['reason']}" for s in skipped)
     if not written:

@@ -10,7 +10,8 @@ from xjr_excel.province.consolidate import consolidate, exit_code
 def cli_main(args) -> int:
     payload = consolidate(args.inputs, args.output, province=args.province, names_path=args.names,
                           strict=args.strict, jobs=args.jobs, policy_path=getattr(args, "policy", None),
-                          force=getattr(args, "force", False))
+                          force=getattr(args, "force", False), department=getattr(args, "department", "") or "",
+                          issues_dir=getattr(args, "issues_dir", None))
     if args.json:
         print(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
     else:
@@ -37,12 +38,16 @@ def print_summary(payload: dict) -> None:
     for n in prov.get("notices", []):
         con.print(f"[yellow]提示：[/]{n}")
     if payload["duplicates"]:
-        con.print(f"[yellow]多个城市报送的同一企业：{len(payload['duplicates'])}组[/]（见“重复”工作表）")
+        con.print(f"[yellow]重复填报的同一企业：{len(payload['duplicates'])}组[/]（见“重复”工作表）")
         for d in payload["duplicates"][:10]:
-            con.print(f"  {d['name']}（{d['match']}相同）：{'、'.join(d['cities'])}")
+            con.print(f"  {d['name']}（{d['match']}相同，{d.get('scope', '')}）：{'、'.join(d['cities'])}")
+    if payload.get("mismatches"):
+        con.print(f"[yellow]附1与附3不一致的企业：{len(payload['mismatches'])}家[/]（见“统计”八）")
     if payload["skipped"]:
         con.print(f"[red]未合并的文件：{len(payload['skipped'])}个[/]")
         for s in payload["skipped"]:
             con.print(f"  {s['file']}：{s['reason']}")
     if prov.get("output"):
         con.print(f"已写入：{prov['output']}")
+    for i in payload.get("issues", []):
+        con.print(f"问题清单：{i['path']}（{i['city']}：错误{i['errors']}个、警告{i['warnings']}个）")

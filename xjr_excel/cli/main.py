@@ -76,6 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--names", help="工业和信息化部公布名单（.xlsx 或 .csv）")
     p.add_argument("--json", action="store_true", help="以JSON输出汇总")
     p.add_argument("--strict", action="store_true", help="有错误的城市不进入名单（仍在统计中报告）")
+    p.add_argument("--department", default="", help="省级中小企业主管部门，写入各名单的盖章行，如：江苏省工业和信息化厅")
+    p.add_argument("--issues-dir", metavar="DIR", help="为每个有错误的城市写一个问题清单工作簿（城市-问题清单.xlsx）到文件夹 DIR")
     p.add_argument("--jobs", type=int, default=0, help="并行进程数（默认按CPU数）")
     p.add_argument("--force", action="store_true", help=HELP_FORCE)
     _add_common(p)

@@ -98,6 +98,7 @@ def count_findings(cf: CityFile, findings) -> None:
     cf.errors = sum(1 for f in findings if f.severity == "error")
     cf.warnings = sum(1 for f in findings if f.severity == "warning")
     cf.findings_by_rule = dict(sorted(Counter(f.rule for f in findings).items()))
+    cf.findings = [f.to_json() for f in findings]         # the province's 问题清单 lists them
     if not cf.reason:          # a file refused while its records were taken stays refused
         cf.status = STATUS_ERRORS if cf.errors else STATUS_OK
 

@@ -23,7 +23,8 @@ from xjr_excel.guard.check import WORKBOOK_SUFFIXES, sha256_of
 from xjr_excel.atomic import atomic_path, check_output, is_temporary, written_for
 from xjr_excel.province.model import (MACRO_NOTE, STATUS_ERRORS, STATUS_OK, STATUS_UNREADABLE, CityFile, MergeRun,
                                       city_from_filename)
-from xjr_excel.province.stats import IndustryIndex, CityStats, city_stats, find_duplicates, province_total
+from xjr_excel.province.stats import (IndustryIndex, CityStats, city_stats, find_duplicates, list_mismatches,
+                                      ordered_keys, province_total)
 from xjr_excel.spec.definition import get_spec
 from xjr_excel.province.city import reference_names
 
@@ -70,6 +71,8 @@ def discover(inputs, output=None) -> tuple[list[Path], list[dict]]:
             skipped.append({"file": str(p), "reason": LOCK_REASON, "code": errors.LockFile.code})
         elif is_temporary(p) or (p.name.startswith(".") and p.name.endswith(".tmp")):
             return                   # our own atomic-write temporaries
+        elif p.name.endswith("-问题清单.xlsx") and written_for(p) == "issues":
+            return                   # a 问题清单 we wrote (--issues-dir into the inbox): no city workbook
         elif not explicit and p.suffix.lower() not in WORKBOOK_SUFFIXES:
             skipped.append({"file": str(p), "reason": f"不是Excel工作簿（扩展名为“{p.suffix or '无'}”），已跳过。"
                                                       "如这是城市报送的申报文件，请让该市用模板另存为 .xlsx 后重新报送；"
@@ -156,8 +159,12 @@ def _consensus(values: dict[str, int | None], what: str, fmt: str) -> tuple[int 
 
 def consolidate(inputs, output, *, province: str, names_path=None, strict: bool = False, jobs: int = 0,
                 policy_path=None, progress: bool | None = None, run_time: dt.datetime | None = None,
-                timings: dict | None = None, force: bool = False) -> dict:
+                timings: dict | None = None, force: bool = False, department: str = "",
+                issues_dir=None) -> dict:
     """Merge the city workbooks in ``inputs`` into ``output``; return the ``--json`` payload.
+
+    ``department`` (省级中小企业主管部门) goes on every list; ``issues_dir``, when given, receives one
+    问题清单 workbook per city with errors (their paths are in the payload's ``issues``).
 
     ``run_time`` (default now) is written to 合并记录 only; ``timings``, when given, receives the
     seconds spent reading + validating and writing (for the benchmark).
@@ -175,7 +182,8 @@ def consolidate(inputs, output, *, province: str, names_path=None, strict: bool 
     form = forms.merged_form([cf.form for cf in read if cf.readable])     # 跟踪表 in: the provincial 完成情况
     set_aside(read, form)              # a file of another form is not merged into this form's lists
     run = MergeRun(read=read, files=files, skipped=skipped, output=output, province=province,
-                   spec=form.spec_for(spec), strict=strict, force=force, run_time=run_time, timings=timings, started=t0)
+                   spec=form.spec_for(spec), strict=strict, force=force, run_time=run_time, timings=timings, started=t0,
+                   department=department, issues_dir=issues_dir)
     return form.merge(run)
 
 
@@ -216,25 +224,37 @@ def merge_submission(run: MergeRun) -> dict:
     stats.sort(key=lambda s: collate(s.city))
     total = province_total(stats, spec)
     duplicates = find_duplicates(chosen, collate)
+    mismatches = [m for cf in included for m in list_mismatches(cf)]
+    fb_keys = ordered_keys([s.four_base for s in stats], spec.policy.choices["four_base_category"], always=True)
+    size_keys = ordered_keys([s.size for s in stats], spec.policy.choices["enterprise_size"], always=True)
 
     batch, batch_note = _consensus({cf.city: cf.batch for cf in included}, "批次", "第{}批")
     year, year_note = _consensus({cf.city: cf.year for cf in included}, "申报年度", "{}年")
     notices = [n for n in (batch_note, year_note) if n]
+    strict_note = None
     if strict:
         left_out = [cf.city for cf in chosen if id(cf) not in inc_ids]
         if left_out:
-            notices.append(f"按 --strict，有错误的城市未纳入名单：{'、'.join(left_out)}。")
+            strict_note = f"按 --strict，有错误的城市未纳入名单：{'、'.join(left_out)}。"
+            notices.append(strict_note)
 
     rows = record_rows(read, skipped, chosen, included, superseded, strict)
     notices += [f"{cf.name}：{MACRO_NOTE}" for cf in read if cf.has_macros]
+    from xjr_excel.province import summary
+    text = summary.paragraph(province=province, batch=batch, stats=stats, total=total, cities=chosen,
+                             four_base_keys=fb_keys, size_keys=size_keys, mismatches=mismatches,
+                             duplicates=duplicates, strict=strict)
     payload = {
         "cities": [{"city": s.city, "file": s.file, "status": s.status, "enterprises": s.enterprises,
                     "platforms": s.platforms, "star": s.star, "errors": s.errors, "warnings": s.warnings}
                    for s in stats],
         "province": _province_json(spec, province, batch, year, total, stats, included, read, notices, strict),
         "duplicates": duplicates,
+        "mismatches": mismatches,
         "skipped": skipped,
+        "issues": [],
     }
+    payload["province"].update(summary=text, department=run.department)
     if not chosen:
         payload["province"]["output"] = None
         return payload
@@ -242,12 +262,27 @@ def merge_submission(run: MergeRun) -> dict:
     from xjr_excel.province.book import BookInput, write_book
     now = (run_time or dt.datetime.now()).replace(microsecond=0)
     book = BookInput(spec=spec, province=province, batch=batch, year=year, cities=included, stats=stats, total=total,
-                     duplicates=duplicates, files=rows, notices=notices,
-                     run_time=now.strftime("%Y-%m-%d %H:%M:%S"), collate=collate)
+                     duplicates=duplicates, files=rows,
+                     notices=[n for n in notices if n != strict_note],     # 统计 says it in its own words
+                     run_time=now.strftime("%Y-%m-%d %H:%M:%S"), collate=collate, reported=chosen,
+                     mismatches=mismatches, summary=text, four_base_keys=fb_keys, size_keys=size_keys, strict=strict,
+                     department=run.department)
     all_inputs = tuple(files) + tuple(Path(s["file"]) for s in skipped)
+    from xjr_excel.province import issues
+    issues_dir = run.issues_dir
+    lists = [(cf, issues.city_path(issues_dir, cf.city)) for cf in chosen if cf.errors] if issues_dir else []
+    for _, path in lists:            # every output refused before any is written
+        check_output(path, all_inputs + (Path(output),), purpose="issues", force=force)
     with atomic_path(output, inputs=all_inputs, purpose="province", force=force) as tmp:
         write_book(tmp, book)
     payload["province"]["output"] = str(output)
+    if lists:
+        Path(issues_dir).mkdir(parents=True, exist_ok=True)
+    for cf, path in lists:
+        with atomic_path(path, inputs=all_inputs + (Path(output),), purpose="issues", force=force) as tmp:
+            issues.write_city(tmp, cf, province)
+        payload["issues"].append({"city": cf.city, "file": cf.name, "path": str(path), "errors": cf.errors,
+                                  "warnings": cf.warnings})
     if timings is not None:
         timings.update(read_validate=t1 - t0, merge_write=time.perf_counter() - t1)
     return payload
@@ -309,6 +344,7 @@ def _province_json(spec, province, batch, year, total: CityStats, stats, include
         "cities_with_errors": sum(1 for s in stats if s.status == STATUS_ERRORS),
         "cities_unreadable": sum(1 for s in stats if s.status == STATUS_UNREADABLE),
         "enterprises": total.enterprises, "platforms": total.platforms, "star": total.star,
+        "a3_enterprises": total.detailed,
         "errors": total.errors, "warnings": total.warnings,
         "by_four_base": dict(total.four_base), "by_size": dict(total.size),
         "by_section": dict(total.section), "by_division": dict(total.division),

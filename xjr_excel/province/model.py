@@ -57,6 +57,7 @@ class CityFile:
     period: str = ""              # track: 实施期 from the cover (满一年 / 满两年)
     tables: dict[str, Rows] = field(default_factory=dict)
     findings_by_rule: dict[str, int] = field(default_factory=dict)
+    findings: list[dict] = field(default_factory=list)   # each as ``xjr validate --json`` lists it, in its order
 
     @property
     def readable(self) -> bool:
@@ -148,3 +149,5 @@ class MergeRun:
     run_time: object = None           # datetime written to 合并记录 (default now)
     timings: dict | None = None
     started: float = 0.0              # perf_counter when the command started (for timings)
+    department: str = ""              # 省级中小企业主管部门 (submission lists)
+    issues_dir: object = None         # a folder for one 问题清单 workbook per city with errors (submission)

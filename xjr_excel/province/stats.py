@@ -35,6 +35,15 @@ def star_kind(rec: dict) -> str:
     return "、".join(parts)
 
 
+def star_names(cf: CityFile) -> dict[str, str]:
+    """企业名称 (normalised) → ★ kind, from the city's 附3: the one source of every ★ mark and count."""
+    out = {}
+    for _, rec in cf.table("a3").records():
+        if is_star(rec):
+            out[norm_name(rec.get("name"))] = star_kind(rec)
+    return out
+
+
 def _text(v) -> str:
     return "" if v is None else str(v).strip()
 
@@ -70,8 +79,9 @@ class CityStats:
     file: str
     status: str
     included: bool                    # its rows are in the provincial lists
-    enterprises: int = 0              # 附1 records
-    star: int = 0                     # ★ records in 附3
+    enterprises: int = 0              # 附1 rows (the list handed up)
+    star: int = 0                     # 附1 rows marked ★ (★ read from 附3 by name): as 全省附1 counts them
+    detailed: int = 0                 # 附3 rows: what the breakdowns by 四基 / 规模 / 行业 count
     platforms: int = 0                # 附2 records
     errors: int = 0
     warnings: int = 0
@@ -96,9 +106,11 @@ def indicator_fields(spec: S.Spec, kind: str) -> list[S.Field]:
 def city_stats(cf: CityFile, spec: S.Spec, industries: IndustryIndex, *, included: bool) -> CityStats:
     st = CityStats(cf.city, cf.name, cf.status, included, errors=cf.errors, warnings=cf.warnings)
     st.enterprises = len(cf.table("a1"))
+    stars = star_names(cf)
+    st.star = sum(1 for _, rec in cf.table("a1").records() if norm_name(rec.get("name")) in stars)
     st.platforms = len(cf.table("a2"))
     for _, rec in cf.table("a3").records():
-        st.star += is_star(rec)
+        st.detailed += 1
         fb = _text(rec.get("four_base"))
         if fb == "是":
             st.four_base[_text(rec.get("four_base_category")) or NO_CATEGORY] += 1
@@ -137,7 +149,7 @@ def province_total(stats: list[CityStats], spec: S.Spec) -> CityStats:
     for st in stats:
         if not st.included:
             continue
-        for attr in ("enterprises", "star", "platforms", "errors", "warnings"):
+        for attr in ("enterprises", "star", "detailed", "platforms", "errors", "warnings"):
             setattr(tot, attr, getattr(tot, attr) + getattr(st, attr))
         for attr in ("four_base", "size", "section", "division"):
             getattr(tot, attr).update(getattr(st, attr))
@@ -162,7 +174,45 @@ def ordered_keys(counters, preferred, *, always: bool = False) -> list[str]:
 
 
 # --------------------------------------------------------------------------
-# Enterprises submitted by more than one city
+# 附1 against 附3: where the list and the details disagree
+# --------------------------------------------------------------------------
+
+def list_mismatches(cf: CityFile) -> list[dict]:
+    """The enterprises of one city whose 附1 rows and 附3 rows do not pair one to one (by the
+    validator's name rule): missing from one of them, or listed more times in one than the other.
+    Each: city, file, name, the 附1 and 附3 sheet rows, and what differs (Chinese)."""
+    rows: dict[str, dict] = {}
+    for key in ("a1", "a3"):
+        t = cf.table(key)
+        for row, rec in t.records():
+            nn = norm_name(rec.get("name"))
+            if not nn:
+                continue
+            e = rows.setdefault(nn, {"city": cf.city, "file": cf.name, "name": _text(rec.get("name")),
+                                     "a1": [], "a3": [], "a1_sheet": cf.table("a1").sheet,
+                                     "a3_sheet": cf.table("a3").sheet})
+            e[key].append(row)
+    out = []
+    for e in rows.values():
+        n1, n3 = len(e["a1"]), len(e["a3"])
+        if n1 == n3 == 1:
+            continue
+        if n3 == 0:
+            why = "附1有、附3无：没有附3详细信息，不计入按附3的分类统计（二至五），也不能标★"
+        elif n1 == 0:
+            why = "附3有、附1无：不在附1名单中，但计入按附3的分类统计（二至五）"
+        elif n1 > 1 and n3 > 1:
+            why = f"附1中列出{n1}次、附3中列出{n3}次：重复填报，请删去多余的行"
+        elif n1 > 1:
+            why = f"附1中列出{n1}次、附3中{n3}次：附1重复填报，请删去多余的行"
+        else:
+            why = f"附3中列出{n3}次、附1中{n1}次：附3重复填报，请删去多余的行"
+        out.append(e | {"problem": why})
+    return out
+
+
+# --------------------------------------------------------------------------
+# Enterprises listed more than once: within one city or across cities
 # --------------------------------------------------------------------------
 
 @dataclass
@@ -175,31 +225,41 @@ class Occurrence:
 
 
 def occurrences(cf: CityFile) -> list[Occurrence]:
-    """The enterprises of one city: 附3 records (name + credit code) joined with 附1 names."""
-    by_name: dict[str, Occurrence] = {}
+    """The listings of one city: 附3 records (name + credit code) joined with 附1 names.  The k-th
+    附1 row of a name joins the k-th 附3 row of that name, so a name listed twice in one table is
+    two listings (a duplicate within the city), not one."""
+    by_name: dict[str, list[Occurrence]] = {}
     out: list[Occurrence] = []
     for key in ("a3", "a1"):
         t = cf.table(key)
+        seen: Counter = Counter()
         for row, rec in t.records():
             name = _text(rec.get("name"))
             code = norm_code(rec.get("credit_code")) if key == "a3" else ""
             nn = norm_name(name)
             if not nn and not code:
                 continue
-            occ = by_name.get(nn) if nn else None
-            if occ is None:
+            listed = by_name.setdefault(nn, []) if nn else []
+            k = seen[nn]
+            seen[nn] += 1
+            if nn and k < len(listed):
+                occ = listed[k]
+                if code and not occ.code:
+                    occ.code = code
+            else:
                 occ = Occurrence(cf.city, cf.name, name, code, [])
                 out.append(occ)
-                if nn:
-                    by_name[nn] = occ
-            elif code and not occ.code:
-                occ.code = code
+                listed.append(occ)
             occ.sources.append((t.sheet, row))
     return out
 
 
+SCOPE_WITHIN, SCOPE_ACROSS = "同一城市内", "多个城市间"
+
+
 def find_duplicates(cities: list[CityFile], collate) -> list[dict]:
-    """Groups of enterprises that share a 统一社会信用代码 or a normalised name across ≥2 cities."""
+    """Groups of listings that share a 统一社会信用代码 or a normalised name: within one city (the
+    city listed the enterprise twice) or across cities.  ``scope`` says which."""
     occs = [o for cf in cities for o in occurrences(cf)]
     parent = list(range(len(occs)))
 
@@ -218,9 +278,8 @@ def find_duplicates(cities: list[CityFile], collate) -> list[dict]:
                 continue
             if k in first:
                 j = first[k]
-                if occs[j].city != o.city:
-                    links.setdefault(i, set()).add(label)
-                    links.setdefault(j, set()).add(label)
+                links.setdefault(i, set()).add(label)
+                links.setdefault(j, set()).add(label)
                 a, b = root(i), root(j)
                 if a != b:
                     parent[max(a, b)] = min(a, b)
@@ -231,12 +290,13 @@ def find_duplicates(cities: list[CityFile], collate) -> list[dict]:
         groups.setdefault(root(i), []).append(i)
     out = []
     for members in groups.values():
-        cities_in = {occs[i].city for i in members}
-        if len(cities_in) < 2:
+        if len(members) < 2:
             continue
+        cities_in = {occs[i].city for i in members}
         members.sort(key=lambda i: (collate(occs[i].city), occs[i].sources[0][1] if occs[i].sources else 0))
         matched = set().union(*(links.get(i, set()) for i in members))
         out.append({
+            "scope": SCOPE_WITHIN if len(cities_in) == 1 else SCOPE_ACROSS,
             "match": "、".join(m for m in ("统一社会信用代码", "企业名称") if m in matched),
             "name": occs[members[0]].name,
             "credit_code": next((occs[i].code for i in members if occs[i].code), ""),
