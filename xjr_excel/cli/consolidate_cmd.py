@@ -46,8 +46,8 @@ def print_summary(payload: dict) -> None:
     if payload["skipped"]:
         con.print(f"[red]未合并的文件：{len(payload['skipped'])}个[/]")
         for s in payload["skipped"]:
-            con.print(f"  {s['file']}：{s['reason']}")
+            con.print(f"  {s['file']}：{s['reason']}", soft_wrap=True)     # a path is never broken mid-name
     if prov.get("output"):
-        con.print(f"已写入：{prov['output']}")
+        con.print(f"已写入：{prov['output']}", soft_wrap=True)
     for i in payload.get("issues", []):
         con.print(f"问题清单：{i['path']}（{i['city']}：错误{i['errors']}个、警告{i['warnings']}个）")
