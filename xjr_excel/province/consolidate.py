@@ -19,7 +19,7 @@ from collections import Counter
 from pathlib import Path
 
 from xjr_excel import errors
-from xjr_excel.guard.check import sha256_of
+from xjr_excel.guard.check import SPREADSHEET_SUFFIXES, sha256_of
 from xjr_excel.atomic import atomic_path, check_output, is_temporary, written_for
 from xjr_excel.session import FileCache
 from xjr_excel.province.model import (AS_IS, MACRO_NOTE, STATUS_ERRORS, STATUS_OK, STATUS_UNREADABLE, CityFile, Rows, city_from_filename,
@@ -27,7 +27,6 @@ from xjr_excel.province.model import (AS_IS, MACRO_NOTE, STATUS_ERRORS, STATUS_O
 from xjr_excel.province.stats import IndustryIndex, CityStats, city_stats, find_duplicates, province_total
 from xjr_excel.spec.definition import Spec, attachment_tables, get_spec
 
-WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xltx", ".xltm", ".ods"}
 LOCK_REASON = ("Excel打开工作簿时生成的临时锁定文件（以“~$”开头），不是工作簿，已忽略。"
                "无需处理；如对应的工作簿还开着，请在Excel中保存并关闭后再合并，以免合并到未保存的旧内容。")
 PROGRESS_MIN_FILES = 20
@@ -72,7 +71,7 @@ def discover(inputs, output=None) -> tuple[list[Path], list[dict]]:
             skipped.append({"file": str(p), "reason": LOCK_REASON, "code": errors.LockFile.code})
         elif is_temporary(p) or (p.name.startswith(".") and p.name.endswith(".tmp")):
             return                   # our own atomic-write temporaries
-        elif not explicit and p.suffix.lower() not in WORKBOOK_SUFFIXES:
+        elif not explicit and p.suffix.lower() not in SPREADSHEET_SUFFIXES:   # .xlsb, .et: the door words them
             skipped.append({"file": str(p), "reason": f"不是Excel工作簿（扩展名为“{p.suffix or '无'}”），已跳过。"
                                                       "如这是城市报送的申报文件，请让该市用模板另存为 .xlsx 后重新报送；"
                                                       "否则无需处理（也可移出该文件夹）。",
