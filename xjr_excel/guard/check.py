@@ -127,7 +127,7 @@ def check_file(path: str | os.PathLike, limits: dict | None = None) -> FileInfo:
         except InputRejected:
             raise
         except (struct.error, ValueError, IndexError, KeyError, EOFError, OSError, zipfile.BadZipFile,
-                zlib.error):
+                zlib.error, NotImplementedError):
             # A record or header cut short: a file that trips up the inspection is damaged or
             # crafted; either way it is not parsed.
             raise _damaged(path, "内部结构不完整或无法解析") from None
@@ -261,7 +261,7 @@ def _check_compound_document(path: Path, stream: str) -> None:
 
     from xlrd import compdoc
 
-    from xjr_excel.quiet import SINK, library_output
+    from xjr_excel.libcalls import SINK, library_output
     try:
         with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mem, library_output():
             compdoc.CompDoc(mem, logfile=SINK).locate_named_stream(stream)
@@ -361,7 +361,8 @@ def _check_zip(path: Path, size: int, lim: dict) -> FileInfo:
             raise _bomb(path, f"包含{endrec[zipfile._ECD_ENTRIES_TOTAL]}个部件，正常工作簿只有几十个")
         try:
             zf = zipfile.ZipFile(fp)
-        except (zipfile.BadZipFile, ValueError, OSError, EOFError):
+        except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError):
+            # NotImplementedError: a central directory whose "version needed" a bit flip made absurd
             raise _damaged(path, "压缩结构不完整，文件可能被截断") from None
         with zf:
             return _check_package(path, size, zf, lim)

@@ -23,7 +23,7 @@ from typing import Callable
 
 from xjr_excel.province import consolidate as C
 from xjr_excel.province.model import CityFile
-from xjr_excel.quiet import silence_process
+from xjr_excel.libcalls import silence_process
 from xjr_excel.spec.definition import get_spec
 from xjr_excel.validate import batch
 

@@ -173,7 +173,7 @@ class XlsParts:
         import xlrd
 
         from xjr_excel.errors import InputRejected
-        from xjr_excel.quiet import SINK, library_output
+        from xjr_excel.libcalls import SINK, library_output
         self.xlrd = xlrd
         try:
             with library_output():      # xlrd prints its diagnostics; they must not reach --json

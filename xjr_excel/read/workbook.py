@@ -635,7 +635,9 @@ class _SheetParser:
         self._futures = {n: self._pool.submit(self._parse, n) for n in names}
 
     def _parse(self, name: str) -> list[list]:
-        return self._book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        from xjr_excel.libcalls import panics_as_errors
+        with panics_as_errors():        # a panic on a damaged sheet is that sheet's damage, below
+            return self._book.get_sheet_by_name(name).to_python(skip_empty_area=False)
 
     def result(self, name: str) -> list[list]:
         return self._futures[name].result()
@@ -663,13 +665,15 @@ def read_workbook(path, spec: S.Spec | None = None) -> WorkbookData:
     """Read ``path`` (.xlsx/.xlsm/.xls/.ods) without executing or changing anything."""
     from python_calamine import CalamineWorkbook
 
+    from xjr_excel.libcalls import LibraryPanic, panics_as_errors
     from xjr_excel.read.sheet_xml import XlsParts, XlsxParts
     info = guard.check_file(path)
     path = Path(path)
     kind = info.kind
     try:
-        book = CalamineWorkbook.from_path(os.fspath(path))
-    except Exception as e:   # noqa: BLE001 - calamine raises its own types
+        with panics_as_errors():
+            book = CalamineWorkbook.from_path(os.fspath(path))
+    except Exception as e:   # noqa: BLE001 - calamine raises its own types (and panics on some damage)
         raise InputRejected(f"无法读取该工作簿（{e}）。文件可能已损坏，请在Excel中打开后另存为.xlsx再提交。",
                             file=str(path), kind="damaged") from None
     if kind == "ods":
@@ -678,8 +682,13 @@ def read_workbook(path, spec: S.Spec | None = None) -> WorkbookData:
     else:
         parts = XlsParts(path) if kind == "xls" else XlsxParts(path)
     try:
-        metas = [m for m in book.sheets_metadata if "Work" in str(m.typ)]   # chart/macro sheets hold no table
-        spec, record = _form(spec, book, [m.name for m in metas])
+        try:
+            with panics_as_errors():
+                metas = [m for m in book.sheets_metadata if "Work" in str(m.typ)]   # chart/macro sheets hold no table
+                spec, record = _form(spec, book, [m.name for m in metas])
+        except LibraryPanic as e:
+            raise InputRejected(f"无法读取该工作簿（{e}）。文件可能已损坏，请在Excel中打开后另存为.xlsx再提交。",
+                                file=str(path), kind="damaged") from None
         has_macros = info.has_macros or parts.has_macros()
         with _SheetParser(book, [m.name for m in metas if not _ours(m.name)]) as grids:
             def load(name: str) -> _Sheet:
