@@ -6,7 +6,7 @@ would: its grids copied cell by cell by XlsxWriter, pandas (with both of its wri
 (legacy .xls), LibreOffice re-saving it as .xlsx, .xls and .ods, and openpyxl saving it with a
 fill on 60,000 blank rows the way it does when lxml is installed.  Then come the files the issue
 found: a legacy .xls whose compound-document directory is broken, an .xlsb.  Every one of them is
-also truncated and bit-flipped (fixed seeds: the same corpus every run).
+also truncated and bit-flipped (a fixed seed: the same corpus every run).
 
 ``build(folder)`` writes them all and returns {name: path}; ``python tests/foreign_corpus.py DIR``
 writes them to look at by hand.
@@ -168,13 +168,15 @@ def truncated(src: Path, out: Path, keep: float = 0.6) -> Path:
     return out
 
 
-def bit_flipped(src: Path, out: Path, seed: int, flips: int = 8) -> Path:
+def bit_flipped(src: Path, out: Path, seed: int, flips: int = 8, last: int = 0) -> Path:
     """``flips`` bits flipped at places drawn from ``seed`` (never the first 8 bytes: the file
-    still says what it is, so the damage is found inside, where it is harder)."""
+    still says what it is, so the damage is found inside, where it is harder); with ``last``, only
+    in the last bytes (a zip's central directory: sizes, offsets, versions)."""
     data = bytearray(src.read_bytes())
     rng = random.Random(seed)
+    start = max(8, len(data) - last) if last else 8
     for _ in range(flips):
-        i = rng.randrange(8, len(data))
+        i = rng.randrange(start, len(data))
         data[i] ^= 1 << rng.randrange(8)
     out.write_bytes(bytes(data))
     return out
@@ -208,16 +210,16 @@ def writers(folder: Path) -> dict[str, Path]:
 
 
 def build(folder: Path) -> dict[str, Path]:
-    """Every writer's file, and a truncated and two bit-flipped copies of each: {name: path}."""
+    """Every writer's file, a truncated copy of each, one bit-flipped anywhere and one at its end: {name: path}."""
     made = writers(folder / "written")
     damaged = folder / "damaged"
     damaged.mkdir(parents=True, exist_ok=True)
     out = dict(made)
     for n, (name, path) in enumerate(sorted(made.items())):
         out[f"{name}~truncated"] = truncated(path, damaged / f"截断-{path.name}")
-        for k, flips in ((1, 1), (2, 8)):
-            out[f"{name}~flipped{flips}"] = bit_flipped(path, damaged / f"翻转{flips}-{path.name}", seed=100 * n + k,
-                                                         flips=flips)
+        out[f"{name}~flipped"] = bit_flipped(path, damaged / f"翻转-{path.name}", seed=100 * n + 1)
+        out[f"{name}~flipped_end"] = bit_flipped(path, damaged / f"尾部翻转-{path.name}", seed=100 * n + 2, flips=4,
+                                                 last=2048)
     return out
 
 

@@ -170,3 +170,13 @@ def test_city_with_a_fill_on_60000_blank_rows_below_a3_is_read(tmp_path):
 def _findings(path: Path) -> list:
     from xjr_excel.validate.run import validate_file
     return validate_file(path)[1]
+
+
+def test_a_package_without_its_content_types_is_damaged(tmp_path):
+    """A bit flip in the zip directory can rename [Content_Types].xml: validate read it, clear crashed (KeyError)."""
+    import make_corpus as mc
+    src = fc.write_xlsxwriter({"附1": [["企业名称"], ["南京恒远精密机械有限公司"]]}, tmp_path / "_src.xlsx")
+    p = mc.rewrite_zip(src, tmp_path / "南京市.xlsx", {"[Content_Types].xml": None, "[Content_Typeq].xml": b"<x/>"})
+    with pytest.raises(errors.Damaged) as e:
+        guard.check_file(p)
+    assert "[Content_Types].xml" in e.value.message

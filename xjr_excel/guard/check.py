@@ -391,6 +391,8 @@ def _check_package(path: Path, size: int, zf: zipfile.ZipFile, lim: dict) -> Fil
     if main.endswith(".bin"):
         raise _reject(f"该文件是Excel二进制工作簿（.xlsb），本工具不读取该格式。{SAVE_AS_XLSX}。", path, "not_workbook")
     content_types = _small_xml(zf, P.CONTENT_TYPES, path)
+    if content_types is None:       # every package has one (a name bit-flipped in the zip directory): openpyxl cannot open it
+        raise _damaged(path, f"缺少内部部件“{P.CONTENT_TYPES}”")
     kind = "xlsx"
     if content_types is not None:
         for el in content_types:
