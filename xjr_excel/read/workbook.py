@@ -35,7 +35,6 @@ import pandas as pd
 from xjr_excel.read import normalize as N
 from xjr_excel.spec import definition as S
 from xjr_excel.errors import InputRejected
-from xjr_excel.guard import check as guard
 from xjr_excel.validate.findings import make
 from xjr_excel.model import TableData, Unparsed, WorkbookData
 from xjr_excel.ooxml.cells import address
@@ -563,7 +562,8 @@ def _read(sheets: _Sheets, *, file: str, spec: S.Spec | None, has_macros: bool,
         td = _read_table(spec, table, sheets[best_sheet], best, file, percent_lookup, findings)
         tables[table.key] = td
     if not any(td.sheet for td in tables.values()):
-        raise guard.reject_not_template(spec, path or file, list(sheets))
+        from xjr_excel.guard.check import reject_not_template
+        raise reject_not_template(spec, path or file, list(sheets))
     # structure findings: missing sheets and columns
     reported_sheets = set()
     for table in spec.tables:
@@ -666,6 +666,7 @@ def read_workbook(path, spec: S.Spec | None = None) -> WorkbookData:
     from python_calamine import CalamineWorkbook
 
     from xjr_excel.libcalls import LibraryPanic, panics_as_errors
+    from xjr_excel.guard import check as guard     # here: a click reads grids xlwings gives, not files
     from xjr_excel.read.sheet_xml import XlsParts, XlsxParts
     info = guard.check_file(path)
     path = Path(path)
