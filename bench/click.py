@@ -82,8 +82,15 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--enterprises", type=int, default=50)
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--from-source", action="store_true",
+                    help="do not compile our bytecode first (what an editable install with PYTHONDONTWRITEBYTECODE pays)")
     args = ap.parse_args(argv)
-    compile_package()
+    if args.from_source:
+        import shutil
+        for cache in (ROOT / "xjr_excel").rglob("__pycache__"):
+            shutil.rmtree(cache)
+    else:
+        compile_package()
     with tempfile.TemporaryDirectory(prefix="xjr-click-") as tmp:
         payload = make_payload(Path(tmp), args.enterprises)
         script = Path(tmp) / "click.py"
