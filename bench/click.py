@@ -43,18 +43,21 @@ import xlwings as xw
 payload = json.load(open(sys.argv[1], encoding="utf-8"))
 import xjr_excel.ribbon as ribbon
 summary = ribbon.validate(xw.Book(json=payload))
+answered = time.time()
 assert summary is not None, "the click failed"
 warm = []
 for _ in range(int(sys.argv[2])):
     t = time.perf_counter()
     ribbon.validate(xw.Book(json=payload))
     warm.append(time.perf_counter() - t)
-print(json.dumps({"inside_cold": time.perf_counter() - t0 - sum(warm), "warm": warm, "summary": summary}))
+print(json.dumps({"inside_cold": time.perf_counter() - t0 - sum(warm), "warm": warm, "summary": summary,
+                  "answered": answered}))
 """
 
 
 def _wall(cmd: list[str]) -> tuple[float, str]:
     t = time.perf_counter()
+    _wall.launched = time.time()
     out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
     took = time.perf_counter() - t
     if out.returncode:
@@ -95,14 +98,17 @@ def main(argv=None) -> int:
         payload = make_payload(Path(tmp), args.enterprises)
         script = Path(tmp) / "click.py"
         script.write_text(CLICK, encoding="utf-8")
-        mandated, floors, colds, warms = [], [], [], []
+        mandated, floors, colds, warms, must_ready, cold_ready = [], [], [], [], [], []
         env_key = "import os; os.environ.setdefault('XLWINGS_LICENSE_KEY', 'noncommercial'); "
         for _ in range(args.repeat):
-            mandated.append(_wall([sys.executable, "-c", env_key + "import xlwings, pandera.pandas"])[0])
+            took, out = _wall([sys.executable, "-c", env_key + "import xlwings, pandera.pandas, time; print(time.time())"])
+            mandated.append(took)
+            must_ready.append(float(out.split()[-1]) - _wall.launched)
             floors.append(_wall([sys.executable, "-c", "import pandas, openpyxl"])[0])
             took, out = _wall([sys.executable, str(script), str(payload), "3"])
             result = json.loads(out.splitlines()[-1])
             colds.append(took - sum(result["warm"]))
+            cold_ready.append(result["answered"] - _wall.launched)
             warms.append(min(result["warm"]))
         must, floor, cold, warm = min(mandated), min(floors), min(colds), min(warms)
         s = result["summary"]
@@ -113,6 +119,11 @@ def main(argv=None) -> int:
         print(f"cold click (fresh process): {cold:6.3f}s = {cold / must:5.2f}x the mandated floor "
               f"(goal ≤ {GOAL_COLD}x: {'met' if cold / must <= GOAL_COLD else 'NOT met'}); "
               f"{cold - must:+.3f}s over it; {cold / floor:5.2f}x the pandas floor")
+        # The process wall times above include Python's exit, where a final collection walks every object
+        # left unless frozen: from launch to the answer (the click's return; the imports done) leaves it out.
+        ready, answer = min(must_ready), min(cold_ready)
+        print(f"launch to answer: cold click {answer:6.3f}s, mandated imports done {ready:6.3f}s: "
+              f"{answer / ready:5.2f}x (goal ≤ {GOAL_COLD}x: {'met' if answer / ready <= GOAL_COLD else 'NOT met'})")
         print(f"warm click (Python already running): {warm:6.3f}s = {warm / floor:5.2f}x the pandas floor "
               f"(goal ≤ {GOAL_WARM}x: {'met' if warm / floor <= GOAL_WARM else 'NOT met'})")
         print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
