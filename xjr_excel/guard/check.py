@@ -391,13 +391,12 @@ def _check_package(path: Path, size: int, zf: zipfile.ZipFile, lim: dict) -> Fil
     if main.endswith(".bin"):
         raise _reject(f"该文件是Excel二进制工作簿（.xlsb），本工具不读取该格式。{SAVE_AS_XLSX}。", path, "not_workbook")
     content_types = _small_xml(zf, P.CONTENT_TYPES, path)
-    if content_types is None:       # every package has one (a name bit-flipped in the zip directory): openpyxl cannot open it
+    if content_types is None:       # every package has one (its name bit-flipped in the zip directory?)
         raise _damaged(path, f"缺少内部部件“{P.CONTENT_TYPES}”")
     kind = "xlsx"
-    if content_types is not None:
-        for el in content_types:
-            if el.get("PartName", "").lstrip("/") == main:
-                kind = OOXML_MAIN_TYPES.get(el.get("ContentType", ""), "xlsx")
+    for el in content_types:
+        if el.get("PartName", "").lstrip("/") == main:
+            kind = OOXML_MAIN_TYPES.get(el.get("ContentType", ""), "xlsx")
     has_macros = any(n.lower().endswith("vbaproject.bin") or n.startswith("xl/macrosheets/") for n in names)
     if has_macros:
         kind = "xlsm"
@@ -632,8 +631,9 @@ class _Fast:
 
     ``ODD_CELL`` / ``ODD_ROW`` find any cell or row tag that is not the plain form with an
     explicit position; ``far_value`` finds a plain cell with content (neither self-closing
-    nor an empty pair) past the limits; ``BLANK`` finds the plain cells without content.  Plain refs are what Excel writes: 1-3 upper-case letters, 1-9
-    digits without a leading zero, double quotes — the forms the replay's REF reads the same way.
+    nor an empty pair) past the limits; ``BLANK`` finds the plain cells without content.
+    Plain refs are what Excel writes: 1-3 upper-case letters, 1-9 digits without a leading
+    zero, double quotes — the forms the replay's REF reads the same way.
     """
     CELL = re.compile(rb'<c r="([A-Z]{1,3})([1-9][0-9]{0,8})"')
     ROW = re.compile(rb'<row r="([1-9][0-9]{0,8})"')
