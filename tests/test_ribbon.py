@@ -411,7 +411,8 @@ os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
 import xlwings as xw
 import xjr_excel.ribbon as ribbon
 summary = ribbon.validate(xw.Book(json=json.load(open(sys.argv[1], encoding="utf-8"))))
-print(json.dumps({"summary": summary, "loaded": sorted({m.split(".")[0] for m in sys.modules})}))
+print(json.dumps({"summary": summary, "loaded": sorted({m.split(".")[0] for m in sys.modules}),
+                  "ours": sorted(m for m in sys.modules if m.startswith("xjr_excel."))}))
 """
 
 
@@ -435,3 +436,6 @@ def test_a_click_loads_only_what_it_needs(broken, tmp_path):
     assert {"xlwings", "pandas", "pandera", "stdnum", "xjr_excel"} <= loaded
     assert not loaded & {"openpyxl", "python_calamine", "rich", "rapidfuzz", "xlrd", "msoffcrypto", "oletools",
                          "olefile", "frictionless"}, sorted(loaded)
+    # of ours: no file door (the click reads the grids xlwings hands over), no merge, command line or template
+    assert not [m for m in result["ours"] if m.startswith(("xjr_excel.guard", "xjr_excel.province", "xjr_excel.cli",
+                                                           "xjr_excel.template", "xjr_excel.ooxml.package"))], result["ours"]

@@ -60,13 +60,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from xjr_excel.ooxml.cells import column_letter as col, row_col
+from xjr_excel.own_sheets import OWN_SHEET_PREFIX
 from xjr_excel.spec import definition as S
 from xjr_excel.spec.definition import Spec, get_spec
 
 ENTERPRISE, PLATFORM, TRACK = "enterprise", "platform", "track"
 VERSION = 1
-MARKER_SHEET = "_xjr_form"       # very hidden; the reader skips _xjr_ sheets as data
-LISTS_SHEET = "_xjr_lists"       # hidden: long dropdown lists (所属行业)
+MARKER_SHEET = OWN_SHEET_PREFIX + "form"       # very hidden; the reader skips _xjr_ sheets as data
+LISTS_SHEET = OWN_SHEET_PREFIX + "lists"       # hidden: long dropdown lists (所属行业)
 MARKER_KEYS = ("form", "version", "city", "batch", "year", "name", "credit_code", "doc_no", "period",
                "source", "written")
 CHECKLIST = "a5_attach"          # pseudo table of 附5's 申请报告 checklist

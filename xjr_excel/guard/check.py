@@ -47,6 +47,10 @@ _DEFAULT_LIMITS = {
 SAVE_AS_XLSX = "请在Excel中另存为.xlsx后重新提交"
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xltx", ".xltm", ".ods")
 WPS_SUFFIXES = (".et", ".ett")     # WPS表格's own format: not documented, not read
+XLSB_SUFFIX = ".xlsb"              # Excel's binary workbook: recognised by its content, not read
+# Spreadsheets the door reads or refuses in its own words (what they are, how to save them as .xlsx):
+# a folder's files with these suffixes go through check_file, never a generic "not a workbook".
+SPREADSHEET_SUFFIXES = WORKBOOK_SUFFIXES + (XLSB_SUFFIX,) + WPS_SUFFIXES
 REMOVE_PASSWORD = "文件已加密，请去除密码后重新提交"
 
 # Zip packages that are not OOXML: (is it one?, check it) pairs that modules building on this one add
@@ -127,7 +131,7 @@ def check_file(path: str | os.PathLike, limits: dict | None = None) -> FileInfo:
         except InputRejected:
             raise
         except (struct.error, ValueError, IndexError, KeyError, EOFError, OSError, zipfile.BadZipFile,
-                zlib.error):
+                zlib.error, NotImplementedError):
             # A record or header cut short: a file that trips up the inspection is damaged or
             # crafted; either way it is not parsed.
             raise damaged(path, "内部结构不完整或无法解析") from None
@@ -238,6 +242,7 @@ def _check_ole(path: Path, size: int, lim: dict) -> FileInfo:
         if "Workbook" in names and _msoffcrypto_encrypted(path):
             raise reject(f"{REMOVE_PASSWORD}（这是设置了打开密码的旧版.xls文件：在Excel中去除密码后，"
                           "另存为.xlsx提交）。本工具不会尝试破解密码。", path, "encrypted")
+        _check_compound_document(path, "Workbook" if "Workbook" in names else "Book")
         _check_biff_extent(path, lim, "Workbook" if "Workbook" in names else "Book")
         info = FileInfo(path, "xls", size, has_macros="_VBA_PROJECT_CUR" in names)
         if "Book" in names and "Workbook" not in names:
@@ -250,6 +255,23 @@ def _check_ole(path: Path, size: int, lim: dict) -> FileInfo:
     else:
         what = "旧版Office复合文档，但不是Excel工作簿"
     raise reject(f"该文件不是Excel工作簿，而是{what}。请提交填报模板的Excel工作簿（.xlsx）。", path, "not_workbook")
+
+
+def _check_compound_document(path: Path, stream: str) -> None:
+    """Refuse an .xls whose compound-document structure xlrd (which reads its formats, hidden rows
+    and merges) cannot follow: olefile forgives a directory or sector chain that xlrd rejects
+    (a sector claimed twice, a sibling loop), and that must be a refusal, not an internal error."""
+    import mmap
+
+    from xlrd import compdoc
+
+    from xjr_excel.libcalls import SINK, library_output
+    try:
+        with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mem, library_output():
+            compdoc.CompDoc(mem, logfile=SINK).locate_named_stream(stream)
+    except Exception:  # noqa: BLE001 - CompDocError, AssertionError, RecursionError … on a damaged directory
+        raise reject("文件已损坏（旧版.xls的复合文档目录结构已损坏），无法读取。可能是附件下载不完整或保存时中断。"
+                      "请在Excel中打开并另存为.xlsx后重新提交；如无法打开，请向报送单位索取原文件。", path, "damaged") from None
 
 
 # BIFF8 cell records: (row, col) in their first four bytes; MULRK/MULBLANK end with the last column.
@@ -343,7 +365,8 @@ def _check_zip(path: Path, size: int, lim: dict) -> FileInfo:
             raise bomb(path, f"包含{endrec[zipfile._ECD_ENTRIES_TOTAL]}个部件，正常工作簿只有几十个")
         try:
             zf = zipfile.ZipFile(fp)
-        except (zipfile.BadZipFile, ValueError, OSError, EOFError):
+        except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError):
+            # NotImplementedError: a central directory whose "version needed" a bit flip made absurd
             raise damaged(path, "压缩结构不完整，文件可能被截断") from None
         with zf:
             return _check_package(path, size, zf, lim)
@@ -372,11 +395,12 @@ def _check_package(path: Path, size: int, zf: zipfile.ZipFile, lim: dict) -> Fil
     if main.endswith(".bin"):
         raise reject(f"该文件是Excel二进制工作簿（.xlsb），本工具不读取该格式。{SAVE_AS_XLSX}。", path, "not_workbook")
     content_types = small_xml(zf, P.CONTENT_TYPES, path)
+    if content_types is None:       # every package has one (its name bit-flipped in the zip directory?)
+        raise damaged(path, f"缺少内部部件“{P.CONTENT_TYPES}”")
     kind = "xlsx"
-    if content_types is not None:
-        for el in content_types:
-            if el.get("PartName", "").lstrip("/") == main:
-                kind = OOXML_MAIN_TYPES.get(el.get("ContentType", ""), "xlsx")
+    for el in content_types:
+        if el.get("PartName", "").lstrip("/") == main:
+            kind = OOXML_MAIN_TYPES.get(el.get("ContentType", ""), "xlsx")
     has_macros = any(n.lower().endswith("vbaproject.bin") or n.startswith("xl/macrosheets/") for n in names)
     if has_macros:
         kind = "xlsm"
@@ -507,9 +531,12 @@ class _SheetExtent:
     allocates: calamine takes the rectangle up to the farthest one, so a value at A1 and
     one at XFD1048576 would ask for 17 billion cells.  Those positions are replayed the
     way a reader does: explicit r="B7" where given, else the next row / next column.
-    Tags are never split between chunks: each pass stops at the last "<" ("<" cannot
-    occur inside a tag), the rest waits for the next chunk.  A cell "has content" unless
-    its tag is self-closing (``<c r="B7" s="1"/>``).
+    Tags are never split between chunks: each pass stops at the last start tag ("<" cannot
+    occur inside a tag; a closing "</" stays with the tag before it), the rest waits for the
+    next chunk.  A cell has content only when it holds a value, an inline string or a
+    formula: a self-closing tag (``<c r="B7" s="1"/>``) and an empty pair
+    (``<c r="A20001" s="31" t="n"></c>``, what openpyxl writes for a styled blank when lxml
+    is installed) are formatting.
 
     Replaying tag by tag in Python is slow on big sheets, so each chunk first gets a
     few C-speed passes (``_Fast``): when every cell and row tag in it is the plain
@@ -531,9 +558,11 @@ class _SheetExtent:
         self._max_rows, self._max_cols = lim["max_rows_per_sheet"], lim["max_columns_per_sheet"]
         self._fast = _Fast.for_limits(self._max_rows, self._max_cols)
 
+    CLOSE = re.compile(rb"\s*</(?:[A-Za-z_][\w.-]{0,15}:)?c\s*>")
+
     def feed(self, chunk: bytes, final: bool = False) -> None:
         data = self._tail + chunk
-        cut = len(data) if final else data.rfind(b"<")
+        cut = len(data) if final else _last_start_tag(data)
         if cut <= 0:
             if len(data) <= 1 << 20:
                 self._tail = data
@@ -551,7 +580,7 @@ class _SheetExtent:
             return False
         cells = data.count(b'<c r="', 0, end)
         self.cells += cells
-        self.values += cells - len(f.SELF_CLOSED.findall(data, 0, end))
+        self.values += cells - len(f.BLANK.findall(data, 0, end))
         self.rows += data.count(b'<row r="', 0, end)
         # the replay of a later chunk goes on from this chunk's last tag
         last_c, last_row = data.rfind(b'<c r="', 0, end), data.rfind(b'<row r="', 0, end)
@@ -579,8 +608,9 @@ class _SheetExtent:
                 self._row = int(ref.group(2))
             else:
                 self._col += 1
-            if attrs.endswith(b"/"):
-                continue                     # a styled blank: formatting, not content
+            if attrs.endswith(b"/") or (close >= 0 and not rest[close + 1:].strip()
+                                        and self.CLOSE.match(data, m.end(), end)):
+                continue                     # a styled blank (<c …/> or <c …></c>): formatting, not content
             self.values += 1
             self.max_row, self.max_col = max(self.max_row, self._row), max(self.max_col, self._col)
             if self.far is None and (self._row > self._max_rows or self._col > self._max_cols):
@@ -604,15 +634,16 @@ class _Fast:
     """The patterns of the counting pass for one pair of limits.
 
     ``ODD_CELL`` / ``ODD_ROW`` find any cell or row tag that is not the plain form with an
-    explicit position; ``far_value`` finds a plain cell with content (not self-closing)
-    past the limits.  Plain refs are what Excel writes: 1-3 upper-case letters, 1-9
-    digits without a leading zero, double quotes — the forms the replay's REF reads the same way.
+    explicit position; ``far_value`` finds a plain cell with content (neither self-closing
+    nor an empty pair) past the limits; ``BLANK`` finds the plain cells without content.
+    Plain refs are what Excel writes: 1-3 upper-case letters, 1-9 digits without a leading
+    zero, double quotes — the forms the replay's REF reads the same way.
     """
     CELL = re.compile(rb'<c r="([A-Z]{1,3})([1-9][0-9]{0,8})"')
     ROW = re.compile(rb'<row r="([1-9][0-9]{0,8})"')
     ODD_CELL = re.compile(rb'<c(?=[\s/>])(?! r="[A-Z]{1,3}[1-9][0-9]{0,8}")')
     ODD_ROW = re.compile(rb'<row(?=[\s/>])(?! r="[1-9][0-9]{0,8}")')
-    SELF_CLOSED = re.compile(rb'<c r="[^>]*/>')
+    BLANK = re.compile(rb'<c r="[^>]*(?:/>|(?<!/)>\s*</c\s*>)')
     PREFIXED = re.compile(rb":(?:c|row)")     # <x:c …>: a namespace prefix hides a tag from the patterns
     _cache: dict = {}
 
@@ -621,7 +652,7 @@ class _Fast:
         widest = column_letter(min(max_cols, 18278)) if max_cols > 0 else ""     # ZZZ: refs have ≤ 3 letters
         col_ok = _at_most(widest, "ABCDEFGHIJKLMNOPQRSTUVWXYZ", first="A", longest=3).encode()
         # (?=([^>]*))\1 is [^>]*+ for Python < 3.11: no backtracking through a styled blank's attributes
-        self.far_value = re.compile(rb'<c r="(?!(?:%s)(?:%s)")(?=([^>]*))\1(?<!/)>' % (col_ok, row_ok))
+        self.far_value = re.compile(rb'<c r="(?!(?:%s)(?:%s)")(?=([^>]*))\1(?<!/)>(?!\s*</c\s*>)' % (col_ok, row_ok))
 
     @classmethod
     def for_limits(cls, max_rows: int, max_cols: int) -> "_Fast":
@@ -629,6 +660,16 @@ class _Fast:
         if key not in cls._cache:
             cls._cache[key] = cls(max_rows, max_cols)
         return cls._cache[key]
+
+
+def _last_start_tag(data: bytes) -> int:
+    """Where the last start tag of ``data`` begins (-1 if none): a pass that stops there sees what
+    follows each cell tag it counts (``</c>`` right after it makes it a blank).  A "<" that ends
+    the data may begin a closing tag, so it does not count."""
+    i = data.rfind(b"<")
+    while i >= 0 and data[i + 1:i + 2] in (b"/", b""):
+        i = data.rfind(b"<", 0, i)
+    return i
 
 
 def _at_most(limit: str, alphabet: str, first: str, longest: int) -> str:

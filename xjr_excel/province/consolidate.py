@@ -19,7 +19,7 @@ from collections import Counter
 from pathlib import Path
 
 from xjr_excel import errors, forms
-from xjr_excel.guard.check import WORKBOOK_SUFFIXES, sha256_of
+from xjr_excel.guard.check import SPREADSHEET_SUFFIXES, sha256_of
 from xjr_excel.atomic import atomic_path, check_output, is_temporary, written_for
 from xjr_excel.province.model import (MACRO_NOTE, STATUS_ERRORS, STATUS_OK, STATUS_UNREADABLE, CityFile, MergeRun,
                                       city_from_filename)
@@ -73,7 +73,7 @@ def discover(inputs, output=None) -> tuple[list[Path], list[dict]]:
             return                   # our own atomic-write temporaries
         elif p.name.endswith("-问题清单.xlsx") and written_for(p) == "issues":
             return                   # a 问题清单 we wrote (--issues-dir into the inbox): no city workbook
-        elif not explicit and p.suffix.lower() not in WORKBOOK_SUFFIXES:
+        elif not explicit and p.suffix.lower() not in SPREADSHEET_SUFFIXES:   # .xlsb, .et: the door words them
             skipped.append({"file": str(p), "reason": f"不是Excel工作簿（扩展名为“{p.suffix or '无'}”），已跳过。"
                                                       "如这是城市报送的申报文件，请让该市用模板另存为 .xlsx 后重新报送；"
                                                       "否则无需处理（也可移出该文件夹）。",

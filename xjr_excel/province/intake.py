@@ -23,6 +23,7 @@ from typing import Callable
 
 from xjr_excel.province import city as C
 from xjr_excel.province.model import CityFile
+from xjr_excel.libcalls import silence_process
 from xjr_excel.spec.definition import get_spec
 from xjr_excel.validate import batch
 
@@ -60,7 +61,7 @@ def read_and_validate(files: list[Path], *, names_path=None, policy_path=None, j
     get_spec(policy_path)
     chunks = chunked(files, jobs)
     submit = lambda pool, chunk: pool.submit(read_chunk, [str(f) for f in chunk], names_path, policy_path, today)  # noqa: E731
-    pool = ProcessPoolExecutor(max_workers=jobs)
+    pool = _pool(jobs)
     try:
         pending = [submit(pool, chunk) for chunk in chunks]
         for i, chunk in enumerate(chunks):
@@ -70,7 +71,7 @@ def read_and_validate(files: list[Path], *, names_path=None, policy_path=None, j
                 done = [_alone(f, names_path, policy_path, today) for f in chunk]
                 if isinstance(e, BrokenProcessPool):     # the chunks still queued died with the pool
                     pool.shutdown(cancel_futures=True)
-                    pool = ProcessPoolExecutor(max_workers=jobs)
+                    pool = _pool(jobs)
                     pending[i + 1:] = [submit(pool, c) for c in chunks[i + 1:]]
             for f in chunk:
                 advance(f)
@@ -78,6 +79,12 @@ def read_and_validate(files: list[Path], *, names_path=None, policy_path=None, j
     finally:
         pool.shutdown(cancel_futures=True)
     return out
+
+
+def _pool(jobs: int) -> ProcessPoolExecutor:
+    """Worker processes whose standard output goes nowhere: what a library prints there (xlrd's
+    diagnostics, a C library's chatter) must not reach the parent's ``--json``."""
+    return ProcessPoolExecutor(max_workers=jobs, initializer=silence_process)
 
 
 def read_chunk(paths: list[str], names_path, policy_path, today: dt.date) -> list[CityFile]:
@@ -89,7 +96,7 @@ def read_chunk(paths: list[str], names_path, policy_path, today: dt.date) -> lis
 def _alone(f: Path, names_path, policy_path, today: dt.date) -> CityFile:
     """One file in a process of its own (after its chunk's worker died)."""
     try:
-        with ProcessPoolExecutor(max_workers=1) as pool:
+        with _pool(1) as pool:
             return pool.submit(read_chunk, [str(f)], names_path, policy_path, today).result()[0]
     except Exception as e:  # noqa: BLE001 - this file kills its process: set aside, the merge goes on
         return CityFile(path=str(f), name=f.name, sha256="", mtime=0.0,

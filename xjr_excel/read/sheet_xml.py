@@ -29,8 +29,9 @@ _MERGE = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*\bref="([A-Z]+\d+(?::[A-Z]+\d+)
 _CELL_TAG = re.compile(rb'<(?:\w+:)?c\s([^>]*?)/?>')
 _ATTR_S = re.compile(rb'\bs="(\d+)"')
 PERCENT_BUILTIN = {9, 10}
-# Formatting without content: self-closing cells (<c r="B7" s="1"/>), then rows left empty.
-_BLANK_CELL = re.compile(rb"<(?:\w+:)?c(?:\s[^>]*)?/>")
+# Formatting without content: self-closing cells (<c r="B7" s="1"/>) and empty pairs
+# (<c r="B7" s="1" t="n"></c>, openpyxl with lxml), then rows left empty.
+_BLANK_CELL = re.compile(rb"<((?:\w+:)?)c(?:\s[^>]*)?(?:/>|(?<!/)>\s*</\1c\s*>)")
 _EMPTY_ROW = re.compile(rb"<((?:\w+:)?)row(?:\s[^>]*)?(?:/>|>\s*</\1row>)")
 _CHUNK = _GIANT_TAG = 1 << 20
 _WHOLE = 8 << 20        # sheets up to this size are searched with their blanks
@@ -170,8 +171,16 @@ class XlsParts:
 
     def __init__(self, path):
         import xlrd
+
+        from xjr_excel.errors import InputRejected
+        from xjr_excel.libcalls import SINK, library_output
         self.xlrd = xlrd
-        self.book = xlrd.open_workbook(str(path), formatting_info=True, on_demand=True)
+        try:
+            with library_output():      # xlrd prints its diagnostics; they must not reach --json
+                self.book = xlrd.open_workbook(str(path), formatting_info=True, on_demand=True, logfile=SINK)
+        except Exception as e:  # noqa: BLE001 - xlrd raises many kinds on a damaged file
+            raise InputRejected(f"文件已损坏（旧版.xls无法读取：{type(e).__name__}），无法读取。"
+                                f"请在Excel中打开并另存为.xlsx后重新提交。", file=str(path), kind="damaged") from None
 
     def close(self):
         self.book.release_resources()

@@ -35,7 +35,6 @@ import pandas as pd
 from xjr_excel.read import normalize as N
 from xjr_excel.spec import definition as S
 from xjr_excel.errors import InputRejected
-from xjr_excel.guard import check as guard
 from xjr_excel.findings import make
 from xjr_excel.model import TableData, Unparsed, WorkbookData
 from xjr_excel.ooxml.cells import address
@@ -565,7 +564,8 @@ def _read(sheets: _Sheets, *, file: str, spec: S.Spec | None, has_macros: bool,
         td = _read_table(spec, table, sheets[best_sheet], best, file, percent_lookup, findings)
         tables[table.key] = td
     if not any(td.sheet for td in tables.values()):
-        raise guard.reject_not_template(spec, path or file, list(sheets))
+        from xjr_excel.guard.check import reject_not_template
+        raise reject_not_template(spec, path or file, list(sheets))
     # structure findings: missing sheets and columns
     reported_sheets = set()
     for table in spec.tables:
@@ -631,7 +631,9 @@ class _SheetParser:
         self._futures = {n: self._pool.submit(self._parse, n) for n in names}
 
     def _parse(self, name: str) -> list[list]:
-        return self._book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        from xjr_excel.libcalls import panics_as_errors
+        with panics_as_errors():        # a panic on a damaged sheet is that sheet's damage, below
+            return self._book.get_sheet_by_name(name).to_python(skip_empty_area=False)
 
     def result(self, name: str) -> list[list]:
         return self._futures[name].result()
@@ -650,13 +652,16 @@ def read_workbook(path, spec: S.Spec | None = None) -> WorkbookData:
     """Read ``path`` (.xlsx/.xlsm/.xls/.ods) without executing or changing anything."""
     from python_calamine import CalamineWorkbook
 
+    from xjr_excel.libcalls import LibraryPanic, panics_as_errors
+    from xjr_excel.guard import check as guard     # here: a click reads grids xlwings gives, not files
     from xjr_excel.read.sheet_xml import XlsParts, XlsxParts
     info = guard.check_file(path)
     path = Path(path)
     kind = info.kind
     try:
-        book = CalamineWorkbook.from_path(os.fspath(path))
-    except Exception as e:   # noqa: BLE001 - calamine raises its own types
+        with panics_as_errors():
+            book = CalamineWorkbook.from_path(os.fspath(path))
+    except Exception as e:   # noqa: BLE001 - calamine raises its own types (and panics on some damage)
         raise InputRejected(f"无法读取该工作簿（{e}）。文件可能已损坏，请在Excel中打开后另存为.xlsx再提交。",
                             file=str(path), kind="damaged") from None
     if kind == "ods":
@@ -665,15 +670,20 @@ def read_workbook(path, spec: S.Spec | None = None) -> WorkbookData:
     else:
         parts = XlsParts(path) if kind == "xls" else XlsxParts(path)
     try:
-        metas = [m for m in book.sheets_metadata if "Work" in str(m.typ)]   # chart/macro sheets hold no table
-        found = forms.recognise(spec or S.get_spec(), [m.name for m in metas],
-                                lambda name: book.get_sheet_by_name(name).to_python(skip_empty_area=False))
+        try:
+            with panics_as_errors():
+                metas = [m for m in book.sheets_metadata if "Work" in str(m.typ)]   # chart/macro sheets hold no table
+                found = forms.recognise(spec or S.get_spec(), [m.name for m in metas],
+                                        lambda name: book.get_sheet_by_name(name).to_python(skip_empty_area=False))
+                if found.form.read is not None:      # a form with a reader of its own (label → value layouts)
+                    data = found.form.read(path, found.spec, lambda name: book.get_sheet_by_name(name).to_python(
+                        skip_empty_area=False), [m.name for m in metas])
+                    data.record = found.record
+                    return data
+        except LibraryPanic as e:
+            raise InputRejected(f"无法读取该工作簿（{e}）。文件可能已损坏，请在Excel中打开后另存为.xlsx再提交。",
+                                file=str(path), kind="damaged") from None
         spec, record = found.spec, found.record
-        if found.form.read is not None:      # a form with a reader of its own (label → value layouts)
-            data = found.form.read(path, spec, lambda name: book.get_sheet_by_name(name).to_python(
-                skip_empty_area=False), [m.name for m in metas])
-            data.record = record
-            return data
         has_macros = info.has_macros or parts.has_macros()
         with _SheetParser(book, [m.name for m in metas if not is_own_sheet(m.name)]) as grids:
             def load(name: str) -> _Sheet:
