@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import time
 import shutil
 import zipfile
 from pathlib import Path
@@ -194,6 +196,17 @@ async def clear(request: Request, ident):
     return await _workbook_job(request, ident, "clear")
 
 
+def keep_modified(files: list[Path], modified: list[str]) -> None:
+    """Each file's modification time as the sender had it (``modified``: milliseconds, in the order of the
+    files; the page sends File.lastModified).  The merge keeps a city's newest file by it, as the CLI does."""
+    for f, ms in zip(files, modified):
+        try:
+            t = int(float(ms)) / 1000
+            os.utime(f, (t, t))
+        except (ValueError, OverflowError, OSError):
+            pass          # no usable time: the upload's own
+
+
 def unpack_zip(archive: Path, folder: Path, max_member_bytes: int, room: int) -> tuple[Path, int]:
     """The zip's files in ``folder/<zip name>/`` (flattened; GBK names from Windows read right),
     each within the upload limit; the folder and how many files it holds."""
@@ -222,6 +235,7 @@ def unpack_zip(archive: Path, folder: Path, max_member_bytes: int, room: int) ->
             if count > room:
                 raise errors.TooManyFiles(limit=room + 0)
             out = target / safe_name(name, taken)
+            stamp = time.mktime((*info.date_time, 0, 0, -1))      # the member's time, as unzipping keeps it
             written = 0
             try:
                 with zf.open(info) as src, open(out, "wb") as dst:
@@ -231,6 +245,7 @@ def unpack_zip(archive: Path, folder: Path, max_member_bytes: int, room: int) ->
                             raise errors.FileTooLarge(f"压缩包“{archive.name}”中的“{out.name}”解压后超过上限"
                                                       f"{max_member_bytes // (1 << 20)} MiB。", file=archive.name)
                         dst.write(chunk)
+                os.utime(out, (stamp, stamp))
             except (zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError, EOFError) as e:
                 raise errors.Damaged(f"压缩包“{archive.name}”中的“{out.name}”无法解压（{type(e).__name__}，"
                                      f"可能已损坏或加密）。请重新压缩后上传。", file=archive.name) from None
@@ -249,6 +264,7 @@ async def consolidate(request: Request, ident):
             if not files:
                 raise errors.BadArgument(detail="请在字段“files”中上传城市工作簿（可多个，或一个zip压缩包）。")
             province = form.fields.get("province", "").strip() or "××省"
+            keep_modified(files, form.lists.get("modified", []))
             inputs, room = [], int(lim["max_files_per_merge"])
             for f in files:
                 if f.suffix.lower() == ".zip":

@@ -62,16 +62,19 @@ class Gate:
                 raise errors.NotLoggedIn("API 令牌不正确或已被替换。请向管理员索取新令牌（xjr serve --add-user 会重新生成）。")
             return ident                          # a token is not a cookie: no CSRF to forge
         session = request.session
+        if not self.accounts.configured:
+            ident = auth.Identity(auth.LOCAL_USER, auth.MERGE_ROLE, "local")
+        else:
+            user = session.get("user")
+            role = self.accounts.role_of(user) if user else None
+            if role is None:                      # never logged in, logged out, or the account was removed
+                raise errors.NotLoggedIn()
+            ident = auth.Identity(user, role, "session")
+        # the page's posts carry the session's CSRF token (an API client without our cookie has none to forge)
         if request.method == "POST" and (SESSION_COOKIE in request.cookies or self.accounts.configured):
             if not auth.same_csrf(session.get("csrf"), request.headers.get("x-csrf-token")):
                 raise errors.NotAllowed(detail="页面已过期（CSRF 令牌不符）。请刷新页面后重试。")
-        if not self.accounts.configured:
-            return auth.Identity(auth.LOCAL_USER, auth.MERGE_ROLE, "local")
-        user = session.get("user")
-        role = self.accounts.role_of(user) if user else None
-        if role is None:                          # never logged in, logged out, or the account was removed
-            raise errors.NotLoggedIn()
-        return auth.Identity(user, role, "session")
+        return ident
 
     @staticmethod
     def _same_origin(request: Request) -> None:

@@ -20,6 +20,9 @@ import anyio
 
 from xjr_excel import errors
 
+DIED = ("处理该文件的进程异常退出，文件可能已损坏。请在Excel或WPS中打开并另存为.xlsx后重试；"
+        "其他请求不受影响。")
+
 
 def _worker_main(conn, policy_path) -> None:
     from xjr_excel.serve import work
@@ -101,20 +104,32 @@ class Pool:
         finally:
             self.admitted.release()
 
+    def _replace(self, w: Worker) -> Worker:
+        w.stop()
+        fresh = Worker(self.ctx, self.policy_path)
+        with self._lock:
+            self.all.remove(w)
+            self.all.append(fresh)
+            self.replaced += 1
+        return fresh
+
     def _run_blocking(self, name: str, kwargs: dict):
         w = self.idle.get()
+        if not w.proc.is_alive():          # died while idle (killed from outside): a fresh one does the job
+            w = self._replace(w)
         with self._lock:
             self.running += 1
         healthy = False
         try:
-            w.wait_ready(120)
-            w.conn.send((name, kwargs))
+            try:
+                w.wait_ready(120)
+                w.conn.send((name, kwargs))
+            except (OSError, EOFError):
+                raise errors.InternalError("处理进程意外退出，已重新启动。请重新提交。") from None
             deadline = time.monotonic() + self.timeout
             while not w.conn.poll(0.5):
                 if not w.proc.is_alive():
-                    raise errors.InternalError(
-                        f"处理该文件的进程异常退出（退出码{w.proc.exitcode}），文件可能已损坏。"
-                        f"请在Excel或WPS中打开并另存为.xlsx后重试；其他请求不受影响。")
+                    raise errors.InternalError(DIED)
                 if time.monotonic() > deadline:
                     raise errors.InternalError(
                         f"处理超过{int(self.timeout)}秒仍未完成，已停止。文件可能过大或已损坏；"
@@ -122,19 +137,14 @@ class Pool:
             try:
                 kind, value = w.conn.recv()
             except (EOFError, OSError):
-                raise errors.InternalError("处理该文件的进程异常退出，文件可能已损坏。请另存为.xlsx后重试。") from None
+                raise errors.InternalError(DIED) from None
             healthy = True
         finally:
             with self._lock:
                 self.running -= 1
                 self.done += 1
             if not healthy:          # dead, hung or half-way through a reply: a fresh worker takes its place
-                w.stop()
-                with self._lock:
-                    self.all.remove(w)
-                    self.replaced += 1
-                    w = Worker(self.ctx, self.policy_path)
-                    self.all.append(w)
+                w = self._replace(w)
             self.idle.put(w)
         if kind == "ok":
             return value

@@ -21,8 +21,13 @@ _UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
 
 @dataclass
 class Form:
-    fields: dict[str, str] = field(default_factory=dict)
+    fields: dict[str, str] = field(default_factory=dict)            # the last value of each field
+    lists: dict[str, list[str]] = field(default_factory=dict)       # every value of each field, in order
     files: list[tuple[str, Path]] = field(default_factory=list)     # (field name, saved file)
+
+    def add(self, name: str, value: str) -> None:
+        self.fields[name] = value
+        self.lists.setdefault(name, []).append(value)
 
     def files_of(self, name: str) -> list[Path]:
         return [p for n, p in self.files if n == name]
@@ -47,6 +52,8 @@ def safe_name(raw: str, taken: set[str]) -> str:
 
 async def read_form(request, folder: Path, *, max_file_bytes: int, max_files: int) -> Form:
     ctype, params = parse_options_header(request.headers.get("content-type", ""))
+    if ctype == b"application/x-www-form-urlencoded":      # fields only (the template's city, batch, year)
+        return await _urlencoded(request)
     if ctype != b"multipart/form-data" or b"boundary" not in params:
         raise errors.BadArgument(detail="请求应为 multipart/form-data（以表单上传文件）。")
     form, taken = Form(), set()
@@ -98,7 +105,7 @@ async def read_form(request, folder: Path, *, max_file_bytes: int, max_files: in
             state["out"].close()
             state["out"] = None
         else:
-            form.fields[state["name"]] = bytes(state["buf"]).decode("utf-8", "replace")
+            form.add(state["name"], bytes(state["buf"]).decode("utf-8", "replace"))
 
     parser = MultipartParser(params[b"boundary"], {
         "on_part_begin": on_part_begin, "on_part_data": on_part_data, "on_part_end": on_part_end,
@@ -115,4 +122,17 @@ async def read_form(request, folder: Path, *, max_file_bytes: int, max_files: in
     finally:
         if state.get("out") is not None:
             state["out"].close()
+    return form
+
+
+async def _urlencoded(request) -> Form:
+    from urllib.parse import parse_qsl
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_FIELD_BYTES:
+            raise errors.BadArgument(detail="表单过长。")
+    form = Form()
+    for k, v in parse_qsl(body.decode("utf-8", "replace")):
+        form.add(k, v)
     return form
