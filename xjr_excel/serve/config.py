@@ -67,16 +67,6 @@ class ServeConfig:
         """Reachable from other machines (listening beyond the loopback, or behind a proxy): needs accounts."""
         return self.behind_proxy or not self.loopback
 
-    def to_env(self) -> dict[str, str]:
-        """The config as environment variables: how gunicorn's workers (``xjr_excel.serve.app:from_env``) get it."""
-        env = {"XJR_SERVE_HOST": self.host, "XJR_SERVE_PORT": str(self.port),
-               "XJR_SERVE_ACCOUNTS": str(self.accounts), "XJR_SERVE_DIR": str(self.work_dir)}
-        if self.policy_path:
-            env["XJR_SERVE_POLICY"] = self.policy_path
-        if self.behind_proxy:
-            env["XJR_SERVE_BEHIND_PROXY"] = "1"
-        return env
-
     @classmethod
     def from_env(cls) -> "ServeConfig":
         return cls(host=os.environ.get("XJR_SERVE_HOST", "127.0.0.1"),
