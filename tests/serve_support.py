@@ -174,3 +174,41 @@ def wait_for_download(folder: Path, suffix: str, timeout: float = 60) -> Path:
             return done[0]
         time.sleep(0.2)
     raise AssertionError(f"no {suffix} downloaded into {folder}: {list(folder.iterdir())}")
+
+
+def policy_with(folder: Path, **serve) -> Path:
+    """policy.toml (and its tables) in ``folder`` with some [serve] limits changed."""
+    import re
+    from xjr_excel.spec.policy import default_data_dir
+    text = (default_data_dir() / "policy.toml").read_text(encoding="utf-8")
+    for key, value in serve.items():
+        text, n = re.subn(rf"(?m)^{key} = .*$", f"{key} = {value}", text)
+        assert n == 1, key
+    p = folder / "policy.toml"
+    p.write_text(text, encoding="utf-8")
+    for f in default_data_dir().glob("*.csv"):
+        shutil.copy(f, folder / f.name)
+    return p
+
+
+def wait_busy(server: "Server", timeout: float = 60) -> None:
+    """Until a worker has a job (bounded)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if requests.get(server.url + "/api/health", timeout=10).json()["pool"]["busy"]:
+            return
+        time.sleep(0.02)
+    raise AssertionError("no worker became busy")
+
+
+def merge_in_background(server: "Server", files: list[Path]):
+    """A merge sent from another thread (it keeps a worker busy); join the returned thread."""
+    import threading
+    result = {}
+
+    def run():
+        result["response"] = server.post("/api/consolidate", [("files", (f.name, open(f, "rb"))) for f in files],
+                                         data={"province": "江苏省"})
+    t = threading.Thread(target=run)
+    t.start()
+    return t, result

@@ -11,7 +11,6 @@ import io
 import re
 import shutil
 import threading
-import time
 import zipfile
 from pathlib import Path
 
@@ -20,7 +19,8 @@ import pytest
 import requests
 
 import make_corpus as mc
-from serve_support import ROOT, SAMPLES, Server, add_user, cli_json, copy_samples, manifest, sample_files, sheet_values, xjr
+from serve_support import (SAMPLES, Server, add_user, cli_json, copy_samples, manifest, policy_with, sample_files,
+                           sheet_values, wait_busy, xjr)
 
 pytestmark = pytest.mark.slow      # a server process and the CLI in subprocesses
 
@@ -118,7 +118,7 @@ def test_annotate_gives_the_file_validate_annotate_writes(server, tmp_path, name
     r = server.upload("/api/annotate", sent(SAMPLES / name))
     assert r.status_code == 200, r.text
     stem, suffix = name.rsplit(".", 1)
-    assert f"filename*=UTF-8''" in r.headers["content-disposition"]
+    assert "filename*=UTF-8''" in r.headers["content-disposition"]
     ours = tmp_path / f"web.{suffix}"
     ours.write_bytes(r.content)
     cli = tmp_path / f"cli.{suffix}"
@@ -246,20 +246,6 @@ def test_a_page_post_without_its_csrf_token_is_refused(server):
     assert r.status_code == 200 and r.json()["summary"] == {"errors": 0, "warnings": 0}
 
 
-def _policy(tmp_path: Path, **serve) -> Path:
-    """policy.toml with some [serve] limits changed."""
-    from xjr_excel.spec.policy import default_data_dir
-    text = (default_data_dir() / "policy.toml").read_text(encoding="utf-8")
-    for key, value in serve.items():
-        text, n = re.subn(rf"(?m)^{key} = .*$", f"{key} = {value}", text)
-        assert n == 1, key
-    p = tmp_path / "policy.toml"
-    p.write_text(text, encoding="utf-8")
-    for f in default_data_dir().glob("*.csv"):
-        shutil.copy(f, tmp_path / f.name)
-    return p
-
-
 def _worker_pids(server_pid: int) -> list[int]:
     """The server's worker processes (multiprocessing's spawned children, not its resource tracker)."""
     out = []
@@ -277,7 +263,7 @@ def _worker_pids(server_pid: int) -> list[int]:
 def test_limits_busy_workers_and_a_killed_worker(tmp_path):
     """One worker, no queue, 1 MiB uploads, 3 files a merge: 503 with Retry-After when busy; a worker
     killed mid-job costs only that request; too large and too many are refused as such."""
-    s = Server(tmp_path, policy=_policy(tmp_path, workers=1, queue=0, max_upload_bytes=1048576,
+    s = Server(tmp_path, policy=policy_with(tmp_path, workers=1, queue=0, max_upload_bytes=1048576,
                                         max_files_per_merge=3, retry_after_seconds=7))
     try:
         results = {}
@@ -288,10 +274,7 @@ def test_limits_busy_workers_and_a_killed_worker(tmp_path):
                                       data={"province": "江苏省"})
         t = threading.Thread(target=merge)
         t.start()
-        for _ in range(400):
-            if requests.get(s.url + "/api/health", timeout=10).json()["pool"]["busy"]:
-                break
-            time.sleep(0.05)
+        wait_busy(s)
         busy = s.upload("/api/validate", SAMPLES / "南京市.xlsx")
         t.join()
         assert busy.status_code == 503 and busy.headers["Retry-After"] == "7", busy.text
@@ -303,10 +286,7 @@ def test_limits_busy_workers_and_a_killed_worker(tmp_path):
             results["killed"] = s.upload("/api/validate", SAMPLES / "苏州市.xlsx")
         t = threading.Thread(target=validate)
         t.start()
-        for _ in range(400):
-            if requests.get(s.url + "/api/health", timeout=10).json()["pool"]["busy"]:
-                break
-            time.sleep(0.02)
+        wait_busy(s)
         import os
         import signal
         for pid in _worker_pids(s.proc.pid):

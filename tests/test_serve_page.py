@@ -7,8 +7,6 @@ taken here (docs/serve-*.png).
 """
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
 
 import openpyxl
 import pytest
@@ -17,7 +15,8 @@ from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
 from serve_support import (ROOT, SAMPLES, Server, add_user, chromium, cli_json, copy_samples, manifest,
-                           sample_files, sheet_values, wait_for_download, xjr)
+                           merge_in_background, policy_with, sample_files, sheet_values, wait_busy,
+                           wait_for_download)
 
 pytestmark = pytest.mark.slow      # a server process and a browser
 
@@ -215,6 +214,26 @@ def test_log_in_and_out_and_a_city_account_cannot_merge(tmp_path, downloads):
         assert not driver.find_element(By.ID, "app").is_displayed()
         driver.refresh()                                   # logged out for good, not just hidden
         visible(driver, "login")
+    finally:
+        driver.quit()
+        s.stop()
+
+
+def test_the_page_says_when_the_server_is_busy(tmp_path, downloads):
+    """One worker, no queue, a merge running: the page says the server is busy and when to retry."""
+    s = Server(tmp_path, policy=policy_with(tmp_path, workers=1, queue=0, retry_after_seconds=9))
+    driver = chromium(downloads)
+    try:
+        driver.get(s.url + "/")
+        visible(driver, "app")
+        t, result = merge_in_background(s, sample_files())
+        wait_busy(s)
+        driver.find_element(By.ID, "check-file").send_keys(str(SAMPLES / "南京市.xlsx"))
+        wait(driver).until(lambda d: "服务器正忙" in text_of(d, "check-status"))
+        status = text_of(driver, "check-status")
+        assert "9秒后可重试" in status and "XJR-E-BUSY" in status, status
+        t.join()
+        assert result["response"].status_code == 200
     finally:
         driver.quit()
         s.stop()

@@ -207,13 +207,15 @@ def keep_modified(files: list[Path], modified: list[str]) -> None:
             pass          # no usable time: the upload's own
 
 
-def unpack_zip(archive: Path, folder: Path, max_member_bytes: int, room: int) -> tuple[Path, int]:
-    """The zip's files in ``folder/<zip name>/`` (flattened; GBK names from Windows read right),
-    each within the upload limit; the folder and how many files it holds."""
+def unpack_zip(archive: Path, folder: Path, *, max_member_bytes: int, max_total_bytes: int, room: int,
+               limit: int) -> tuple[Path, int]:
+    """The zip's files in ``folder/<zip name>/`` (flattened, so no name escapes the folder; GBK names
+    from Windows read right), each within the upload limit and all within ``max_total_bytes``, at most
+    ``room`` of them (``limit``: the merge's whole limit, for the message); the folder and its count."""
     target = folder / safe_name(archive.stem, set())
     target.mkdir()
     taken: set[str] = set()
-    count = 0
+    count = total = 0
     try:
         zf = zipfile.ZipFile(archive)
     except (zipfile.BadZipFile, OSError):
@@ -233,7 +235,7 @@ def unpack_zip(archive: Path, folder: Path, max_member_bytes: int, room: int) ->
                 continue
             count += 1
             if count > room:
-                raise errors.TooManyFiles(limit=room + 0)
+                raise errors.TooManyFiles(limit=limit)
             out = target / safe_name(name, taken)
             stamp = time.mktime((*info.date_time, 0, 0, -1))      # the member's time, as unzipping keeps it
             written = 0
@@ -241,6 +243,10 @@ def unpack_zip(archive: Path, folder: Path, max_member_bytes: int, room: int) ->
                 with zf.open(info) as src, open(out, "wb") as dst:
                     for chunk in iter(lambda: src.read(1 << 20), b""):
                         written += len(chunk)
+                        total += len(chunk)
+                        if total > max_total_bytes:
+                            raise errors.ZipBomb(f"压缩包“{archive.name}”解压后超过上限{max_total_bytes // (1 << 20)} MiB，"
+                                                 f"未合并。请分成几个压缩包，或直接上传各市工作簿。", file=archive.name)
                         if written > max_member_bytes:
                             raise errors.FileTooLarge(f"压缩包“{archive.name}”中的“{out.name}”解压后超过上限"
                                                       f"{max_member_bytes // (1 << 20)} MiB。", file=archive.name)
@@ -268,8 +274,10 @@ async def consolidate(request: Request, ident):
             inputs, room = [], int(lim["max_files_per_merge"])
             for f in files:
                 if f.suffix.lower() == ".zip":
-                    folder, n = await anyio.to_thread.run_sync(
-                        unpack_zip, f, d, int(lim["max_upload_bytes"]), room - len(files) + 1)
+                    folder, n = await anyio.to_thread.run_sync(lambda f=f: unpack_zip(
+                        f, d, max_member_bytes=int(lim["max_upload_bytes"]),
+                        max_total_bytes=int(lim["max_unzipped_bytes"]), room=room - len(files) + 1,
+                        limit=int(lim["max_files_per_merge"])))
                     room -= n - 1
                     inputs.append(folder.name)
                 else:

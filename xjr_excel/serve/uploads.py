@@ -35,9 +35,7 @@ class Form:
 
 def safe_name(raw: str, taken: set[str]) -> str:
     name = raw.replace("\\", "/").rsplit("/", 1)[-1]
-    name = _UNSAFE.sub("_", name).strip(" .") or "上传文件"
-    if name.startswith("."):
-        name = "_" + name
+    name = _UNSAFE.sub("_", name).strip(" .") or "上传文件"      # no hidden files, no "." or ".."
     stem, dot, suffix = name.rpartition(".")
     if not dot:
         stem, suffix = name, ""
