@@ -145,3 +145,12 @@ def test_every_page_asset_is_shipped_and_none_comes_from_elsewhere():
             assert (static / r.removeprefix("/static/")).is_file(), r
     for f in static.iterdir():
         assert "http://" not in f.read_text(encoding="utf-8") and "https://" not in f.read_text(encoding="utf-8"), f
+
+
+def test_without_the_serve_extra_xjr_serve_says_how_to_install_it(monkeypatch, capsys):
+    from xjr_excel.cli.main import main
+    from xjr_excel.serve import cli
+    monkeypatch.setattr(cli, "NEEDS", ("starlette", "xjr_no_such_module"))
+    assert main(["serve"]) == errors.EXIT_UNREADABLE
+    err = capsys.readouterr().err
+    assert 'pip install "xjr-excel[serve]"' in err and "xjr_no_such_module" in err and "Traceback" not in err

@@ -10,11 +10,23 @@ import urllib.request
 import webbrowser
 
 from xjr_excel import errors
-from xjr_excel.serve import auth
 from xjr_excel.serve.config import ServeConfig, default_accounts, default_work_dir
+
+NEEDS = ("starlette", "uvicorn", "python_multipart", "itsdangerous", "argon2")     # the `serve` extra
+
+
+def check_installed() -> None:
+    """The server's libraries come with ``pip install "xjr-excel[serve]"``: say so, not a traceback."""
+    import importlib.util
+    missing = [m for m in NEEDS if importlib.util.find_spec(m) is None]
+    if missing:
+        raise errors.UserError(f"网页服务需要的组件未安装（{'、'.join(missing)}）。请运行："
+                               f"pip install \"xjr-excel[serve]\"（内网：pip install --no-index --find-links "
+                               f"wheelhouse \"xjr-excel[serve]\"），然后重新运行 xjr serve。")
 
 
 def add_user(args, config: ServeConfig) -> int:
+    from xjr_excel.serve import auth
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
@@ -28,6 +40,7 @@ def add_user(args, config: ServeConfig) -> int:
 
 
 def refuse_unprotected(config: ServeConfig) -> None:
+    from xjr_excel.serve import auth
     if config.exposed and not auth.Accounts(config.accounts).configured:
         where = "反向代理之后" if config.behind_proxy else f"地址 {config.host}（本机以外的电脑也能访问）"
         raise errors.NotAllowed(detail=(
@@ -51,6 +64,7 @@ def _open_when_up(url: str) -> None:
 
 
 def cli_main(args) -> int:
+    check_installed()
     config = ServeConfig(host=args.host, port=args.port, accounts=args.accounts or default_accounts(),
                          work_dir=args.work_dir or default_work_dir(), policy_path=getattr(args, "policy", None),
                          behind_proxy=args.behind_proxy)
