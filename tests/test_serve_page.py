@@ -8,6 +8,8 @@ taken here (docs/serve-*.png).
 from __future__ import annotations
 
 
+import shutil
+
 import openpyxl
 import pytest
 from selenium.webdriver.common.by import By
@@ -131,15 +133,19 @@ def test_a_damaged_file_shows_its_refusal_next_to_its_name(server, browser, corp
 
 # ----------------------------------------------------------------------------- 合并汇总
 
-def test_merge_of_the_five_samples_gives_the_clis_provincial_workbook(server, browser, fresh, tmp_path):
+def test_merge_of_the_five_samples_gives_the_clis_provincial_workbook(server, browser, fresh, tmp_path, corpus):
+    """The five samples and a damaged file: the damaged one is listed with its reason, the rest merged."""
     cli_dir = tmp_path / "cli"
     copy_samples(cli_dir)
-    expected = cli_json("consolidate", *[f.name for f in sample_files()], "-o", "江苏省汇总.xlsx",
+    damaged = corpus("truncated")
+    inputs = sample_files() + [damaged]
+    shutil.copy2(damaged, cli_dir / damaged.name)
+    expected = cli_json("consolidate", *[f.name for f in inputs], "-o", "江苏省汇总.xlsx",
                         "--province", "江苏省", cwd=cli_dir)
     browser.get(server.url + "/")
     visible(browser, "app")
     tab(browser, "merge")
-    browser.find_element(By.ID, "merge-files").send_keys("\n".join(str(f) for f in sample_files()))
+    browser.find_element(By.ID, "merge-files").send_keys("\n".join(str(f) for f in inputs))
     browser.find_element(By.ID, "merge-province").send_keys("江苏省")
     browser.find_element(By.ID, "merge-submit").click()
     visible(browser, "merge-result")
@@ -147,7 +153,10 @@ def test_merge_of_the_five_samples_gives_the_clis_provincial_workbook(server, br
     assert [(r.get_attribute("data-city"), r.find_elements(By.TAG_NAME, "td")[2].text) for r in rows] == \
         [(c["city"], c["status"]) for c in expected["cities"]]
     assert f"共{expected['province']['enterprises']}家重点企业" in text_of(browser, "merge-title")
-    shot(browser, "serve-merge.png", 1000)
+    [skip] = expected["skipped"]
+    shown = browser.find_element(By.CSS_SELECTOR, f'#merge-skipped li[data-file="{damaged.name}"]').text
+    assert shown.startswith(damaged.name + "：") and skip["reason"] in shown and skip["code"] in shown
+    shot(browser, "serve-merge.png", 1200)
     browser.find_element(By.ID, "merge-download").click()
     got = wait_for_download(fresh, ".xlsx")
     assert got.name == "江苏省汇总.xlsx"
