@@ -347,6 +347,12 @@ def test_accounts_roles_tokens_and_the_loopback_rule(tmp_path):
         bad = sess.post(s.url + "/api/login", json={"user": "南京", "password": "wrong-password"},
                         headers={"X-CSRF-Token": csrf}, timeout=30)
         assert bad.status_code == 401 and "不正确" in bad.json()["error"]
+        for _ in range(5):                       # guessing 省厅's password: after five failures, no more tries
+            sess.post(s.url + "/api/login", json={"user": "省厅", "password": "guess-guess"},
+                      headers={"X-CSRF-Token": csrf}, timeout=30)
+        stop = sess.post(s.url + "/api/login", json={"user": "省厅", "password": "province-pass-1"},
+                         headers={"X-CSRF-Token": csrf}, timeout=30)
+        assert stop.status_code == 401 and "次数过多" in stop.json()["error"]
         ok = sess.post(s.url + "/api/login", json={"user": "南京", "password": "city-pass-123"},
                        headers={"X-CSRF-Token": csrf}, timeout=30)
         assert ok.status_code == 200 and ok.json()["role"] == "city"

@@ -154,3 +154,15 @@ def test_without_the_serve_extra_xjr_serve_says_how_to_install_it(monkeypatch, c
     assert main(["serve"]) == errors.EXIT_UNREADABLE
     err = capsys.readouterr().err
     assert 'pip install "xjr-excel[serve]"' in err and "xjr_no_such_module" in err and "Traceback" not in err
+
+
+def test_guessing_passwords_is_throttled_per_name():
+    t = auth.Throttle(limit=3, window=600)
+    for i in range(3):
+        assert not t.blocked("省厅", 1000 + i)
+        t.failed("省厅", 1000 + i)
+    assert t.blocked("省厅", 1010) and not t.blocked("南京", 1010)
+    assert not t.blocked("省厅", 1000 + 2 + 600)          # the window passed
+    t.failed("南京", 5000)
+    t.succeeded("南京")
+    assert "南京" not in t.failures

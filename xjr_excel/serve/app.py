@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import secrets
+import time
 from importlib import resources
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -120,10 +121,17 @@ async def login(request: Request):
             name, password = str(body.get("user", "")), str(body.get("password", ""))
         except Exception:  # noqa: BLE001 - any malformed body is a refusal
             raise errors.BadArgument(detail="请填写用户名和密码。") from None
+        now = time.time()
+        if st.throttle.blocked(name, now):
+            log.info("login user=%s outcome=throttled", name[:64])
+            raise errors.NotLoggedIn(f"该用户名登录失败次数过多，请{int(st.throttle.window // 60)}分钟后再试，"
+                                     f"或请管理员重设密码（xjr serve --add-user）。")
         ident = await anyio.to_thread.run_sync(st.gate.accounts.login, name, password)
         if ident is None:
+            st.throttle.failed(name, now)
             log.info("login user=%s outcome=refused", name[:64])
             raise errors.NotLoggedIn("用户名或密码不正确。")
+        st.throttle.succeeded(name)
     except errors.UserError as e:
         return api.refusal_response(e)
     request.session.clear()                 # a new session on login: no fixation
@@ -191,6 +199,7 @@ def create_app(config: ServeConfig | None = None, *, start_pool: bool = True) ->
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan,
                     exception_handlers={404: not_found, 405: not_found, Exception: server_error})
     app.state.config, app.state.gate, app.state.store, app.state.pool = config, gate, store, pool
+    app.state.throttle = auth.Throttle()
     return app
 
 

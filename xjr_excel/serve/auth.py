@@ -102,6 +102,33 @@ class Accounts:
         return user["role"] if user else None
 
 
+class Throttle:
+    """Failed logins per user name: after ``limit`` failures within ``window`` seconds the name is
+    refused until the window has passed (guessing passwords costs time; one process's memory)."""
+
+    def __init__(self, limit: int = 5, window: float = 600):
+        self.limit, self.window = limit, window
+        self.failures: dict[str, list[float]] = {}
+
+    def _recent(self, name: str, now: float) -> list[float]:
+        kept = [t for t in self.failures.get(name, []) if now - t < self.window]
+        if kept:
+            self.failures[name] = kept
+        else:
+            self.failures.pop(name, None)
+        return kept
+
+    def blocked(self, name: str, now: float) -> bool:
+        return len(self._recent(name, now)) >= self.limit
+
+    def failed(self, name: str, now: float) -> None:
+        self._recent(name, now)
+        self.failures.setdefault(name, []).append(now)
+
+    def succeeded(self, name: str) -> None:
+        self.failures.pop(name, None)
+
+
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
