@@ -124,7 +124,7 @@ def test_annotate_gives_the_file_validate_annotate_writes(server, tmp_path, name
     cli = tmp_path / f"cli.{suffix}"
     xjr("validate", SAMPLES / name, "--annotate", cli, cwd=tmp_path)
     _same_but_the_time(sheet_values(ours), sheet_values(cli))
-    from xjr_excel.annotate import marks as M
+    from xjr_excel.template import marks as M
     assert M.marked_cells(openpyxl.load_workbook(ours)) == M.marked_cells(openpyxl.load_workbook(cli))
     assert _notes(ours) == _notes(cli)
 

@@ -42,6 +42,12 @@ def consolidate(book=None, paths=None, province=None):
     return _guarded(lambda b, ui: _consolidate(b, ui, paths, province), book)
 
 
+def forms(book=None, folder=None):
+    """生成填报表: one form per 附1 enterprise and 附2 platform of the open workbook (or per enterprise
+    of an open tracking workbook), written into ``folder`` (picked in VBA's folder dialog)."""
+    return _guarded(lambda b, ui: _forms(b, ui, folder), book)
+
+
 def _guarded(fn, book):
     ui = None
     try:
@@ -118,13 +124,19 @@ class _UI:
 # --------------------------------------------------------------------------
 
 def _validate(book, ui: _UI) -> dict:
-    from xjr_excel.validate import findings as F
+    from xjr_excel import findings as F
     from xjr_excel.validate import run as V
     spec = get_spec()
     active = book.sheets.active.name
-    spec, record = _form(book, spec)
-    data, _sheet_names, tables = X.read_book(book, spec, ui)
-    data.record = record
+    found = _form(book, spec)
+    spec = found.spec
+    if found.form.read is not None:      # a form with a reader of its own
+        names = [s.name for s in book.sheets]
+        data = found.form.read(book.fullname, spec, lambda name: X.sheet_grid(book.sheets[name]), names)
+        tables = {}                       # its sheets' Excel tables: none we know of
+    else:
+        data, _sheet_names, tables = X.read_book(book, spec, ui)
+    data.record = found.record
     ui.status("正在校验…")
     found = V.validate(data)
     ui.status("正在标记…")
@@ -137,13 +149,9 @@ def _validate(book, ui: _UI) -> dict:
 
 
 def _form(book, spec):
-    """(spec, record) of the form the open workbook is (申报 or 跟踪表: see track.spec.form_spec)."""
-    from xjr_excel.track import record, spec as track
-    names = [s.name for s in book.sheets]
-    spec = track.form_spec(spec, names)
-    if spec.form != track.FORM or track.RECORD_SHEET not in names:
-        return spec, None
-    return spec, record.from_grid(X.sheet_grid(book.sheets[track.RECORD_SHEET]))
+    """What form the open workbook is (see :func:`xjr_excel.forms.recognise`)."""
+    from xjr_excel import forms
+    return forms.recognise(spec, [s.name for s in book.sheets], lambda name: X.sheet_grid(book.sheets[name]))
 
 
 def _summary_text(summary: dict) -> str:
@@ -222,3 +230,23 @@ def _open_book(book, path: str) -> bool:
         return True
     except Exception:  # noqa: BLE001 - the file is written either way; say where it is
         return False
+
+
+# --------------------------------------------------------------------------
+# 生成填报表
+# --------------------------------------------------------------------------
+
+# A form's own buttons live in its folder; the ribbon reaches them by module path, as the CLI's
+# COMMANDS table does, so no front end imports a form's package (setup.cfg [importlinter]).
+FORM_BUTTONS = {
+    "forms": "xjr_excel.fillin.command",
+}
+
+
+def _form_button(name: str):
+    import importlib
+    return getattr(importlib.import_module(FORM_BUTTONS[name]), "ribbon_" + name)
+
+
+def _forms(book, ui: _UI, folder) -> dict | None:
+    return _form_button("forms")(book, ui, from_vba(folder) if folder else folder, recognise=_form)

@@ -18,7 +18,8 @@ COMMANDS = {
     "validate": ("xjr_excel.cli.validate_cmd", "校验城市工作簿 / validate a city workbook"),
     "clear": ("xjr_excel.cli.validate_cmd", "清除校验标记 / clear validation marks"),
     "consolidate": ("xjr_excel.cli.consolidate_cmd", "合并各市工作簿为全省汇总 / merge city workbooks"),
-    "track": ("xjr_excel.cli.track_cmd", "由申报工作簿生成目标完成情况跟踪表 / build the target-tracking workbook"),
+    "track": ("xjr_excel.track.command", "由申报工作簿生成目标完成情况跟踪表 / build the target-tracking workbook"),
+    "forms": ("xjr_excel.fillin.command", "生成企业、平台填报表（附3附4、附5）或打印 / write the fill-in forms"),
     "serve": ("xjr_excel.serve.cli", "网页服务：在浏览器中校验、合并、生成模板 / the web page and API"),
 }
 
@@ -38,8 +39,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("spec", help=COMMANDS["spec"][1])
     p.add_argument("--json", action="store_true", help="以JSON输出 / print JSON")
-    p.add_argument("--form", choices=("submission", "track"), default="submission",
-                   help="表单：submission 申报工作簿（默认），track 目标完成情况跟踪表")
+    from xjr_excel import forms      # the registry: every registered form is a choice
+    p.add_argument("--form", choices=forms.names(), default=forms.DEFAULT,
+                   help="表单：" + "，".join(f"{f.name} {f.title}" + ("（默认）" if f.name == forms.DEFAULT else "")
+                                          for f in map(forms.lookup, forms.names())))
     _add_common(p)
 
     p = sub.add_parser("template", help=COMMANDS["template"][1])
@@ -99,6 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--work-dir", help="上传和结果的私有临时文件夹")
     p.add_argument("--behind-proxy", action="store_true", help="在反向代理（nginx，TLS）之后运行：需先设置账户")
     _add_common(p)
+
+    for name in ("forms",):     # a form's command declares its own arguments, next to its code
+        importlib.import_module(COMMANDS[name][0]).add_parser(sub, _add_common, HELP_FORCE)
     return parser
 
 

@@ -207,9 +207,8 @@ def from_env() -> Starlette:
     """The app gunicorn's uvicorn workers build (config from XJR_SERVE_* variables)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     config = ServeConfig.from_env()
-    from xjr_excel.serve.cli import refuse_unprotected
     try:
-        refuse_unprotected(config)
+        auth.refuse_unprotected(config)
     except errors.UserError as e:
         raise SystemExit(f"错误：{e.message}") from None
     return create_app(config)

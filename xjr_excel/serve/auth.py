@@ -129,6 +129,18 @@ class Throttle:
         self.failures.pop(name, None)
 
 
+def refuse_unprotected(config) -> None:
+    """Listening beyond the loopback (or behind a proxy) without accounts: refused, saying how to add them."""
+    if config.exposed and not Accounts(config.accounts).configured:
+        where = "反向代理之后" if config.behind_proxy else f"地址 {config.host}（本机以外的电脑也能访问）"
+        raise errors.NotAllowed(detail=(
+            f"在{where}提供服务前必须先设置账户，未启动。请先添加用户："
+            f"xjr serve --add-user 用户名 --role province（省级，可合并）或 --role city（市级，仅校验），"
+            f"账户文件：{config.accounts}。"
+            + ("（gunicorn 部署：账户文件由环境变量 XJR_SERVE_ACCOUNTS 指定。）" if config.behind_proxy
+               else "只在本机使用时请去掉 --host（默认 127.0.0.1）。")))
+
+
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 

@@ -39,18 +39,6 @@ def add_user(args, config: ServeConfig) -> int:
     return errors.EXIT_OK
 
 
-def refuse_unprotected(config: ServeConfig) -> None:
-    from xjr_excel.serve import auth
-    if config.exposed and not auth.Accounts(config.accounts).configured:
-        where = "反向代理之后" if config.behind_proxy else f"地址 {config.host}（本机以外的电脑也能访问）"
-        raise errors.NotAllowed(detail=(
-            f"在{where}提供服务前必须先设置账户，未启动。请先添加用户："
-            f"xjr serve --add-user 用户名 --role province（省级，可合并）或 --role city（市级，仅校验），"
-            f"账户文件：{config.accounts}。"
-            + ("（gunicorn 部署：账户文件由环境变量 XJR_SERVE_ACCOUNTS 指定。）" if config.behind_proxy
-               else "只在本机使用时请去掉 --host（默认 127.0.0.1）。")))
-
-
 def _open_when_up(url: str) -> None:
     def wait_and_open():
         for _ in range(120):
@@ -70,6 +58,7 @@ def cli_main(args) -> int:
                          behind_proxy=args.behind_proxy)
     if args.add_user:
         return add_user(args, config)
+    from xjr_excel.serve.auth import refuse_unprotected
     refuse_unprotected(config)
     import uvicorn
 

