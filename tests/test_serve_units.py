@@ -135,7 +135,8 @@ def test_the_serve_limits_come_from_policy():
 
 
 def test_every_page_asset_is_shipped_and_none_comes_from_elsewhere():
-    static = Path(__file__).resolve().parents[1] / "xjr_excel" / "serve" / "static"
+    from importlib import resources
+    static = Path(str(resources.files("xjr_excel.serve") / "static"))      # as installed: package data
     html = (static / "index.html").read_text(encoding="utf-8")
     import re
     refs = re.findall(r'(?:src|href)="([^"]+)"', html)
