@@ -70,8 +70,8 @@ clean:
 # An offline installer for intranet PCs: the package and every dependency as wheels.
 # Build it on a machine of the target platform (Windows wheels for Windows users).
 wheelhouse: $(PY)
-	$(PY) -m pip wheel -q -w $(WHEELHOUSE) .
-	@echo "$(WHEELHOUSE)/ ready: pip install --no-index --find-links $(WHEELHOUSE) xjr-excel"
+	$(PY) -m pip wheel -q -w $(WHEELHOUSE) '.[serve]'
+	@echo "$(WHEELHOUSE)/ ready: pip install --no-index --find-links $(WHEELHOUSE) 'xjr-excel[serve]'"
 
 # The pipeline picture in docs/architecture.md, from its Graphviz source (apt-get install graphviz).
 architecture:

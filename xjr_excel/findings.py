@@ -67,6 +67,11 @@ def to_json(file: str, findings) -> dict:
     return {"file": file, "findings": [f.to_json() for f in findings], "summary": summary(findings)}
 
 
+def refused_json(file: str, error) -> dict:
+    """The payload of a refused file: the refusal's code and message, no findings."""
+    return {"file": file, **error.as_json(), "findings": [], "summary": summary([])}
+
+
 def render(file: str, findings, console=None) -> None:
     """Human output: one table per sheet, errors in red, warnings in yellow, then the totals."""
     from rich.console import Console

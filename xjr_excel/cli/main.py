@@ -20,6 +20,7 @@ COMMANDS = {
     "consolidate": ("xjr_excel.cli.consolidate_cmd", "合并各市工作簿为全省汇总 / merge city workbooks"),
     "track": ("xjr_excel.track.command", "由申报工作簿生成目标完成情况跟踪表 / build the target-tracking workbook"),
     "forms": ("xjr_excel.fillin.command", "生成企业、平台填报表（附3附4、附5）或打印 / write the fill-in forms"),
+    "serve": ("xjr_excel.serve.cli", "网页服务：在浏览器中校验、合并、生成模板 / the web page and API"),
 }
 
 
@@ -89,6 +90,19 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--split", metavar="DIR", help="由全省汇总工作簿为每个市生成一个跟踪表，写入文件夹 DIR")
     p.add_argument("--period", type=int, required=True, choices=(1, 2), help="实施期：1 满一年，2 满两年")
     p.add_argument("--force", action="store_true", help=HELP_FORCE)
+    _add_common(p)
+
+    p = sub.add_parser("serve", help=COMMANDS["serve"][1])
+    p.add_argument("--host", default="127.0.0.1", help="监听地址（默认仅本机 127.0.0.1；其他地址需先设置账户）")
+    p.add_argument("--port", type=int, default=8765, help="端口（默认 8765）")
+    p.add_argument("--open", action="store_true", help="启动后打开浏览器")
+    p.add_argument("--add-user", metavar="NAME", help="添加（或重设）用户并生成其 API 令牌，然后退出")
+    p.add_argument("--role", choices=("province", "city"), default="city",
+                   help="--add-user 的角色：province 省级（可合并），city 市级（仅校验，默认）")
+    p.add_argument("--password-stdin", action="store_true", help="--add-user 的密码从标准输入读取一行")
+    p.add_argument("--accounts", help="账户文件（默认在用户配置文件夹）")
+    p.add_argument("--work-dir", help="上传和结果的私有临时文件夹")
+    p.add_argument("--behind-proxy", action="store_true", help="在反向代理（nginx，TLS）之后运行：需先设置账户")
     _add_common(p)
 
     for name in ("forms",):     # a form's command declares its own arguments, next to its code

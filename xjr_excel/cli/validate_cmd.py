@@ -19,20 +19,18 @@ def _console():
 
 
 def validate_main(args) -> int:
-    from xjr_excel.validate.run import validate_file
+    from xjr_excel.validate.run import validate_json
     spec = get_spec(args.policy) if getattr(args, "policy", None) else get_spec()
     if args.annotate:        # refuse before the work, not after it
         from xjr_excel.atomic import check_output
         if Path(args.annotate).resolve() == Path(args.file).resolve():
             raise OutputIsInput("--annotate 的输出文件与输入文件相同。请换一个文件名，或改用 --in-place（会先备份）。")
         check_output(args.annotate, (args.file,), purpose="annotated", force=args.force)
-    try:
-        data, found = validate_file(args.file, names_path=args.names, spec=spec)
-    except UserError as e:
+    payload, found, refused = validate_json(args.file, names_path=args.names, spec=spec)
+    if refused is not None:
         if args.json:        # machine readers get JSON on stdout even when the file is refused
-            print(json.dumps({"file": str(args.file), **e.as_json(),
-                              "findings": [], "summary": {"errors": 0, "warnings": 0}}, ensure_ascii=False, indent=2))
-        raise
+            print(json.dumps(payload, ensure_ascii=False, indent=2))
+        raise refused
     counts = F.summary(found)
     out_note = None
     if args.annotate or args.in_place:
@@ -54,7 +52,6 @@ def validate_main(args) -> int:
             annotate.annotate_file(args.file, args.annotate, found, spec, force=args.force)
             out_note = f"已写入标记文件：{args.annotate} / annotated copy written"
     if args.json:
-        payload = F.to_json(str(args.file), found)
         print(json.dumps(payload, ensure_ascii=False, indent=2))
     else:
         F.render(str(args.file), found, console=_console())

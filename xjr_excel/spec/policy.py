@@ -77,6 +77,11 @@ class Policy:
         return self.raw["limits_input"]
 
     @property
+    def serve(self) -> dict:
+        """Limits of ``xjr serve`` (upload size, files per merge, workers, queue, timeouts)."""
+        return self.raw["serve"]
+
+    @property
     def growth_from_batch(self) -> int:
         return int(self.raw["growth"]["required_from_batch"])
 

@@ -33,3 +33,16 @@ def validate_file(path, names_path=None, *, spec=None) -> tuple[WorkbookData, li
         names = load(names_path)
     data = read_workbook(path, spec=spec)
     return data, validate(data, names)
+
+
+def validate_json(path, label: str | None = None, *, names_path=None, spec=None):
+    """``(payload, findings, refusal)``: the one payload of ``xjr validate --json`` and of the web
+    API's ``/api/validate``.  ``label`` names the file in the payload (default: ``path`` as given);
+    a refused file gives the refusal's payload, ``findings`` None and the refusal to raise."""
+    from xjr_excel.errors import UserError
+    label = str(path) if label is None else label
+    try:
+        _data, found = validate_file(path, names_path=names_path, spec=spec)
+    except UserError as e:
+        return F.refused_json(label, e), None, e
+    return F.to_json(label, found), found, None
