@@ -18,6 +18,7 @@ COMMANDS = {
     "validate": ("xjr_excel.cli.validate_cmd", "校验城市工作簿 / validate a city workbook"),
     "clear": ("xjr_excel.cli.validate_cmd", "清除校验标记 / clear validation marks"),
     "consolidate": ("xjr_excel.cli.consolidate_cmd", "合并各市工作簿为全省汇总 / merge city workbooks"),
+    "collect": ("xjr_excel.cli.collect_cmd", "回收企业、平台交回的填报表，写入城市工作簿 / collect returned forms"),
     "track": ("xjr_excel.cli.track_cmd", "由申报工作簿生成目标完成情况跟踪表 / build the target-tracking workbook"),
 }
 
@@ -73,6 +74,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--names", help="工业和信息化部公布名单（.xlsx 或 .csv）")
     p.add_argument("--json", action="store_true", help="以JSON输出汇总")
     p.add_argument("--strict", action="store_true", help="有错误的城市不进入名单（仍在统计中报告）")
+    p.add_argument("--jobs", type=int, default=0, help="并行进程数（默认按CPU数）")
+    p.add_argument("--force", action="store_true", help=HELP_FORCE)
+    _add_common(p)
+
+    p = sub.add_parser("collect", help=COMMANDS["collect"][1])
+    p.add_argument("book", help="城市申报工作簿（或目标完成情况跟踪表），不会被修改")
+    p.add_argument("inputs", nargs="+", help="交回的填报表文件或文件夹")
+    p.add_argument("-o", "--output", required=True, help="写入回收结果的工作簿副本（与城市工作簿同为 .xlsx 或 .xlsm）")
+    p.add_argument("--prefer", choices=("city", "forms"), default="city",
+                   help="工作簿与填报表的值不同时：city 保留工作簿原值（默认），forms 采用填报表的值")
+    p.add_argument("--json", action="store_true", help="以JSON输出回收情况")
     p.add_argument("--jobs", type=int, default=0, help="并行进程数（默认按CPU数）")
     p.add_argument("--force", action="store_true", help=HELP_FORCE)
     _add_common(p)
