@@ -10,7 +10,7 @@ retyped here); only the seed's printed guidance that the spec does not hold live
 API (stable; the reader of returned forms builds on it)
 -------------------------------------------------------
 ``enterprise_layout(spec=None) -> FormLayout``   sheets 附3 and 附4
-``platform_layout(spec=None) -> FormLayout``     sheet 附5
+``platform_layout(spec=None, rows=None)``        sheet 附5 (``rows``: more blank sub-table rows)
 ``track_layout(spec=None) -> FormLayout``        sheet 目标完成情况 (per-enterprise tracking form)
 ``layout_for(kind, spec=None)``                  one of the above by ``FormLayout.kind``
 
@@ -298,7 +298,7 @@ def _a3(spec: Spec) -> SheetLayout:
               Text("A21:D21", A3_NOTES, "note", 32),
               Text("A22:B22", ENTERPRISE_SIGN, "sign", 40), Text("C22:D22", DATE_SIGN, "sign", 40)]
     heights = ((6, 30), (7, 30), (8, 30), (9, 30), (11, 30), (13, 30), (15, 44), (16, 36), (17, 36),
-               (19, 330), (20, 20), (10, 16), (12, 16))
+               (19, 330), (20, 20), (10, 26), (12, 16))
     return SheetLayout(name=name, label=sheet.label, title=sheet.title, title_cell="A2",
                        widths=(("A", 20), ("B", 27), ("C", 19), ("D", 27)), last_row=22,
                        items=tuple(items), notes=tuple(notes), count_cell="B20",
@@ -345,11 +345,11 @@ indicator_groups = _groups
 
 # ---------------------------------------------------------------- platform form: 附5
 
-def _a5(spec: Spec) -> SheetLayout:
+def _a5(spec: Spec, rows: tuple[tuple[str, int], ...] = ()) -> SheetLayout:
     sheet = spec.sheet("a5")
     name = sheet.name
     basic = spec.table("a5_basic")
-    rows_cfg = spec.policy.raw["forms"]["platform_rows"]
+    rows_cfg = {**spec.policy.raw["forms"]["platform_rows"], **dict(rows)}
     a2 = spec.table("a2")
     items = [_item(name, basic, "unit", "A3", "C3:F3", locked=True, label="申请单位（盖章）"),
              _item(name, a2, "doc_no", "A4", "C4:F4", locked=True, label="认定文号")]
@@ -451,19 +451,24 @@ def _track(spec: Spec) -> SheetLayout:
 
 # ---------------------------------------------------------------- entry points
 
-_CACHE: dict[tuple[str, int], tuple[Spec, FormLayout]] = {}     # (kind, id(spec)) → (spec kept alive, layout)
+_CACHE: dict[tuple, tuple[Spec, FormLayout]] = {}     # (kind, id(spec), rows) → (spec kept alive, layout)
 
 
-def layout_for(kind: str, spec: Spec | None = None) -> FormLayout:
-    """The layout of ``kind`` for ``spec`` (specs are cached singletons, see get_spec)."""
+def layout_for(kind: str, spec: Spec | None = None, rows: dict[str, int] | None = None) -> FormLayout:
+    """The layout of ``kind`` for ``spec`` (specs are cached singletons, see get_spec).
+
+    ``rows`` (platform form only): blank rows of 附5's growing sub-tables (``a5_res``, ``a5_srv``)
+    instead of the policy's ``[forms] platform_rows`` — the writer asks for more when the city
+    already holds more rows; the rows below move down accordingly."""
     spec = spec or get_spec()
     if kind not in (ENTERPRISE, PLATFORM, TRACK):
         raise KeyError(kind)
-    kept = _CACHE.get((kind, id(spec)))
+    extra = tuple(sorted((rows or {}).items())) if kind == PLATFORM else ()
+    kept = _CACHE.get((kind, id(spec), extra))
     if kept is None:
-        sheets = {ENTERPRISE: lambda: (_a3(spec), _a4(spec)), PLATFORM: lambda: (_a5(spec),),
+        sheets = {ENTERPRISE: lambda: (_a3(spec), _a4(spec)), PLATFORM: lambda: (_a5(spec, extra),),
                   TRACK: lambda: (_track(spec),)}[kind]()
-        kept = _CACHE[(kind, id(spec))] = (spec, FormLayout(kind, VERSION, sheets))
+        kept = _CACHE[(kind, id(spec), extra)] = (spec, FormLayout(kind, VERSION, sheets))
     return kept[1]
 
 
@@ -471,8 +476,8 @@ def enterprise_layout(spec: Spec | None = None) -> FormLayout:
     return layout_for(ENTERPRISE, spec)
 
 
-def platform_layout(spec: Spec | None = None) -> FormLayout:
-    return layout_for(PLATFORM, spec)
+def platform_layout(spec: Spec | None = None, rows: dict[str, int] | None = None) -> FormLayout:
+    return layout_for(PLATFORM, spec, rows)
 
 
 def track_layout(spec: Spec | None = None) -> FormLayout:
