@@ -178,6 +178,8 @@ def collect(book_path, inputs, output, *, prefer_forms: bool = False, jobs: int 
     for r in returned:
         if r.form is not None:
             match(r, book, records)
+            if r.kind == L.TRACK and r.record:
+                _recheck_locked(r, book, records[L.TRACK][r.record])
 
     # the same file handed in again replaces its earlier entry
     new_shas = {r.sha256 for r in returned if r.sha256}
@@ -221,6 +223,21 @@ def collect(book_path, inputs, output, *, prefer_forms: bool = False, jobs: int 
     _save(wb, book_path, output, PURPOSE, force)
     payload["output"] = str(output)
     return payload
+
+
+def _recheck_locked(r: Returned, book, rec: dict) -> None:
+    """A tracking form is checked again against the tracking workbook's approved 初始值/目标值, so a
+    locked cell the enterprise changed is reported at the form's own cell."""
+    from xjr_excel.fillin.read import own_record
+    from xjr_excel.validate.run import validate
+    td = book.tables["track"]
+    values = {k: td.frame.at[rec["row"], k] for k in td.frame.columns}
+    form = r.form.data
+    form.record = own_record(form.tables["track"], form.cover.get("period"), values)
+    try:
+        r.findings = validate(form)
+    except Exception:  # noqa: BLE001 - the form's own findings stand
+        pass
 
 
 def _grid(wb, name: str) -> list[list] | None:

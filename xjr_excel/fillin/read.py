@@ -334,9 +334,24 @@ def read_placed(kind: str, placed: list[Placed], spec: S.Spec, *, file: str, mar
         cover["year"] = _cover_value(next(c for c in spec.cover if c.key == "year"), marker["year"])
     data = WorkbookData(file=file, spec=form_spec, tables=tables, cover=cover, cover_cells=params_cells,
                         findings=findings, sheet_names=sheet_names)
+    if kind == L.TRACK and "track" in tables:
+        data.record = own_record(tables["track"], (marker or {}).get("period") or cover.get("period"))
     return FormRead(kind=kind, data=data, marker=marker, by="marker" if marker else "labels",
                     identity=identity, params={k: cover.get(k) for k in ("city", "batch", "year", "period")},
                     checklist=checklist, path=file)
+
+
+def own_record(td: FormTable, period, values: dict | None = None):
+    """A tracking form's record of its locked cells (names, 初始值, 目标值): ``values`` (key → value, from
+    the tracking workbook the form came from) when known, else the form's own values, so a form read
+    alone is not reported as lacking the tracking workbook's hidden record."""
+    from xjr_excel.track import record, spec as TS
+    keys = [f.key for f in td.table.fields if TS.locked(f) and f.key in td.columns]
+    own = {k: td.frame.at[1, k] for k in keys} if len(td.frame) else {}
+    if values is not None:
+        own = {k: values.get(k) for k in keys}
+    own = {k: (v.text if hasattr(v, "reason") else v) for k, v in own.items()}
+    return record.Record(keys, {1: own} if len(td.frame) else {}, period)
 
 
 # ---------------------------------------------------------------- recognising a workbook
