@@ -132,6 +132,8 @@ class Writer:
                 existing = [by_code] if by_code is not None else []
             pairs = self._pair(tkey, ft, bt, existing)
             for n, row in pairs:
+                if row is None and not self._answers(kind, ft, n):
+                    continue                 # nothing answered for this part: no empty row for it
                 if row is None:
                     if kind == L.TRACK:      # the tracking workbook holds every enterprise: no new rows
                         continue
@@ -143,14 +145,25 @@ class Writer:
                 conflicts += c
         return written, conflicts
 
+    def _answers(self, kind: str, ft, n: int) -> bool:
+        """Whether record ``n`` of the form holds any answer besides the name."""
+        name = NAME_FIELD[ft.table.key]
+        return any(not blank(ft.values.at[n, k]) for k in ft.frame.columns
+                   if k != name and k != "seq" and k in ft.columns and writable(kind, ft.table, k))
+
     def _pair(self, tkey: str, ft, bt, existing: list[int]) -> list[tuple[int, int | None]]:
         """(form record, workbook row or None for a new row) for each record of the form."""
         records = list(ft.frame.index)
         if tkey in BY_YEAR:
             years = {}
             for r in existing:
-                years.setdefault(compare_key(bt.frame.at[r, "year"]), r)
-            return [(n, years.pop(compare_key(ft.frame.at[n, "year"]), None)) for n in records]
+                years.setdefault(compare_key(bt.frame.at[r, "year"]), []).append(r)
+            undated = years.pop("", [])          # the platform's rows whose 年度 the city left blank
+            out = []
+            for n in records:
+                same = years.get(compare_key(ft.frame.at[n, "year"]))
+                out.append((n, same.pop(0) if same else (undated.pop(0) if undated else None)))
+            return out
         if tkey in LISTED:
             return [(n, existing[i] if i < len(existing) else None) for i, n in enumerate(records)]
         return [(records[0], existing[0] if existing else None)] if records else []

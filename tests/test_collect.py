@@ -1,0 +1,169 @@
+"""xjr collect: returned forms back into the city workbook (issue 19).
+
+The round trip on every sample city: its 附3–附5 answers are cleared (the names stay, as a city lists
+its enterprises first), forms go out (``fillin.build``), a test types the sample's answers into them
+by their printed labels (tests/forms_fill.py, not our layout code), ``collect`` brings them back, and
+the compiled workbook holds exactly the sample's values and validates exactly as the sample does.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+import forms_fill as FF
+from excel_limits import check_package
+from xjr_excel.fillin.build import build_forms
+from xjr_excel.fillin.collect import collect
+from xjr_excel.read import normalize as N
+from xjr_excel.read.workbook import read_workbook
+from xjr_excel.spec.definition import get_spec
+from xjr_excel.validate.run import validate_file
+
+SAMPLES = Path(__file__).resolve().parents[1] / "samples"
+CITIES = [f["file"] for f in json.loads((SAMPLES / "manifest.json").read_text(encoding="utf-8"))["files"]]
+A5_LISTS = ("a5_ops", "a5_res", "a5_tot", "a5_srv")
+
+
+def _sha(p: Path) -> str:
+    return hashlib.sha256(p.read_bytes()).hexdigest()
+
+
+def _load(p: Path):
+    return openpyxl.load_workbook(p, keep_vba=p.suffix == ".xlsm")
+
+
+def answers(city: Path) -> dict:
+    """The sample's own cell values, per record: what the test will type into the forms."""
+    data = read_workbook(city)
+    wb = openpyxl.load_workbook(city)
+    out = {"a3": {}, "a4": {}, "a5_basic": {}, **{t: {} for t in A5_LISTS}}
+    for tkey in out:
+        td = data.tables[tkey]
+        if not td.sheet:
+            continue
+        ws = wb[td.sheet]
+        name_key = "unit" if tkey.startswith("a5") else "name"
+        for row in td.frame.index:
+            name = td.frame.at[row, name_key]
+            if not isinstance(name, str):
+                continue
+            rec = {k: ws.cell(row, c).value for k, c in td.columns.items()}
+            if tkey in A5_LISTS:
+                out[tkey].setdefault(N.name_key(name), []).append(rec)
+            else:
+                out[tkey].setdefault(N.name_key(name), rec)      # the first row of a name
+    return out
+
+
+def blank_answers(city: Path, dst: Path) -> Path:
+    """The city workbook with the answers of its listed enterprises and platforms cleared (names kept)."""
+    data = read_workbook(city)
+    listed = {"a1": set(), "a2": set()}
+    for k in listed:
+        td = data.tables[k]
+        listed[k] = {N.name_key(v) for v in td.frame["name"] if isinstance(v, str)}
+    wb = _load(city)
+    for tkey in ("a3", "a4", "a5_basic", *A5_LISTS):
+        td = data.tables[tkey]
+        if not td.sheet:
+            continue
+        ws = wb[td.sheet]
+        name_key = "unit" if tkey.startswith("a5") else "name"
+        names = listed["a2" if tkey.startswith("a5") else "a1"]
+        seen = set()
+        for row in td.frame.index:
+            name = td.frame.at[row, name_key]
+            k = N.name_key(name) if isinstance(name, str) else None
+            if k not in names or (tkey not in A5_LISTS and k in seen):
+                continue
+            seen.add(k)
+            for key, c in td.columns.items():
+                if key != name_key:
+                    ws.cell(row, c).value = None
+    wb.save(dst)
+    return dst
+
+
+def fill_forms(forms, spec, ans: dict, out_dir: Path) -> list[Path]:
+    """Type each listed record's sample answers into its form; records the sample lacks are not returned."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    done = []
+    for form, path in forms:
+        k = N.name_key(form.name)
+        wb = openpyxl.load_workbook(path)
+        if form.kind == "enterprise":
+            if k not in ans["a3"] and k not in ans["a4"]:
+                continue                   # the sample has no answers for it: a missing return
+            FF.fill_enterprise(wb, spec, ans["a3"].get(k, {}), ans["a4"].get(k, {}))
+        else:
+            if k not in ans["a5_basic"]:
+                continue
+            FF.fill_platform(wb, spec, ans["a5_basic"][k], {t: ans[t].get(k, []) for t in A5_LISTS})
+        dst = out_dir / path.name
+        wb.save(dst)
+        done.append(dst)
+    return done
+
+
+def _frames(path: Path) -> dict:
+    data = read_workbook(path)
+    return {t: (data.tables[t].frame.astype(str), data.tables[t].raw) for t in ("a3", "a4", "a5_basic", *A5_LISTS)}
+
+
+def _findings(path: Path) -> list[tuple]:
+    _, found = validate_file(path)
+    return sorted((f.sheet, f.cell, f.rule, f.severity) for f in found)
+
+
+@pytest.fixture(scope="module")
+def round_trips(tmp_path_factory):
+    """city file → (sample, compiled OUT, payload, returned forms, inputs' hashes before)."""
+    spec = get_spec()
+    out = {}
+    for name in CITIES:
+        tmp = tmp_path_factory.mktemp("rt")
+        city = SAMPLES / name
+        blank = blank_answers(city, tmp / f"待回收{city.suffix}")
+        result = build_forms(blank, tmp / "forms")
+        assert not result.failed
+        returned = fill_forms(result.written, spec, answers(city), tmp / "returned")
+        before = {p: _sha(p) for p in [blank, *returned]}
+        dst = tmp / f"回收{city.suffix}"
+        payload = collect(blank, [tmp / "returned"], dst, jobs=1)
+        out[name] = (city, dst, payload, returned, before, blank)
+    return out
+
+
+@pytest.mark.parametrize("name", CITIES)
+def test_round_trip_values_equal_what_was_typed(round_trips, name):
+    city, dst, payload, returned, _, _ = round_trips[name]
+    assert returned, "the sample returns some forms"
+    want, got = _frames(city), _frames(dst)
+    for t in want:
+        assert got[t][0].equals(want[t][0]), f"{name} {t}: values differ"
+        assert got[t][1].equals(want[t][1]), f"{name} {t}: text differs"
+    assert payload["summary"]["merged"] == len(returned)
+
+
+@pytest.mark.parametrize("name", CITIES)
+def test_round_trip_validates_as_the_sample(round_trips, name):
+    city, dst, *_ = round_trips[name]
+    assert _findings(dst) == _findings(city)
+
+
+@pytest.mark.parametrize("name", CITIES)
+def test_inputs_untouched_and_out_within_excel_limits(round_trips, name):
+    city, dst, payload, returned, before, blank = round_trips[name]
+    assert {p: _sha(p) for p in before} == before
+    assert check_package(dst) == []
+    wb = _load(dst)
+    assert "回收情况" in wb.sheetnames and wb.active.title == "回收情况"
+    if dst.suffix == ".xlsm":
+        with __import__("zipfile").ZipFile(dst) as z:
+            assert "xl/vbaProject.bin" in z.namelist()
