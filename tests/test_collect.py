@@ -168,3 +168,131 @@ def test_inputs_untouched_and_out_within_excel_limits(round_trips, name):
     if dst.suffix == ".xlsm":
         with __import__("zipfile").ZipFile(dst) as z:
             assert "xl/vbaProject.bin" in z.namelist()
+
+
+# ---------------------------------------------------------------- the returned samples (samples/forms/)
+
+FORMS = SAMPLES / "forms"
+MANIFEST = json.loads((FORMS / "manifest.json").read_text(encoding="utf-8"))
+
+
+def _returned_copy(dst: Path, names=None) -> Path:
+    """The returned files copied with their file times (git keeps none: the manifest does)."""
+    dst.mkdir(parents=True, exist_ok=True)
+    for f in MANIFEST["returned"]:
+        if names is None or f["file"] in names:
+            shutil.copy(FORMS / "交回" / f["file"], dst / f["file"])
+            os.utime(dst / f["file"], (f["mtime"], f["mtime"]))
+    return dst
+
+
+@pytest.fixture(scope="module")
+def sample_run(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("samples")
+    book = tmp / MANIFEST["book"]
+    shutil.copy(FORMS / MANIFEST["book"], book)
+    back = _returned_copy(tmp / "交回")
+    before = {p: _sha(p) for p in [book, *back.iterdir()]}
+    out = tmp / "回收.xlsx"
+    payload = collect(book, [back], out, jobs=1)
+    return book, back, out, payload, before
+
+
+def _by_name(payload) -> dict:
+    return {f["name"]: f for f in payload["files"]}
+
+
+def test_each_returned_file_ends_as_the_manifest_says(sample_run):
+    files = _by_name(sample_run[3])
+    for want in MANIFEST["returned"]:
+        got = files[want["file"]]
+        assert (got["status"], got["code"]) == (want["status"], want["code"]), want["file"]
+        assert got["sha256"] == _sha(FORMS / "交回" / want["file"])
+        if want["status"] != "merged":
+            assert got["reason"]
+
+
+def test_planted_mistakes_found_at_the_forms_cells_and_listed_in_the_report(sample_run):
+    _, _, out, payload, _ = sample_run
+    files = _by_name(payload)
+    ws = openpyxl.load_workbook(out)["回收情况"]
+    report = [[c for c in row] for row in ws.iter_rows(values_only=True)]
+    planted = [(f["file"], p) for f in MANIFEST["returned"] for p in f["findings"]]
+    assert len(planted) >= 3
+    for file, p in planted:
+        got = {(x["sheet"], x["cell"], x["rule"]) for x in files[file]["findings"]}
+        assert (p["sheet"], p["cell"], p["rule"]) in got, file
+        assert any(file in row and p["cell"] in row and p["rule"] in row for row in report), (file, p)
+
+
+def test_a_missing_return_is_reported_and_is_cross_a1_a3_in_the_compiled_workbook(sample_run):
+    _, _, out, payload, _ = sample_run
+    missing = MANIFEST["missing"][0]
+    rec = next(r for r in payload["records"] if r["name"] == missing)
+    assert rec["returned"] is False and rec["status"] == "未交回"
+    _, found = validate_file(out)
+    assert any(f.rule == "cross.a1_a3" and f.sheet == "附1" and f.value == missing for f in found)
+
+
+def test_a_conflict_keeps_the_citys_value_unless_forms_are_preferred(sample_run, tmp_path):
+    book, back, out, payload, _ = sample_run
+    c = MANIFEST["conflicts"][0]
+    got = [x for x in payload["conflicts"] if x["record"] == c["record"]]
+    assert len(got) == 1 and got[0]["city"] == c["city"] and got[0]["kept"] == "city"
+    a3 = read_workbook(out).tables["a3"]
+    row = a3.frame.index[a3.frame["name"] == c["record"]][0]
+    assert a3.frame.at[row, "legal_rep"] == c["city"]
+    preferred = collect(book, [back], tmp_path / "以填报表为准.xlsx", prefer_forms=True, jobs=1)
+    a3 = read_workbook(tmp_path / "以填报表为准.xlsx").tables["a3"]
+    assert a3.frame.at[row, "legal_rep"] == got[0]["form"]
+    assert preferred["conflicts"][0]["kept"] == "form"
+
+
+def test_inputs_byte_identical_after_collect(sample_run):
+    *_, before = sample_run
+    assert {p: _sha(p) for p in before} == before
+
+
+def test_collecting_again_with_more_forms_is_collecting_all_at_once(sample_run, tmp_path):
+    book, _, out_all, payload_all, _ = sample_run
+    names = sorted(f["file"] for f in MANIFEST["returned"])
+    first, later = set(names[::2]), set(names[1::2])       # each half holds one of the duplicate pair
+    b = tmp_path / book.name
+    shutil.copy(book, b)
+    one = collect(b, [_returned_copy(tmp_path / "first", first)], tmp_path / "一.xlsx", jobs=1)
+    two = collect(tmp_path / "一.xlsx", [_returned_copy(tmp_path / "later", later)], tmp_path / "二.xlsx", jobs=1)
+    assert one["summary"] != two["summary"]
+    # the same records with the same values (rows written by the second run come after the first's)
+    want, got = _frames(out_all), _frames(tmp_path / "二.xlsx")
+    for t in want:
+        order = lambda f: f.sort_values(list(f.columns)).reset_index(drop=True)  # noqa: E731
+        assert order(got[t][0]).equals(order(want[t][0])), t
+    keep = ("name", "returned", "errors", "warnings", "conflicts", "status")
+    assert [{k: r[k] for k in keep} | {"file": Path(r["file"]).name if r["file"] else None} for r in two["records"]] == \
+        [{k: r[k] for k in keep} | {"file": Path(r["file"]).name if r["file"] else None} for r in payload_all["records"]]
+    status = lambda p: sorted((f["name"], f["status"], f["code"], f["errors"], f["warnings"]) for f in p["files"])  # noqa: E731
+    assert status(two) == status(payload_all)
+    assert two["summary"] == payload_all["summary"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fmt", ["xlsx", "ods"])
+def test_a_form_saved_by_libreoffice_collects_the_same(sample_run, tmp_path, fmt):
+    from office import convert
+    book, back, out_all, payload_all, _ = sample_run
+    merged = [f["file"] for f in MANIFEST["returned"] if f["status"] == "merged"]
+    saved = tmp_path / "saved"
+    saved.mkdir()
+    for name in merged:
+        got = convert(back / name, tmp_path / "conv", fmt=fmt)
+        os.utime(got, (os.stat(back / name).st_mtime,) * 2)
+        shutil.move(got, saved / got.name)
+    payload = collect(book, [saved], tmp_path / "回收.xlsx", jobs=1)
+    assert payload["summary"]["merged"] == payload_all["summary"]["merged"]
+    assert {f["status"] for f in payload["files"]} == {"merged"}
+    want, got = _frames(out_all), _frames(tmp_path / "回收.xlsx")
+    for t in want:
+        assert got[t][0].equals(want[t][0]), t
+    findings = lambda p: sorted((Path(f["name"]).stem, x["sheet"], x["cell"], x["rule"]) for f in p["files"]  # noqa: E731
+                                for x in f["findings"] if f["status"] == "merged")
+    assert findings(payload) == findings(payload_all)
