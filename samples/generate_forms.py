@@ -205,7 +205,7 @@ def main(out: Path) -> None:
     sheet4, cell4 = _cell(ent, "a4", "name")
     wb[sheet4][cell4].value = "南京未列入科技有限公司"
     wb.save(stranger)
-    add(stranger, "enterprise", "南京未列入科技有限公司", "not_listed", code="XJR-W-FORM-NOT-LISTED", minutes=40,
+    add(stranger, "enterprise", "南京未列入科技有限公司", "not_listed", code="XJR-E-FORM-NOT-LISTED", minutes=40,
         note="不在附1名单中的企业")
     # a form of another city
     other = next((out / "发出" / "苏州市").glob("附3附4-*.xlsx"))
