@@ -203,7 +203,8 @@ def collect(book_path, inputs, output, *, prefer_forms: bool = False, jobs: int 
             older.written = 0
 
     # write the winners (new forms; a carried winner's answers are in the workbook already)
-    earlier_still = {k: v for k, v in earlier_written.items() if _current_key(book, k) == v}
+    now = _current_keys(book, {s for s, _ in earlier_written}) if earlier_written else {}
+    earlier_still = {k: v for k, v in earlier_written.items() if now.get(k) == v}
     writer = Writer(wb, book, prefer_forms=prefer_forms, earlier=earlier_still)
     for (kind, key), win in sorted(winners.items(), key=lambda kv: _record_order(records, kv[0])):
         if win.carried:
@@ -246,18 +247,18 @@ def _grid(wb, name: str) -> list[list] | None:
     return [list(r) for r in wb[name].iter_rows(values_only=True)]
 
 
-def _current_key(book, sheet_cell: tuple[str, str]) -> str | None:
-    """The compare key of the workbook's value now at (sheet, A1), from the frames read."""
-    from xjr_excel.ooxml.cells import row_col
-    sheet, cell = sheet_cell
-    r, c = row_col(cell)
+def _current_keys(book, sheets: set) -> dict:
+    """(sheet, A1) → compare key of every value the workbook's tables hold now on ``sheets``."""
+    from xjr_excel.ooxml.cells import address
+    out = {}
     for td in book.tables.values():
-        if td.sheet != sheet or r not in td.frame.index:
+        if td.sheet not in sheets or td.frame.empty:
             continue
+        rows = [int(r) for r in td.frame.index]
         for key, col in td.columns.items():
-            if col == c:
-                return compare_key(td.frame.at[r, key])
-    return None
+            for r, v in zip(rows, td.frame[key].tolist()):
+                out[(td.sheet, address(r, col))] = compare_key(v)
+    return out
 
 
 def _record_order(records: dict, key: tuple) -> tuple:

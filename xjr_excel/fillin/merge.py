@@ -84,21 +84,42 @@ class Writer:
         self.earlier = self.earlier or {}
         self.written = {}
         self._next: dict = {}
+        self._views: dict = {}
         self.grown: dict = {}          # sheet → {table key: last row written}
 
     # ------------------------------------------------------------ rows
+    def view(self, td: TableData) -> dict:
+        """The workbook table as plain dicts, made once: row → {key: value} (normalised and as text),
+        name key → rows, credit code → row (a cell lookup in a frame costs ~0.1 ms; 200 forms × 60
+        cells would cost seconds)."""
+        key = td.table.key
+        got = self._views.get(key)
+        if got is None:
+            cols = list(td.frame.columns)
+            rows = [int(r) for r in td.frame.index]
+            norm = dict(zip(rows, (dict(zip(cols, vals)) for vals in td.frame.to_numpy(dtype=object).tolist())))
+            raw = dict(zip(rows, (dict(zip(cols, vals)) for vals in td.raw.to_numpy(dtype=object).tolist())))
+            by_name: dict = {}
+            name = NAME_FIELD.get(key, "name")
+            for r in rows:
+                v = norm[r].get(name)
+                if isinstance(v, str):
+                    by_name.setdefault(N.name_key(v), []).append(r)
+            by_code = {}
+            for r in rows:
+                v = norm[r].get("credit_code")
+                if isinstance(v, str):
+                    by_code.setdefault(N.code_key(v), r)
+            got = self._views[key] = {"norm": norm, "raw": raw, "by_name": by_name, "by_code": by_code}
+        return got
+
     def rows_of(self, td: TableData, key_field: str, record_key: str) -> list[int]:
-        names = td.frame[key_field].map(lambda v: N.name_key(v) if isinstance(v, str) else None)
-        return [int(r) for r in td.frame.index[names == record_key]]
+        return list(self.view(td)["by_name"].get(record_key, []))
 
     def row_by_code(self, td: TableData, code: str | None) -> int | None:
-        if not code or "credit_code" not in td.frame.columns:
+        if not code:
             return None
-        want = N.code_key(code)
-        for r, v in td.frame["credit_code"].items():
-            if isinstance(v, str) and N.code_key(v) == want:
-                return int(r)
-        return None
+        return self.view(td)["by_code"].get(N.code_key(code))
 
     def free_row(self, td: TableData) -> int:
         ws = self.wb[td.sheet]
@@ -148,7 +169,8 @@ class Writer:
     def _answers(self, kind: str, ft, n: int) -> bool:
         """Whether record ``n`` of the form holds any answer besides the name."""
         name = NAME_FIELD[ft.table.key]
-        return any(not blank(ft.values.at[n, k]) for k in ft.frame.columns
+        typed = _records(ft)["typed"][n]
+        return any(not blank(typed[k]) for k in typed
                    if k != name and k != "seq" and k in ft.columns and writable(kind, ft.table, k))
 
     def _pair(self, tkey: str, ft, bt, existing: list[int]) -> list[tuple[int, int | None]]:
@@ -156,12 +178,13 @@ class Writer:
         records = list(ft.frame.index)
         if tkey in BY_YEAR:
             years = {}
+            norm = self.view(bt)["norm"]
             for r in existing:
-                years.setdefault(compare_key(bt.frame.at[r, "year"]), []).append(r)
+                years.setdefault(compare_key(norm[r].get("year")), []).append(r)
             undated = years.pop("", [])          # the platform's rows whose 年度 the city left blank
             out = []
             for n in records:
-                same = years.get(compare_key(ft.frame.at[n, "year"]))
+                same = years.get(compare_key(_records(ft)["norm"][n].get("year")))
                 out.append((n, same.pop(0) if same else (undated.pop(0) if undated else None)))
             return out
         if tkey in LISTED:
@@ -172,6 +195,9 @@ class Writer:
         ws = self.wb[bt.sheet]
         written, conflicts = 0, []
         name_key = NAME_FIELD[bt.table.key]
+        recs = _records(ft)
+        f_norm, f_typed, f_raw = recs["norm"][n], recs["typed"][n], recs["raw"][n]
+        view = None if new else self.view(bt)
         for f in bt.table.fields:
             key = f.key
             col = bt.columns.get(key)
@@ -182,13 +208,13 @@ class Writer:
                     set_text(ws.cell(row, col), record_name)
                     written += 1
                 continue
-            if key not in ft.frame.columns or key not in ft.columns:
+            if key not in f_norm or key not in ft.columns:
                 continue
-            fv, typed = ft.frame.at[n, key], ft.values.at[n, key]
+            fv, typed = f_norm[key], f_typed[key]
             if blank(fv) and blank(typed):
                 continue
             at = address(row, col)
-            cv = None if new else bt.frame.at[row, key]
+            cv = None if new else view["norm"][row].get(key)
             if not new and not blank(cv):
                 ck = compare_key(cv)
                 if ck == compare_key(fv):
@@ -196,8 +222,8 @@ class Writer:
                 if self.earlier.get((bt.sheet, at)) != ck:        # the city's own value
                     keep_city = not self.prefer_forms
                     conflicts.append({"sheet": bt.sheet, "cell": at, "field": f.label,
-                                      "city": N.display(bt.raw.at[row, key]) if key in bt.raw.columns else str(cv),
-                                      "form": N.display(ft.raw.at[n, key]), "form_cell": ft.cell(n, key),
+                                      "city": N.display(view["raw"][row].get(key, cv)),
+                                      "form": N.display(f_raw[key]), "form_cell": ft.cell(n, key),
                                       "kept": "city" if keep_city else "form"})
                     if keep_city:
                         continue
@@ -225,6 +251,20 @@ class Writer:
                         t.ref = f"{a}:{address(last, c2)}"
                         if t.autoFilter is not None:
                             t.autoFilter.ref = t.ref
+
+
+def _records(ft) -> dict:
+    """A form table's records as dicts by record number (normalised, as typed, as text), made once."""
+    got = getattr(ft, "_records", None)
+    if got is None:
+        rows = [int(r) for r in ft.frame.index]
+        cols = list(ft.frame.columns)
+
+        def as_dicts(frame):
+            return dict(zip(rows, (dict(zip(cols, v)) for v in frame.to_numpy(dtype=object).tolist())))
+        got = {"norm": as_dicts(ft.frame), "typed": as_dicts(ft.values), "raw": as_dicts(ft.raw)}
+        ft._records = got
+    return got
 
 
 def _put(cell, value) -> None:
