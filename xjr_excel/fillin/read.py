@@ -313,8 +313,11 @@ def read_placed(kind: str, placed: list[Placed], spec: S.Spec, *, file: str, mar
                 rec["unit"] = typed_name
                 if unit_cell:
                     t["addr"][(n, "unit")] = unit_cell
-        percent_fields = [f.key for f in table.fields if f.type == S.PERCENT]
-        wanted = {row_col(a) for (n, k), a in t["addr"].items() if k in percent_fields and a}
+        # 0.85 reads as 85 only in a %-formatted cell: asked only for numbers in (0, 1] (most forms have none)
+        percent_fields = {f.key for f in table.fields if f.type == S.PERCENT}
+        recs = {n: rec for n, rec in enumerate(records, start=1)}
+        wanted = {row_col(a) for (n, k), a in t["addr"].items() if k in percent_fields and a
+                  and _fraction(recs.get(n, {}).get(k))}
         in_pct = {address(*rc) for rc in pct(t["sheet"], wanted)} if wanted else set()
         td = build_table(table, t["sheet"], records, {k: v for k, v in t["addr"].items() if v},
                          t["labels"], in_pct)
@@ -339,6 +342,10 @@ def read_placed(kind: str, placed: list[Placed], spec: S.Spec, *, file: str, mar
     return FormRead(kind=kind, data=data, marker=marker, by="marker" if marker else "labels",
                     identity=identity, params={k: cover.get(k) for k in ("city", "batch", "year", "period")},
                     checklist=checklist, path=file)
+
+
+def _fraction(v) -> bool:
+    return (type(v) is float or type(v) is int) and 0 < abs(v) <= 1
 
 
 def own_record(td: FormTable, period, values: dict | None = None):
@@ -397,7 +404,7 @@ def read_form(path, spec: S.Spec | None = None) -> FormRead:
     except Exception as e:   # noqa: BLE001 - calamine raises its own types
         raise InputRejected(f"无法读取该工作簿（{e}）。文件可能已损坏，请在Excel或WPS中打开后另存为.xlsx再交回。",
                             file=str(path), kind="damaged") from None
-    parts = None
+    holder: dict = {}
     try:
         metas = [m for m in book.sheets_metadata if "Work" in str(m.typ)]
         names = [m.name for m in metas]
@@ -417,16 +424,18 @@ def read_form(path, spec: S.Spec | None = None) -> FormRead:
         kind, placed = recognise(indexes, marker, spec)
         if kind is None:
             raise unknown_form(path, indexes, spec)
-        percent = None
-        if info.kind in ("xlsx", "xlsm"):
-            from xjr_excel.read.sheet_xml import XlsxParts
-            parts = XlsxParts(path)
-            percent = parts.percent_cells
+        def percent(sheet, cells):        # the package's styles, opened only when a fraction needs them
+            if info.kind not in ("xlsx", "xlsm"):
+                return set()
+            if "parts" not in holder:
+                from xjr_excel.read.sheet_xml import XlsxParts
+                holder["parts"] = XlsxParts(path)
+            return holder["parts"].percent_cells(sheet, cells)
         return read_placed(kind, placed, spec, file=str(path), marker=marker,
                            sheet_names=[n for n in names if not n.startswith("_xjr_")], percent_cells=percent)
     finally:
-        if parts is not None:
-            parts.close()
+        if "parts" in holder:
+            holder["parts"].close()
         book.close()
 
 
