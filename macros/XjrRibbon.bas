@@ -39,6 +39,17 @@ Public Sub XjrConsolidate(control As Object)
     XjrRun "consolidate(paths=[" & arg & "], province=" & PyString(province) & ")"
 End Sub
 
+Public Sub XjrForms(control As Object)
+    ' Excel's folder dialog; the forms are written there by Python.
+    Dim folder As String
+    With Application.FileDialog(4)     ' msoFileDialogFolderPicker
+        .Title = XjrText("XJR_PICK_FOLDER")
+        If .Show <> -1 Then Exit Sub
+        folder = .SelectedItems(1)
+    End With
+    XjrRun "forms(folder=" & PyString(folder) & ")"
+End Sub
+
 Public Sub XjrOpenResults(control As Object)
     Dim name As String
     name = XjrText(RESULTS_SHEET_KEY)

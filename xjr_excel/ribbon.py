@@ -42,6 +42,12 @@ def consolidate(book=None, paths=None, province=None):
     return _guarded(lambda b, ui: _consolidate(b, ui, paths, province), book)
 
 
+def forms(book=None, folder=None):
+    """生成填报表: one form per 附1 enterprise and 附2 platform of the open workbook (or per enterprise
+    of an open tracking workbook), written into ``folder`` (picked in VBA's folder dialog)."""
+    return _guarded(lambda b, ui: _forms(b, ui, folder), book)
+
+
 def _guarded(fn, book):
     ui = None
     try:
@@ -222,3 +228,27 @@ def _open_book(book, path: str) -> bool:
         return True
     except Exception:  # noqa: BLE001 - the file is written either way; say where it is
         return False
+
+
+# --------------------------------------------------------------------------
+# 生成填报表
+# --------------------------------------------------------------------------
+
+def _forms(book, ui: _UI, folder) -> dict | None:
+    from xjr_excel.fillin import build as FB
+    if not folder:
+        ui.alert("请点击“生成填报表”按钮，在弹出的对话框中选择保存填报表的文件夹。")
+        return None
+    folder = Path(from_vba(folder))
+    spec, _record = _form(book, get_spec())
+    data, _names, _tables = X.read_book(book, spec, ui)      # what is on screen, saved or not
+    ui.status("正在生成填报表…")
+    sub, forms_, notes = FB.forms_of_data(data)
+    result = FB.write_forms(sub, forms_, notes, folder, source=book.name)
+    lines = [f"已生成{len(result.written)}个填报表，保存在：{folder}"]
+    lines += [f"警告：{n}" for n in result.notes]
+    lines += [f"错误：{f.name}：{why}" for f, why in result.failed]
+    lines.append("城市、批次、年度和名称已锁定；请将文件发给各企业（平台）填写，签字盖章后交回。")
+    ui.alert("\n".join(lines), critical=bool(result.failed))
+    return {"written": [str(p) for _f, p in result.written], "failed": [f.name for f, _w in result.failed],
+            "notes": result.notes}

@@ -20,6 +20,7 @@ COMMANDS = {
     "consolidate": ("xjr_excel.cli.consolidate_cmd", "合并各市工作簿为全省汇总 / merge city workbooks"),
     "collect": ("xjr_excel.cli.collect_cmd", "回收企业、平台交回的填报表，写入城市工作簿 / collect returned forms"),
     "track": ("xjr_excel.cli.track_cmd", "由申报工作簿生成目标完成情况跟踪表 / build the target-tracking workbook"),
+    "forms": ("xjr_excel.cli.forms_cmd", "生成企业、平台填报表（附3附4、附5）或打印 / write the fill-in forms"),
 }
 
 
@@ -97,6 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--period", type=int, required=True, choices=(1, 2), help="实施期：1 满一年，2 满两年")
     p.add_argument("--force", action="store_true", help=HELP_FORCE)
     _add_common(p)
+
+    from xjr_excel.cli import forms_cmd      # its own arguments, next to its code
+    forms_cmd.add_parser(sub, _add_common, HELP_FORCE)
     return parser
 
 

@@ -22,8 +22,9 @@ from openpyxl.worksheet.pagebreak import Break
 from xjr_excel import atomic
 from xjr_excel.errors import UserError
 from xjr_excel.fillin import layout as FL
-from xjr_excel.fillin.sources import Form
+from xjr_excel.fillin.sources import Form, sound_code
 from xjr_excel.ooxml.cells import abs_ref, column_number, row_col
+from xjr_excel.ooxml.excel_limits import fit_validation
 from xjr_excel.ooxml.safe_text import set_text
 from xjr_excel.spec import definition as S
 from xjr_excel.spec.definition import Spec
@@ -156,7 +157,7 @@ def _value_cell(ws, spec: Spec, lists: _Lists, item: FL.Item, value, *, locked: 
     src = lists.source(item.choices) if item.choices else None
     dv = L.validation_for(f, item.value_range, list_source=src)
     dv.promptTitle = item.label[:32]
-    L.fit_validation(dv)
+    fit_validation(dv)
     ws.add_data_validation(dv)
 
 
@@ -210,10 +211,14 @@ def _notes(ws, sl: FL.SheetLayout) -> None:
 
 
 def _items(ws, spec: Spec, lists: _Lists, sl: FL.SheetLayout, form: Form) -> None:
+    year = form.values.get((FL.PARAMS, "year"))
     for item in sl.items:
-        _label_cell(ws, item.label_cell, item.label)
+        if item.table == FL.CHECKLIST:        # a line of text the platform ticks, not a field name
+            _box(ws, item.label_cell, value=FL.checklist_label(spec, item.field, year))
+        else:
+            _label_cell(ws, item.label_cell, item.label)
         locked = item.locked or (item.table == "a3" and item.field == "credit_code"
-                                 and form.values.get(("a3", "credit_code")) not in (None, ""))
+                                 and sound_code(form.values.get(("a3", "credit_code"))))
         _value_cell(ws, spec, lists, item, form.values.get((item.table, item.field)), locked=locked)
 
 
@@ -262,9 +267,13 @@ def _subtables(ws, spec: Spec, lists: _Lists, sl: FL.SheetLayout, form: Form) ->
             rows = [{**by_year.get(y, {}), "year": y} for y in years] or [{}] * st.rows
         else:
             rows = have + [{}] * (st.rows - len(have))
+        widths = {c.field: sum(dict(sl.widths)[FL.col(k)] for k in range(column_number(c.first), column_number(c.last) + 1))
+                  for c in st.columns}
         for i, rec in enumerate(rows[:st.rows]):
             r = st.first_row + i
-            ws.row_dimensions[r].height = 22
+            lines = max((L.wrapped_lines(str(rec[k]), widths[k] - 2) for k in widths if rec.get(k) is not None),
+                        default=1)
+            ws.row_dimensions[r].height = max(22, 14 * lines + 6)      # the city's long names stay readable
             for c in st.columns:
                 f = t.field(c.field)
                 value = rec.get(c.field)
@@ -333,6 +342,8 @@ def make_form(spec: Spec, form: Form, layout: FL.FormLayout) -> Workbook:
             ws.row_dimensions[r].height = h
         _print(ws, sl, f"{title}　{form.name}")
         _protect(ws)
+    if lists.ws is not None:        # made while the first sheet was written: after the form's sheets
+        wb.move_sheet(lists.ws, offset=len(wb.sheetnames) - 1 - wb.sheetnames.index(FL.LISTS_SHEET))
     marker = wb.create_sheet(FL.MARKER_SHEET)
     for line in FL.marker_grid({**form.marker, "version": layout.version}):
         marker.append([line[0], line[1] if not isinstance(line[1], str) else line[1]])
@@ -372,10 +383,14 @@ class Result:
 
 
 def forms_of(book, spec: Spec | None = None) -> tuple[Spec, list[Form], list[str]]:
-    """Every form of a city workbook (enterprises, then platforms) or of a tracking workbook."""
-    from xjr_excel.fillin import sources
+    """Every form of a city workbook file (enterprises, then platforms) or of a tracking workbook."""
     from xjr_excel.read.workbook import read_workbook
-    data = read_workbook(book, spec=spec or S.get_spec())
+    return forms_of_data(read_workbook(book, spec=spec or S.get_spec()))
+
+
+def forms_of_data(data) -> tuple[Spec, list[Form], list[str]]:
+    """The same from a workbook already read (the ribbon reads the open workbook through xlwings)."""
+    from xjr_excel.fillin import sources
     if data.spec.form == "track":
         forms, notes = sources.track_forms(data)
         return _submission_of(data.spec), forms, notes
@@ -395,19 +410,29 @@ def _submission_of(track_spec: Spec) -> Spec:
 def build_forms(book, out_dir, *, spec: Spec | None = None, force: bool = False) -> Result:
     """Write one form per enterprise / platform of ``book`` into ``out_dir`` (created when missing).
     One form that cannot be written is reported and the others are still written."""
-    spec, forms, notes = forms_of(book, spec)
+    _check_folder(out_dir)
+    return write_forms(*forms_of(book, spec), out_dir, inputs=(book,), force=force, source=book)
+
+
+def _check_folder(out_dir) -> None:
     out = Path(out_dir)
     if out.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".pdf"):
         raise UserError(f"-o 应为输出文件夹（每家企业、每个平台一个填报表），而不是文件“{out.name}”。")
+
+
+def write_forms(spec: Spec, forms: list[Form], notes: list[str], out_dir, *, inputs: tuple = (),
+                force: bool = False, source="") -> Result:
+    _check_folder(out_dir)
     if not forms:
-        raise UserError(f"“{Path(book).name}”的附1、附2中没有企业或平台，无法生成填报表。", file=str(book),
+        raise UserError(f"“{Path(str(source)).name}”的附1、附2中没有企业或平台，无法生成填报表。", file=str(source),
                         kind="no_forms")
+    out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     result = Result(notes=notes)
     for form, name in zip(forms, file_names(forms)):
         target = out / name
         try:
-            write_form(target, spec, form, inputs=(book,), force=force)
+            write_form(target, spec, form, inputs=inputs, force=force)
             result.written.append((form, target))
         except UserError as e:
             result.failed.append((form, e.message))

@@ -35,6 +35,7 @@ API (stable; the reader of returned forms builds on it)
 
 ``IndicatorRow``: ``indicator`` (spec key), ``group`` (一级指标), ``label`` (二级指标 as printed),
 ``label_cell``, ``row``, ``cells`` (tuple of (period, table, field, cell)), ``kind``, ``choices``.
+``indicator_groups(rows)`` → (一级指标, first row, last row) of each merged group cell (column A).
 
 ``SubTable`` (附5, one under the other): ``table`` (spec key), ``title``, ``title_cell``,
 ``header_row``, ``columns`` (``Column``: ``field``, ``header`` printed, ``first``/``last`` column
@@ -43,7 +44,8 @@ platform may insert more above ``end_row``), ``fixed`` (field → values prefill
 row, e.g. 年度: the two years before the submission year, filled in by the writer).
 
 Checklist (附5 申请报告及附件): ``SheetLayout.items`` with ``table == CHECKLIST`` and
-``field`` = the policy's attachment key; value 是/否.
+``field`` = the policy's attachment key; value 是/否.  Its printed label names the year
+(``checklist_label(spec, key, year)``: 「2025年度审计报告…」), the layout's ``Item.label`` says 「上一年度…」.
 
 Form marker: every form carries a very hidden sheet ``MARKER_SHEET`` (``_xjr_form``), two
 columns key | value, rows ``MARKER_KEYS``: ``form`` (kind), ``version``, ``city``, ``batch``,
@@ -86,6 +88,9 @@ A5_NOTES = "注：请按上表逐项准备申请报告及附件材料，与本�
 ENTERPRISE_SIGN = "企业（盖章）："
 PLATFORM_SIGN = "申请单位（盖章）："
 DATE_SIGN = "日期：　　　　年　　月　　日"
+TRACK_NOTE = ("注：初始值、目标值来自批准的申报材料，已锁定；请填写“实际值”，“完成”自动计算；"
+              "有指标未完成的，须填写未完成原因。")
+CHECKLIST_TITLE = "五、申请报告及附件材料（请在“已附”列选择是/否）"
 
 
 @dataclass(frozen=True)
@@ -292,12 +297,13 @@ def _a3(spec: Spec) -> SheetLayout:
                                 (17, "shortboard", "shortboard_field")):
         items.append(_item(name, t, choice, f"A{row}", f"B{row}"))
         items.append(_item(name, t, detail, f"C{row}", f"D{row}"))
-    # 企业简介: label over three rows, the seed's guidance, the text, its live count.
-    items.append(_item(name, t, "intro", "A18", "B19:D19"))
-    notes += [Text("B18:D18", A3_INTRO_GUIDE, "guide", 118),
+    # 企业简介: the seed's guidance above (the whole width), the label left of the text, its live count
+    # under the text; the label is merged down over the count row (a person reads label → text).
+    items.append(_item(name, t, "intro", "A19", "B19:D19"))
+    notes += [Text("A18:D18", "企业简介" + A3_INTRO_GUIDE, "guide", 96),
               Text("A21:D21", A3_NOTES, "note", 32),
               Text("A22:B22", ENTERPRISE_SIGN, "sign", 40), Text("C22:D22", DATE_SIGN, "sign", 40)]
-    heights = ((6, 30), (7, 30), (8, 30), (9, 30), (11, 30), (13, 30), (15, 44), (16, 36), (17, 36),
+    heights = ((4, 22), (5, 22), (6, 36), (7, 36), (8, 36), (9, 36), (11, 36), (13, 36), (15, 48), (16, 44), (17, 44),
                (19, 330), (20, 20), (10, 26), (12, 16))
     return SheetLayout(name=name, label=sheet.label, title=sheet.title, title_cell="A2",
                        widths=(("A", 20), ("B", 27), ("C", 19), ("D", 27)), last_row=22,
@@ -324,12 +330,12 @@ def _a4(spec: Spec) -> SheetLayout:
              Text(f"A{last + 2}:B{last + 2}", ENTERPRISE_SIGN, "sign", 40),
              Text(f"C{last + 2}:E{last + 2}", DATE_SIGN, "sign", 40))
     return SheetLayout(name=name, label=sheet.label, title=sheet.title, title_cell="A2",
-                       widths=(("A", 10), ("B", 46), ("C", 13), ("D", 13), ("E", 13)), last_row=last + 2,
+                       widths=(("A", 10), ("B", 46), ("C", 15), ("D", 15), ("E", 15)), last_row=last + 2,
                        items=tuple(items), indicators=tuple(rows), periods=periods,
                        indicator_header_row=header_row, notes=notes, print_rows=5)
 
 
-def _groups(rows) -> list[tuple[str, int, int]]:
+def indicator_groups(rows) -> list[tuple[str, int, int]]:
     """(group, first row, last row) of consecutive indicator rows with the same 一级指标."""
     out: list[list] = []
     for r in rows:
@@ -339,8 +345,6 @@ def _groups(rows) -> list[tuple[str, int, int]]:
             out.append([r.group, r.row, r.row])
     return [tuple(g) for g in out]
 
-
-indicator_groups = _groups
 
 
 # ---------------------------------------------------------------- platform form: 附5
@@ -386,8 +390,9 @@ def _a5(spec: Spec, rows: tuple[tuple[str, int], ...] = ()) -> SheetLayout:
                    ("agreements", "D", "D"), ("agreement_amount", "E", "F")), years, (("year", years),))
     sub("a5_srv", (("seq", "A", "A"), ("enterprise", "B", "B"), ("contact", "C", "C"), ("phone", "D", "D"),
                    ("summary", "E", "E"), ("satisfaction", "F", "F")), rows_cfg["a5_srv"])
+    page_end = r - 1        # the checklist, notes and signature print together on the last page
     # 申请报告 checklist (seed 附2 注：… 后附): 材料 | 已附 是/否.
-    notes.append(Text(f"A{r}:F{r}", "五、申请报告及附件材料（请在“已附”列选择是/否）", "section", 22))
+    notes.append(Text(f"A{r}:F{r}", CHECKLIST_TITLE, "section", 22))
     notes.append(Text(f"A{r + 1}:E{r + 1}", "材料", "header"))
     notes.append(Text(f"F{r + 1}", "已附", "header"))
     yes_no = tuple(spec.policy.choices["yes_no"])
@@ -402,7 +407,15 @@ def _a5(spec: Spec, rows: tuple[tuple[str, int], ...] = ()) -> SheetLayout:
     return SheetLayout(name=name, label=sheet.label, title=sheet.title, title_cell="A2",
                        widths=(("A", 15), ("B", 17), ("C", 15), ("D", 15), ("E", 22), ("F", 15)), last_row=r + 1,
                        items=tuple(items), subtables=tuple(subtables), notes=tuple(notes), print_rows=2,
+                       row_breaks=(page_end,),
                        row_heights=((8, 30), (10, 30)))
+
+
+def checklist_label(spec: Spec, key: str, year: int | None) -> str:
+    """The printed text of checklist item ``key`` for a submission ``year`` (the writer prints the
+    year: 「2025年度审计报告…」; the layout's own ``Item.label`` says 「上一年度…」 where it is unknown)."""
+    att = next(a for a in spec.policy.raw["forms"]["platform_attachments"] if a["key"] == key)
+    return attachment_text(spec, att["text"], year)
 
 
 def attachment_text(spec: Spec, text: str, year: int | None = None) -> str:
@@ -423,8 +436,8 @@ def _track(spec: Spec) -> SheetLayout:
     tspec = TS.track_spec_for(spec)
     t = tspec.table(TS.TABLE)
     name = TRACK_SHEET
-    items = [_item(name, t, "name", "A4", "B4:C4", locked=True, label="企业名称"),
-             _item(name, t, "credit_code", "D4", "E4:F4", locked=True, label="统一社会信用代码")]
+    items = [_item(name, t, "name", "A4", "B4", locked=True, label="企业名称"),
+             _item(name, t, "credit_code", "C4", "D4:F4", locked=True, label="统一社会信用代码")]
     items += _param_items(name, tspec, [("city", "A5", "B5"), ("batch", "C5", "D5"), ("period", "E5", "F5")])
     header_row = 6
     cols = ("C", "D", "E", "F")
@@ -438,15 +451,14 @@ def _track(spec: Spec) -> SheetLayout:
     reason = t.field("reason")
     items.append(Item(name, t.key, "reason", _label(reason), f"A{last + 1}", f"B{last + 1}:F{last + 1}",
                       LONG_TEXT, max_len=reason.max_len, hint=reason.hint, required=False))
-    notes = (Text(f"A{last + 2}:F{last + 2}", "注：初始值、目标值来自批准的申报材料，已锁定；请填写“实际值”，"
-                  "“完成”自动计算；有指标未完成的，须填写未完成原因。", "note", 32),
+    notes = (Text(f"A{last + 2}:F{last + 2}", TRACK_NOTE, "note", 32),
              Text(f"A{last + 3}:C{last + 3}", ENTERPRISE_SIGN, "sign", 40),
              Text(f"D{last + 3}:F{last + 3}", DATE_SIGN, "sign", 40))
     return SheetLayout(name=name, label="跟踪表", title=TRACK_TITLE, title_cell="A2",
                        widths=(("A", 10), ("B", 44), ("C", 12), ("D", 12), ("E", 13), ("F", 9)), last_row=last + 3,
                        items=tuple(items), indicators=tuple(rows), periods=periods,
                        indicator_header_row=header_row, notes=notes, print_rows=6,
-                       row_heights=((last + 1, 90),))
+                       row_heights=((4, 30), (last + 1, 90)))
 
 
 # ---------------------------------------------------------------- entry points
@@ -484,15 +496,13 @@ def track_layout(spec: Spec | None = None) -> FormLayout:
     return layout_for(TRACK, spec)
 
 
-def signature_labels(kind: str, spec: Spec | None = None) -> tuple[str, ...]:
-    """Labels printed on this kind of form and on no other of ours (the city workbook prints its
-    fields as table headers, not as these labels): enough to recognise a form without its marker."""
-    spec = spec or get_spec()
-    if kind == ENTERPRISE:
-        return (A3_SUBTITLE, _label(spec.table("a3").field("intro")), "二级指标")
-    if kind == PLATFORM:
-        return ("申请单位（盖章）", "五、申请报告及附件材料（请在“已附”列选择是/否）")
-    return (TRACK_TITLE, _label(S.Field("reason", "未完成原因")))
+def signature_labels(kind: str) -> tuple[str, ...]:
+    """Texts that are whole cells on every form of ``kind`` and all together on nothing else of ours
+    (the other forms, the master workbook, city and tracking workbooks): enough to recognise a form
+    that lost its marker.  (tests/test_forms.py checks this on the samples.)"""
+    return {ENTERPRISE: (A3_SUBTITLE, ENTERPRISE_SIGN, "二级指标"),
+            PLATFORM: ("申请单位（盖章）", CHECKLIST_TITLE, PLATFORM_SIGN),
+            TRACK: (TRACK_NOTE, ENTERPRISE_SIGN, "实际值")}[kind]
 
 
 # ---------------------------------------------------------------- the marker sheet

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,6 +57,18 @@ def _by_name(records, key_field: str) -> dict[str, dict]:
         if isinstance(name, str) and name.strip():
             out.setdefault(name_key(name), rec)       # the first row wins, as the validator reports the rest
     return out
+
+
+def sound_code(code) -> bool:
+    """A 统一社会信用代码 the enterprise need not correct (GB 32100-2015 check digit right): only such a
+    code is locked on the form; a mistyped one is prefilled but left open."""
+    from stdnum.cn import uscc
+    if not isinstance(code, str) or not re.fullmatch(r"[0-9A-HJ-NPQRTUWXY]{18}", code):
+        return False
+    try:
+        return uscc.calc_check_digit(code[:17]) == code[17]
+    except Exception:  # noqa: BLE001 - stdnum rejects some region/organisation parts
+        return False
 
 
 def params(data: WorkbookData) -> dict:

@@ -61,6 +61,7 @@ VBA_MESSAGES: tuple[tuple[str, str], ...] = (
      "Python found, but the xjr-excel package is missing: pip install xjr-excel"),
     ("XJR_RESULTS_SHEET", RESULTS_SHEET),
     ("XJR_PICK_TITLE", "选择各市上报的工作簿（按住Ctrl可多选）"),
+    ("XJR_PICK_FOLDER", "选择保存填报表的文件夹（每家企业、每个平台一个文件）"),
     ("XJR_ASK_PROVINCE", "请输入省份名称（显示在全省汇总表的标题中），如：江苏省"),
     ("XJR_PROVINCE_DEFAULT", "××省"),
     ("XJR_NO_RESULTS", "还没有“校验结果”工作表。请先点击“校验”。\n\nNo results sheet yet: click 校验 first."),
@@ -71,8 +72,9 @@ VBA_MESSAGES: tuple[tuple[str, str], ...] = (
      "全部问题列在“校验结果”工作表；\n"
      "3. 按提示修改后再次点击“校验”，直到没有错误；\n"
      "4. 点击“清除标记”去掉颜色和批注后保存、上报；\n"
-     "5. 省级用户点击“合并汇总”，选择各市上报的工作簿，生成全省汇总表。\n\n"
-     "没有Excel（WPS、LibreOffice）时，可在命令行使用 xjr validate / xjr consolidate。"),
+     "5. 省级用户点击“合并汇总”，选择各市上报的工作簿，生成全省汇总表；\n"
+     "6. 点击“生成填报表”，为附1每家企业生成附3附4、为附2每个平台生成附5，发给企业（平台）填写。\n\n"
+     "没有Excel（WPS、LibreOffice）时，可在命令行使用 xjr validate / xjr consolidate / xjr forms。"),
 )
 
 REL_VBA = "http://schemas.microsoft.com/office/2006/relationships/vbaProject"
