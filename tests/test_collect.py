@@ -296,3 +296,27 @@ def test_a_form_saved_by_libreoffice_collects_the_same(sample_run, tmp_path, fmt
     findings = lambda p: sorted((Path(f["name"]).stem, x["sheet"], x["cell"], x["rule"]) for f in p["files"]  # noqa: E731
                                 for x in f["findings"] if f["status"] == "merged")
     assert findings(payload) == findings(payload_all)
+
+
+@pytest.mark.engine
+def test_ribbon_collect_button_writes_a_copy_and_reports(tmp_path, monkeypatch):
+    """回收填报表 through xlwings' remote engine: the open (saved) city workbook is not changed, the copy
+    with 回收情况 is written beside it, and the message says what came back."""
+    import ribbon_engine as E
+    from xjr_excel import ribbon
+    shutil.copy(FORMS / MANIFEST["book"], tmp_path / MANIFEST["book"])
+    back = _returned_copy(tmp_path / "交回")
+    monkeypatch.chdir(tmp_path)                  # the remote engine knows the book by its name only
+    book_before = _sha(tmp_path / MANIFEST["book"])
+    model = E.from_file(tmp_path / MANIFEST["book"])
+    book = E.open_book(model)
+    payload = ribbon.collect(book, paths=[str(p) for p in sorted(back.iterdir())])
+    after = E.apply(model, book.json()["actions"])
+    assert payload is not None, after.alerts
+    out = Path(payload["output"])
+    assert out.exists() and out.parent.resolve() == tmp_path.resolve() and "回收" in out.name
+    text = after.alerts[-1][0]
+    assert f"已交回{payload['summary']['returned']}个" in text and "本工作簿未被改动" in text and "扫描件.xlsx" in text
+    assert _sha(tmp_path / MANIFEST["book"]) == book_before
+    book = E.open_book(E.from_file(tmp_path / MANIFEST["book"]))
+    assert ribbon.collect(book) is None

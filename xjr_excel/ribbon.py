@@ -48,6 +48,11 @@ def forms(book=None, folder=None):
     return _guarded(lambda b, ui: _forms(b, ui, folder), book)
 
 
+def collect(book=None, paths=None):
+    """回收填报表: the returned forms at ``paths`` into a copy of the open (saved) city workbook."""
+    return _guarded(lambda b, ui: _collect(b, ui, paths), book)
+
+
 def _guarded(fn, book):
     ui = None
     try:
@@ -252,3 +257,44 @@ def _forms(book, ui: _UI, folder) -> dict | None:
     ui.alert("\n".join(lines), critical=bool(result.failed))
     return {"written": [str(p) for _f, p in result.written], "failed": [f.name for f, _w in result.failed],
             "notes": result.notes}
+
+
+# --------------------------------------------------------------------------
+# 回收填报表
+# --------------------------------------------------------------------------
+
+def collect_output(book_path: Path, now: _dt.datetime | None = None) -> Path:
+    now = now or _dt.datetime.now()
+    return book_path.with_name(f"{book_path.stem}-回收-{now:%Y%m%d-%H%M%S}{book_path.suffix}")
+
+
+def _collect(book, ui: _UI, paths) -> dict | None:
+    from xjr_excel.fillin import collect as FC
+    if not paths:
+        ui.alert("请点击“回收填报表”按钮，在弹出的对话框中选择企业、平台交回的填报表（可多选）。")
+        return None
+    paths = [from_vba(p) for p in paths]
+    try:
+        src = Path(book.fullname)
+    except Exception:  # noqa: BLE001 - an engine without files
+        src = None
+    if src is None or not src.exists():
+        raise UserError("请先保存本工作簿（回收会读取保存在磁盘上的工作簿，写入它的副本），再点击“回收填报表”。")
+    missing = [p for p in paths if not Path(p).exists()]
+    if missing:
+        raise UserError(f"找不到文件：{'、'.join(missing)}。请重新选择。")
+    out = collect_output(src)
+    ui.status(f"正在回收{len(paths)}个填报表…")
+    payload = FC.collect(src, paths, out, jobs=1)
+    s = payload["summary"]
+    text = (f"名单{s['records']}个，已交回{s['returned']}个，未交回{s['not_returned']}个；已合并{s['merged']}份，"
+            f"未合并{s['skipped']}份，被取代{s['superseded']}份；与本工作簿已填内容不同{s['conflicts']}处（保留本工作簿的值）；"
+            f"已合并的填报表中有错误{s['errors']}个、警告{s['warnings']}个。")
+    skipped = [f for f in payload["files"] if f["status"] in ("refused", "not_listed")]
+    if skipped:
+        text += "\n未合并的文件：\n" + "\n".join(f"· {f['name']}：{f['reason']}" for f in skipped[:10])
+    opened = _open_book(book, str(out))
+    text += f"\n回收结果（本工作簿的副本，见“回收情况”工作表）：{out}" + ("" if opened else "\n（请在Excel中打开该文件查看。）")
+    text += "\n本工作簿未被改动。"
+    ui.alert(text, critical=bool(s["errors"] or skipped))
+    return payload
