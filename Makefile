@@ -44,7 +44,8 @@ demo: install
 test: install
 	$(PY) -m pytest -q
 
-# The quick subset (no LibreOffice renders, subprocesses or xlwings engine): for the edit-test loop.
+# The quick subset (no LibreOffice renders, subprocesses, fresh Pythons or hostile corpus; the fast xlwings-engine
+# tests do run): for the edit-test loop.
 test-fast: install
 	$(PY) -m pytest -q -m "not slow"
 

@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from xjr_excel.spec.definition import get_spec  # noqa: E402
 from xjr_excel.track import met  # noqa: E402
-from xjr_excel.cli.track_cmd import output_name  # noqa: E402
+from xjr_excel.track.command import output_name  # noqa: E402
 from xjr_excel.track.source import from_submission  # noqa: E402
 from xjr_excel.track.spec import TABLE, period_label, track_spec_for  # noqa: E402
 from xjr_excel.track.template import build_tracking  # noqa: E402

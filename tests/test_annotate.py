@@ -21,7 +21,7 @@ from openpyxl.styles import Font, PatternFill
 
 from xjr_excel.annotate.backends import openpyxl_book as A
 from xjr_excel.annotate import plan as P
-from xjr_excel.annotate import marks as M
+from xjr_excel.template import marks as M
 import office as render
 from xjr_excel.template import build as template
 from xjr_excel.errors import UserError
@@ -372,7 +372,7 @@ def test_real_findings_from_the_validator(tmp_path):
     expected: dict[str, dict[str, int]] = {}
     for f in findings:
         key = next((k for k, s in keys.items() if s == f.sheet), None)
-        if f.cell and key in M.MARKED_SHEET_KEYS:
+        if f.cell and key in M.marked_sheet_keys():
             cells = expected.setdefault(M.marks_sheet_name(key), {})
             cells[f.cell] = max(cells.get(f.cell, 0), M.SEVERITY_CODE[f.severity])
     got = {k: v for k, v in M.marked_cells(wb).items() if v}

@@ -17,7 +17,7 @@ from openpyxl.comments import Comment
 
 import ribbon_engine as E  # noqa: I001 - sets the xlwings licence key before xlwings is used
 from xjr_excel.annotate import bookkeeping as K
-from xjr_excel.annotate import marks as M
+from xjr_excel.template import marks as M
 from xjr_excel.annotate import plan as P
 from xjr_excel.annotate.backends import openpyxl_book as A
 from xjr_excel.annotate.backends import xlwings_book as X

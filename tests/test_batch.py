@@ -152,7 +152,7 @@ def test_consolidate_intake_workers_match_one_file_at_a_time(tmp_path):
     import shutil
 
     from xjr_excel.province import intake
-    from xjr_excel.province.consolidate import read_city_file
+    from xjr_excel.province.city import read_city_file
     files = []
     samples = sorted((ROOT / "samples").glob("*.xls*")) + sorted((ROOT / "samples" / "track").glob("*.xls*"))
     for i, f in enumerate(samples * 2):
@@ -175,7 +175,7 @@ def test_a_worker_that_dies_costs_one_file_not_its_chunk(tmp_path, monkeypatch):
     import shutil
 
     from xjr_excel.province import intake
-    from xjr_excel.province.consolidate import read_city_file
+    from xjr_excel.province.city import read_city_file
     files = []
     for i, f in enumerate(sorted((ROOT / "samples").glob("*.xlsx")) * 3):
         files.append(tmp_path / f"{i:02d}{f.name}")

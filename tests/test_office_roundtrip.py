@@ -20,7 +20,7 @@ from openpyxl.comments import Comment
 
 import office
 from xjr_excel.annotate import bookkeeping as K
-from xjr_excel.annotate import marks as M
+from xjr_excel.template import marks as M
 from xjr_excel.annotate import plan as P
 from xjr_excel.annotate.backends import openpyxl_book as A
 from xjr_excel.validate.run import validate_file

@@ -18,11 +18,11 @@ import ribbon_engine as E  # noqa: I001 - sets the xlwings licence key before xl
 from conftest_validate import PLATFORMS, build_grids, cell_of, records, with_value, write_xlsx
 from xjr_excel.annotate.backends import openpyxl_book as A
 from xjr_excel.annotate import plan as P
-from xjr_excel.annotate import marks as M
+from xjr_excel.template import marks as M
 from xjr_excel import ribbon
 from xjr_excel.annotate.backends import xlwings_book as X
 from xjr_excel.template import build as template
-from xjr_excel.validate.findings import summary
+from xjr_excel.findings import summary
 from xjr_excel.validate.run import validate_file
 
 pytestmark = pytest.mark.engine      # every test here drives xlwings' remote engine
@@ -171,7 +171,7 @@ def test_clear_after_validate_restores_the_original_look(tmp_path):
     assert cleared_result["cleared"] is True
     assert cleared.look() == model.look()
     assert [s.name for s in cleared.sheets] == [s.name for s in model.sheets]
-    assert not any(cleared.sheet(M.marks_sheet_name(k)).cells for k in M.MARKED_SHEET_KEYS
+    assert not any(cleared.sheet(M.marks_sheet_name(k)).cells for k in M.marked_sheet_keys()
                    if M.marks_sheet_name(k) in [s.name for s in cleared.sheets])
     assert "已清除" in cleared.alerts[-1][0]
 

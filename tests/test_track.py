@@ -16,7 +16,7 @@ import ribbon_engine as E  # noqa: I001 - sets the xlwings licence key before xl
 from conftest_template import ROOT, SAMPLES
 from office import convert
 from xjr_excel import ribbon
-from xjr_excel.annotate import marks as M
+from xjr_excel.template import marks as M
 from xjr_excel.annotate.backends import openpyxl_book as A
 from xjr_excel.annotate import plan as P
 from xjr_excel.cli.main import main as xjr
@@ -25,7 +25,7 @@ from xjr_excel.track import met
 from xjr_excel.track.source import from_submission
 from xjr_excel.track.spec import RECORD_SHEET, TABLE, get_track_spec
 from xjr_excel.track.template import build_tracking
-from xjr_excel.validate.findings import summary
+from xjr_excel.findings import summary
 from xjr_excel.validate.run import validate_file
 
 sys.path.insert(0, str(ROOT / "samples"))
@@ -301,6 +301,23 @@ def test_a_tracking_workbook_among_submissions_is_set_aside(tmp_path):
     assert "form" not in payload
     reasons = {s["file"].split("/")[-1]: s["reason"] for s in payload["skipped"]}
     assert "跟踪表" in reasons[MANIFEST["files"][1]["file"]]
+
+
+@pytest.mark.slow
+def test_a_submission_among_tracking_workbooks_is_skipped_with_its_refusal_code(tmp_path, capsys):
+    from xjr_excel.cli.consolidate_cmd import print_summary
+    from xjr_excel.province.consolidate import consolidate
+    for f in MANIFEST["files"]:
+        shutil.copy(TRACK / f["file"], tmp_path / f["file"])
+    shutil.copy(SAMPLES / "南京市.xlsx", tmp_path / "申报-南京市.xlsx")
+    payload = consolidate([tmp_path], tmp_path / "out.xlsx", province="江苏省", jobs=1, progress=False)
+    assert payload["form"] == "track"
+    codes = {s["file"].split("/")[-1]: s.get("code") for s in payload["skipped"]}
+    assert codes["申报-南京市.xlsx"] == "XJR-E-OTHER-FORM"
+    assert all(codes.values()), codes          # every file not merged says which refusal it was
+    print_summary(payload)                     # the one summary printer, with the tracking form's table
+    out = capsys.readouterr().out
+    assert "目标完成情况" in out and "未合并的文件：" in out and "申报-南京市.xlsx" in out
 
 
 @pytest.mark.slow

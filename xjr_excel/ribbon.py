@@ -129,13 +129,19 @@ class _UI:
 # --------------------------------------------------------------------------
 
 def _validate(book, ui: _UI) -> dict:
-    from xjr_excel.validate import findings as F
+    from xjr_excel import findings as F
     from xjr_excel.validate import run as V
     spec = get_spec()
     active = book.sheets.active.name
-    spec, record = _form(book, spec)
-    data, _sheet_names, tables = X.read_book(book, spec, ui)
-    data.record = record
+    found = _form(book, spec)
+    spec = found.spec
+    if found.form.read is not None:      # a form with a reader of its own
+        names = [s.name for s in book.sheets]
+        data = found.form.read(book.fullname, spec, lambda name: X.sheet_grid(book.sheets[name]), names)
+        tables = {}                       # its sheets' Excel tables: none we know of
+    else:
+        data, _sheet_names, tables = X.read_book(book, spec, ui)
+    data.record = found.record
     ui.status("正在校验…")
     found = V.validate(data)
     ui.status("正在标记…")
@@ -148,13 +154,9 @@ def _validate(book, ui: _UI) -> dict:
 
 
 def _form(book, spec):
-    """(spec, record) of the form the open workbook is (申报 or 跟踪表: see track.spec.form_spec)."""
-    from xjr_excel.track import record, spec as track
-    names = [s.name for s in book.sheets]
-    spec = track.form_spec(spec, names)
-    if spec.form != track.FORM or track.RECORD_SHEET not in names:
-        return spec, None
-    return spec, record.from_grid(X.sheet_grid(book.sheets[track.RECORD_SHEET]))
+    """What form the open workbook is (see :func:`xjr_excel.forms.recognise`)."""
+    from xjr_excel import forms
+    return forms.recognise(spec, [s.name for s in book.sheets], lambda name: X.sheet_grid(book.sheets[name]))
 
 
 def _summary_text(summary: dict) -> str:
@@ -260,41 +262,9 @@ def _forms(book, ui: _UI, folder) -> dict | None:
 
 
 # --------------------------------------------------------------------------
-# 回收填报表
+# 回收填报表 (the fill-in forms' action, looked up in the forms registry)
 # --------------------------------------------------------------------------
 
-def collect_output(book_path: Path, now: _dt.datetime | None = None) -> Path:
-    now = now or _dt.datetime.now()
-    return book_path.with_name(f"{book_path.stem}-回收-{now:%Y%m%d-%H%M%S}{book_path.suffix}")
-
-
 def _collect(book, ui: _UI, paths) -> dict | None:
-    from xjr_excel.fillin import collect as FC
-    if not paths:
-        ui.alert("请点击“回收填报表”按钮，在弹出的对话框中选择企业、平台交回的填报表（可多选）。")
-        return None
-    paths = [from_vba(p) for p in paths]
-    try:
-        src = Path(book.fullname)
-    except Exception:  # noqa: BLE001 - an engine without files
-        src = None
-    if src is None or not src.exists():
-        raise UserError("请先保存本工作簿（回收会读取保存在磁盘上的工作簿，写入它的副本），再点击“回收填报表”。")
-    missing = [p for p in paths if not Path(p).exists()]
-    if missing:
-        raise UserError(f"找不到文件：{'、'.join(missing)}。请重新选择。")
-    out = collect_output(src)
-    ui.status(f"正在回收{len(paths)}个填报表…")
-    payload = FC.collect(src, paths, out, jobs=1)
-    s = payload["summary"]
-    text = (f"名单{s['records']}个，已交回{s['returned']}个，未交回{s['not_returned']}个；已合并{s['merged']}份，"
-            f"未合并{s['skipped']}份，被取代{s['superseded']}份；与本工作簿已填内容不同{s['conflicts']}处（保留本工作簿的值）；"
-            f"已合并的填报表中有错误{s['errors']}个、警告{s['warnings']}个。")
-    skipped = [f for f in payload["files"] if f["status"] in ("refused", "not_listed")]
-    if skipped:
-        text += "\n未合并的文件：\n" + "\n".join(f"· {f['name']}：{f['reason']}" for f in skipped[:10])
-    opened = _open_book(book, str(out))
-    text += f"\n回收结果（本工作簿的副本，见“回收情况”工作表）：{out}" + ("" if opened else "\n（请在Excel中打开该文件查看。）")
-    text += "\n本工作簿未被改动。"
-    ui.alert(text, critical=bool(s["errors"] or skipped))
-    return payload
+    from xjr_excel import forms
+    return forms.action("collect")(book, ui, [from_vba(p) for p in paths or []], opener=_open_book)

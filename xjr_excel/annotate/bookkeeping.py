@@ -24,7 +24,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from xjr_excel.annotate import marks as M
+from xjr_excel import forms
+from xjr_excel.template import marks as M
 from xjr_excel.annotate import plan as P
 from xjr_excel.model import Finding
 from xjr_excel.spec.definition import Spec, get_spec
@@ -92,7 +93,7 @@ def users_part(text: str) -> str | None:
 
 def is_internal(name: str) -> bool:
     """Sheets we (or xlwings) add: never the user's data."""
-    return name.startswith("_xjr_") or name in INTERNAL_SHEETS
+    return name.startswith(P.OWN_SHEET_PREFIX) or name in INTERNAL_SHEETS
 
 
 def user_sheets(names: list[str]) -> list[str]:
@@ -231,8 +232,13 @@ class Annotated:
 def annotate(book: Book, findings: list[Finding], spec: Spec | None = None,
              checked_at: _dt.datetime | str | None = None, *, file_name: str | None = None,
              active: str | None = None) -> Annotated:
-    """Replace any previous annotation by one for ``findings``."""
+    """Replace any previous annotation by one for ``findings``.
+
+    A form that is annotated differently (:attr:`xjr_excel.forms.Form.annotate`) is handed the call."""
     spec = spec or get_spec()
+    own = forms.lookup(spec).annotate
+    if own is not None:
+        return own(book, findings, spec, checked_at, file_name=file_name, active=active)
     active = active or book.active_sheet()
     selected = book.selected_sheets()
     state = reset(book, spec).state

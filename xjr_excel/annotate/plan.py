@@ -3,7 +3,7 @@
 What a user sees after validating:
 
 * failed cells coloured — red for errors, amber for warnings — through the
-  marks sheets and conditional formatting of :mod:`xjr_excel.annotate.marks`, so the
+  marks sheets and conditional formatting of :mod:`xjr_excel.template.marks`, so the
   user's own fills, fonts and borders are never changed;
 * a note (批注) on each failed cell with every message for it, headed
   ``小巨人校验：``; a note the user had already written is kept (shown under ours)
@@ -25,16 +25,16 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from xjr_excel.annotate import marks as M
+from xjr_excel.template import marks as M
 from xjr_excel.ooxml.cells import column_letter, row_col
 from xjr_excel.ooxml.safe_text import ILLEGAL_XML_CHARS
 from xjr_excel.ooxml.wrap import wrapped_lines
 from xjr_excel.model import Finding
 from xjr_excel.spec.definition import Spec, get_spec
+from xjr_excel.own_sheets import OWN_SHEET_PREFIX, RESULTS_SHEET  # noqa: F401 - RESULTS_SHEET: named there once
 
-RESULTS_SHEET = "校验结果"
-NOTES_SHEET = "_xjr_notes"      # very hidden: the user's notes we covered
-STATE_SHEET = "_xjr_state"      # very hidden: key/value facts about the last check
+NOTES_SHEET = OWN_SHEET_PREFIX + "notes"      # very hidden: the user's notes we covered
+STATE_SHEET = OWN_SHEET_PREFIX + "state"      # very hidden: key/value facts about the last check
 NOTE_AUTHOR = "小巨人校验"
 SEVERITY_LABEL = {"error": "错误", "warning": "警告"}
 ORIGINAL_NOTE_HEADING = "——原批注——"
@@ -140,6 +140,7 @@ def plan_annotations(findings: list[Finding], spec: Spec | None, sheet_names: li
     # marks: the highest severity per cell, per marked sheet
     codes: dict[str, dict[tuple[int, int], int]] = defaultdict(dict)
     texts: dict[tuple[str, str], list[str]] = defaultdict(list)
+    marked = M.marked_sheet_keys(spec)
     for f in findings:
         rc = cell_rc(f.cell) if f.sheet else None
         if rc is None:
@@ -149,7 +150,7 @@ def plan_annotations(findings: list[Finding], spec: Spec | None, sheet_names: li
         if line not in texts[(f.sheet, addr)]:
             texts[(f.sheet, addr)].append(line)
         key = key_of.get(f.sheet)
-        if key in M.MARKED_SHEET_KEYS and rc[0] <= M.MARK_ROWS and rc[1] <= M.MARK_COLS:
+        if key in marked and rc[0] <= M.MARK_ROWS and rc[1] <= M.MARK_COLS:
             code = M.SEVERITY_CODE.get(f.severity, M.MARK_WARNING)
             cells = codes[M.marks_sheet_name(key)]
             cells[rc] = max(code, cells.get(rc, 0))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 
+from xjr_excel import forms
 from xjr_excel.province.consolidate import consolidate, exit_code
 
 
@@ -12,29 +13,26 @@ def cli_main(args) -> int:
                           force=getattr(args, "force", False))
     if args.json:
         print(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
-    elif payload.get("form") == "track":
-        from xjr_excel.track.province import print_summary as print_track_summary
-        print_track_summary(payload)
     else:
         print_summary(payload)
     return exit_code(payload)
 
 
 def print_summary(payload: dict) -> None:
+    """The one summary of a merge, whatever the form: the form's table (:attr:`forms.Form.summary`),
+    then notices, duplicates, the files not merged and the output."""
     from rich.console import Console
     from rich.table import Table
     con = Console()
     prov = payload["province"]
     if prov.get("output") is None:
         con.print("[bold red]没有可以读取的城市工作簿，未生成汇总文件。[/] No city workbook could be read.")
-    t = Table(title=f"{prov['province']}汇总：{prov['cities']}个市纳入名单，共{prov['enterprises']}家重点企业"
-                    f"（★{prov['star']}家）、{prov['platforms']}个平台")
-    for h in ("城市", "文件", "状态", "重点企业", "★", "平台", "错误", "警告"):
+    title, headers, rows = forms.lookup(payload.get("form", forms.DEFAULT)).summary(payload)
+    t = Table(title=title)
+    for h in headers:
         t.add_column(h, overflow="fold")
-    for c in payload["cities"]:
-        style = {"合格": "green", "有错误": "yellow", "无法读取": "red"}.get(c["status"], "")
-        t.add_row(c["city"], c["file"], f"[{style}]{c['status']}[/]", str(c["enterprises"]), str(c["star"]),
-                  str(c["platforms"]), str(c["errors"]), str(c["warnings"]))
+    for row in rows:
+        t.add_row(*row)
     con.print(t)
     for n in prov.get("notices", []):
         con.print(f"[yellow]提示：[/]{n}")

@@ -18,8 +18,8 @@ COMMANDS = {
     "validate": ("xjr_excel.cli.validate_cmd", "校验城市工作簿 / validate a city workbook"),
     "clear": ("xjr_excel.cli.validate_cmd", "清除校验标记 / clear validation marks"),
     "consolidate": ("xjr_excel.cli.consolidate_cmd", "合并各市工作簿为全省汇总 / merge city workbooks"),
-    "collect": ("xjr_excel.cli.collect_cmd", "回收企业、平台交回的填报表，写入城市工作簿 / collect returned forms"),
-    "track": ("xjr_excel.cli.track_cmd", "由申报工作簿生成目标完成情况跟踪表 / build the target-tracking workbook"),
+    "collect": ("xjr_excel.fillin.command", "回收企业、平台交回的填报表，写入城市工作簿 / collect returned forms"),
+    "track": ("xjr_excel.track.command", "由申报工作簿生成目标完成情况跟踪表 / build the target-tracking workbook"),
     "forms": ("xjr_excel.cli.forms_cmd", "生成企业、平台填报表（附3附4、附5）或打印 / write the fill-in forms"),
 }
 
@@ -39,8 +39,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("spec", help=COMMANDS["spec"][1])
     p.add_argument("--json", action="store_true", help="以JSON输出 / print JSON")
-    p.add_argument("--form", choices=("submission", "track"), default="submission",
-                   help="表单：submission 申报工作簿（默认），track 目标完成情况跟踪表")
+    from xjr_excel import forms      # the registry: every registered form is a choice
+    p.add_argument("--form", choices=forms.names(), default=forms.DEFAULT,
+                   help="表单：" + "，".join(f"{f.name} {f.title}" + ("（默认）" if f.name == forms.DEFAULT else "")
+                                          for f in map(forms.lookup, forms.names())))
     _add_common(p)
 
     p = sub.add_parser("template", help=COMMANDS["template"][1])

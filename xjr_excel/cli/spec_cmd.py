@@ -3,14 +3,12 @@ from __future__ import annotations
 
 import json
 
+from xjr_excel import forms
 from xjr_excel.spec.definition import get_spec
 
 
 def cli_main(args) -> int:
-    spec = get_spec(args.policy)
-    if getattr(args, "form", "submission") == "track":
-        from xjr_excel.track.spec import track_spec_for
-        spec = track_spec_for(spec)
+    spec = forms.lookup(getattr(args, "form", forms.DEFAULT)).spec_for(get_spec(args.policy))
     if args.json:
         print(json.dumps(spec.to_json(), ensure_ascii=False, indent=2))
         return 0

@@ -8,7 +8,7 @@ import json
 import sys
 from pathlib import Path
 
-from xjr_excel.validate import findings as F
+from xjr_excel import findings as F
 from xjr_excel.errors import EXIT_FINDINGS, EXIT_OK, OutputIsInput, UserError
 from xjr_excel.spec.definition import get_spec
 
@@ -71,22 +71,12 @@ def _copy_target(src: Path) -> Path:
     return out
 
 
-MARKABLE = (".xlsx", ".xlsm", ".xltx", ".xltm")      # the only files annotate writes marks into
-
-
 def clear_main(args) -> int:
     from xjr_excel.annotate.backends import openpyxl_book as annotate
     from xjr_excel.atomic import backup
     src = Path(args.file)
-    if src.suffix.lower() not in MARKABLE:
-        # an .xls/.ods is never marked: validate marks the .xlsx copy it writes beside it
-        from xjr_excel.annotate.xlsx_copy import copy_name
-        copy = copy_name(src)
-        made = f"已有：{copy}" if copy.exists() else f"由 xjr validate {src.name} --annotate {copy.name} 写出"
-        raise UserError(
-            f"“{src.name}”是 {src.suffix or '无扩展名'} 文件：校验从不在这类文件中做标记，它无需清除，也未被修改。"
-            f"校验标记在校验时写出的 .xlsx 副本里（{made}），请对副本运行：xjr clear {copy.name}。"
-            f"副本改好后以 .xlsx 上报；也可先把原文件在 Excel 或 WPS 中另存为 .xlsx，再校验和清除那个 .xlsx。")
+    if src.suffix.lower() not in annotate.OOXML_SUFFIXES:     # an .xls/.ods is never marked: its .xlsx copy is
+        raise annotate.clear_needs_xlsx(src)
     from xjr_excel.guard import check as guard
     guard.check_file(args.file)
     if args.output:

@@ -167,8 +167,8 @@ def collect(book_path, inputs, output, *, prefer_forms: bool = False, jobs: int 
 
     # what earlier collects into this workbook did
     import openpyxl  # noqa: F401 - loaded below through the annotate backend's loader
-    from xjr_excel.annotate.backends.openpyxl_book import _load, _save     # the editing path of every writer
-    wb = _load(book_path)
+    from xjr_excel.annotate.backends.openpyxl_book import load_for_edit, save_edited
+    wb = load_for_edit(book_path)
     earlier, earlier_written = ledger.read(_grid(wb, ledger.SHEET))
 
     returned = read_all([str(f) for f in files], policy_path=policy_path, jobs=jobs)
@@ -221,7 +221,7 @@ def collect(book_path, inputs, output, *, prefer_forms: bool = False, jobs: int 
                              run_time=run_time or dt.datetime.now())
     report.write_sheet(wb, payload)
     ledger.write(wb, [r for r in everything], all_written)
-    _save(wb, book_path, output, PURPOSE, force)
+    save_edited(wb, book_path, output, PURPOSE, force)
     payload["output"] = str(output)
     return payload
 

@@ -48,15 +48,15 @@ def build_table(table: S.Table, sheet: str, records: list[dict], addresses: dict
     for f in table.fields:
         values = [_plain(rec.get(f.key)) for rec in records]
         cells_typed[f.key] = values
-        raw_cols[f.key] = R._display_column(values)                 # noqa: SLF001 - the reader's own text
+        raw_cols[f.key] = R.display_column(values)               
         pct = set()
         if f.type == S.PERCENT:
             pct = {(r, 1) for r in rows if addresses.get((r, f.key)) in percent_cells}
         # the reader's own normalisation (column 0 stands for "found"; percent cells by record)
-        norm_cols[f.key] = R._normalise_column(f, values, rows, 0 if f.key in found else None, pct)  # noqa: SLF001
-    frame = R._object_frame(norm_cols, index, keys)                  # noqa: SLF001
-    raw = R._object_frame(raw_cols, index, keys)                     # noqa: SLF001
-    typed = R._object_frame(cells_typed, index, keys)                # noqa: SLF001
+        norm_cols[f.key] = R.normalise_column(f, values, rows, 0 if f.key in found else None, pct)
+    frame = R.object_frame(norm_cols, index, keys)                
+    raw = R.object_frame(raw_cols, index, keys)                   
+    typed = R.object_frame(cells_typed, index, keys)              
     columns = {k: i + 1 for i, k in enumerate(keys) if k in found}
     return FormTable(table=table, sheet=sheet, frame=frame, raw=raw, columns=columns,
                      missing=[k for k in keys if k not in found], header_row=None,

@@ -29,6 +29,24 @@ MAX_LABEL_CHARS = 200            # longer cells are answers (企业简介), neve
 _PAREN_TAIL = re.compile(r"[（(][^（）()]*[）)]$")
 
 
+# ---------------------------------------------------------------- grids
+
+_last: dict = {}                  # the grids read for the last workbook asked about (its reader kept)
+
+
+def cached_grid(read_grid, name: str) -> list[list]:
+    """``read_grid(name)`` as lists, kept while the same reader asks again: the three forms' recognisers
+    and the reader then read each sheet once."""
+    if _last.get("reader") is not read_grid:
+        _last.clear()
+        _last["reader"], _last["grids"] = read_grid, {}
+    grids = _last["grids"]
+    if name not in grids:
+        grids[name] = [list(r) for r in (read_grid(name) or [])]
+    return grids[name]
+
+
+
 # ---------------------------------------------------------------- labels
 
 @lru_cache(maxsize=4096)
@@ -254,12 +272,10 @@ def _stops(p: Placed) -> list[int]:
 def read_placed(kind: str, placed: list[Placed], spec: S.Spec, *, file: str, marker: dict | None,
                 sheet_names: list[str], percent_cells=None) -> FormRead:
     """The frames of a form whose layout sheets were placed on the workbook's sheets."""
-    from xjr_excel.read.workbook import _cover_value        # the reader's own cover parsing
-    from xjr_excel.validate.findings import make
-    form_spec = spec
-    if kind == L.TRACK:
-        from xjr_excel.track import spec as TS
-        form_spec = TS.track_spec_for(spec)
+    from xjr_excel.read.workbook import cover_value        # the reader's own cover parsing
+    from xjr_excel.findings import make
+    from xjr_excel.fillin.specs import spec_for
+    form_spec = spec_for(kind, spec)
     per_table: dict[str, dict] = {}      # table → {"sheet", "rec", "addr", "labels"}
     params, params_cells, checklist, identity = {}, {}, {}, {}
     findings = []
@@ -332,9 +348,9 @@ def read_placed(kind: str, placed: list[Placed], spec: S.Spec, *, file: str, mar
         v = params.get(cf.key)
         if v in (None, "") and marker is not None:
             v = marker.get(cf.key)
-        cover[cf.key] = _cover_value(cf, v) if v not in (None, "") else None
+        cover[cf.key] = cover_value(cf, v) if v not in (None, "") else None
     if cover.get("year") is None and marker is not None and marker.get("year") is not None:
-        cover["year"] = _cover_value(next(c for c in spec.cover if c.key == "year"), marker["year"])
+        cover["year"] = cover_value(next(c for c in spec.cover if c.key == "year"), marker["year"])
     data = WorkbookData(file=file, spec=form_spec, tables=tables, cover=cover, cover_cells=params_cells,
                         findings=findings, sheet_names=sheet_names)
     if kind == L.TRACK and "track" in tables:
@@ -367,6 +383,8 @@ def recognise(indexes: list[SheetIndex], marker: dict | None, spec: S.Spec) -> t
     """(kind, placed sheets) of the form these sheets are; kind None when they are no form of ours.
     The marker names the kind; without it the labels do: a kind whose own signature labels are
     there and most of whose labels are found."""
+    from xjr_excel.fillin.specs import submission_of
+    spec = submission_of(spec)
     kinds = [marker["form"]] if marker else [L.ENTERPRISE, L.PLATFORM, L.TRACK]
     best = None
     for kind in kinds:
@@ -374,7 +392,8 @@ def recognise(indexes: list[SheetIndex], marker: dict | None, spec: S.Spec) -> t
         placed = place_all(form, indexes, spec)
         score = sum(p.score for p in placed) / len(placed)
         if marker is None:
-            sig = [lab for lab in L.signature_labels(kind, spec) if any(idx.find(lab) for idx in indexes)]
+            # the kind's signature labels all together (each alone may be on another form), most labels found
+            sig = all(any(idx.find(lab) for idx in indexes) for lab in L.signature_labels(kind))
             if not sig or score < 0.5:
                 continue
         if best is None or score > best[0]:
@@ -384,9 +403,31 @@ def recognise(indexes: list[SheetIndex], marker: dict | None, spec: S.Spec) -> t
     return best[1], best[2]
 
 
-def is_form_sheets(names) -> bool:
-    """A workbook carrying our form marker (cheap: sheet names only)."""
-    return L.MARKER_SHEET in set(names)
+def read_grids(kind: str, path, spec: S.Spec, read_grid, sheet_names) -> FormRead:
+    """The registry's reader (``Form.read``): a workbook recognised as a form of ``kind``, its sheets
+    given by ``read_grid`` (calamine's or a live Excel's)."""
+    from xjr_excel.fillin.specs import submission_of
+    base = submission_of(spec)
+    names = list(sheet_names)
+    marker = L.read_marker(cached_grid(read_grid, L.MARKER_SHEET)) if L.MARKER_SHEET in names else None
+    indexes = [SheetIndex.of(n, cached_grid(read_grid, n)) for n in names if not n.startswith("_xjr_")]
+    placed = place_all(L.layout_for(kind, base), indexes, base)
+    holder: dict = {}
+
+    def percent(sheet, cells):            # the package's styles, opened only when a fraction needs them
+        p = Path(str(path))
+        if p.suffix.lower() not in (".xlsx", ".xlsm") or not p.exists():
+            return set()
+        if "parts" not in holder:
+            from xjr_excel.read.sheet_xml import XlsxParts
+            holder["parts"] = XlsxParts(p)
+        return holder["parts"].percent_cells(sheet, cells)
+    try:
+        return read_placed(kind, placed, base, file=str(path), marker=marker,
+                           sheet_names=[n for n in names if not n.startswith("_xjr_")], percent_cells=percent)
+    finally:
+        if "parts" in holder:
+            holder["parts"].close()
 
 
 def read_form(path, spec: S.Spec | None = None) -> FormRead:

@@ -49,6 +49,10 @@ WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xltx", ".xltm", ".ods")
 WPS_SUFFIXES = (".et", ".ett")     # WPS表格's own format: not documented, not read
 REMOVE_PASSWORD = "文件已加密，请去除密码后重新提交"
 
+# Zip packages that are not OOXML: (is it one?, check it) pairs that modules building on this one add
+# (guard/ods.py; guard/__init__.py imports it), so this module never imports them back.
+OTHER_PACKAGES: list[tuple] = []
+
 OOXML_MAIN_TYPES = {
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml": "xlsx",
     "application/vnd.openxmlformats-officedocument.spreadsheetml.template.main+xml": "xlsx",
@@ -76,11 +80,11 @@ def input_limits() -> dict:
     return {**_DEFAULT_LIMITS, **get_spec().policy.input_limits}
 
 
-def _mib(n: int) -> str:
+def mib(n: int) -> str:
     return f"{n / 1048576:.1f} MB".replace(".0 ", " ") if n >= 1048576 else f"{n / 1024:.0f} KB"
 
 
-def _reject(message: str, path: Path, kind: str) -> InputRejected:
+def reject(message: str, path: Path, kind: str) -> InputRejected:
     return InputRejected(message, file=str(path), kind=kind)
 
 
@@ -95,27 +99,27 @@ def check_file(path: str | os.PathLike, limits: dict | None = None) -> FileInfo:
     try:
         st = os.stat(path)
     except FileNotFoundError:
-        raise _reject("找不到该文件。请检查文件名和路径是否正确。", path, "missing") from None
+        raise reject("找不到该文件。请检查文件名和路径是否正确。", path, "missing") from None
     except OSError as e:
-        raise _reject(f"无法访问该文件（{e.strerror}）。请检查文件权限后重试。", path, "unreadable") from None
+        raise reject(f"无法访问该文件（{e.strerror}）。请检查文件权限后重试。", path, "unreadable") from None
     if stat.S_ISDIR(st.st_mode):
-        raise _reject("这是一个文件夹，不是工作簿。请指定要校验的.xlsx文件（合并时可以给出文件夹）。", path, "directory")
+        raise reject("这是一个文件夹，不是工作簿。请指定要校验的.xlsx文件（合并时可以给出文件夹）。", path, "directory")
     if not stat.S_ISREG(st.st_mode):   # a FIFO or device would block or never end
-        raise _reject("这不是普通文件（可能是管道或设备）。请指定保存在磁盘上的.xlsx文件。", path, "not_regular")
+        raise reject("这不是普通文件（可能是管道或设备）。请指定保存在磁盘上的.xlsx文件。", path, "not_regular")
     size = st.st_size
     if size == 0:
-        raise _reject("文件是空的（0字节），可能是附件下载不完整或保存失败。请重新保存后提交。", path, "empty")
+        raise reject("文件是空的（0字节），可能是附件下载不完整或保存失败。请重新保存后提交。", path, "empty")
     if size > lim["max_file_bytes"]:
-        raise _reject(f"文件有{_mib(size)}，超过上限{_mib(lim['max_file_bytes'])}。正常的填报工作簿远小于此，"
+        raise reject(f"文件有{mib(size)}，超过上限{mib(lim['max_file_bytes'])}。正常的填报工作簿远小于此，"
                       f"可能含有大量图片或不是填报文件。请删除多余内容、另存为.xlsx后重新提交。", path, "too_large")
     if path.suffix.lower() in WPS_SUFFIXES:
-        raise _reject(f"这是WPS表格的自有格式（{path.suffix}），本工具不读取该格式。请在WPS中点“文件→另存为”，"
+        raise reject(f"这是WPS表格的自有格式（{path.suffix}），本工具不读取该格式。请在WPS中点“文件→另存为”，"
                       f"文件类型选“Excel 工作簿（*.xlsx）”，保存后提交该 .xlsx 文件。", path, "not_workbook")
     try:
         with open(path, "rb") as fh:
             head = fh.read(CHUNK)
     except OSError as e:
-        raise _reject(f"无法读取该文件（{e.strerror}）。请检查文件权限后重试。", path, "unreadable") from None
+        raise reject(f"无法读取该文件（{e.strerror}）。请检查文件权限后重试。", path, "unreadable") from None
 
     if head.startswith(ZIP_MAGIC) or head.startswith(OLE_MAGIC):
         try:
@@ -126,14 +130,14 @@ def check_file(path: str | os.PathLike, limits: dict | None = None) -> FileInfo:
                 zlib.error):
             # A record or header cut short: a file that trips up the inspection is damaged or
             # crafted; either way it is not parsed.
-            raise _damaged(path, "内部结构不完整或无法解析") from None
+            raise damaged(path, "内部结构不完整或无法解析") from None
     else:
         if path.name.startswith("~$") and size < 4096:
-            raise _reject("这是Excel打开工作簿时生成的临时锁定文件（以“~$”开头），不是工作簿。"
+            raise reject("这是Excel打开工作簿时生成的临时锁定文件（以“~$”开头），不是工作簿。"
                           "请忽略或删除它，提交原工作簿。", path, "lock_file")
         what, advice = describe_bytes(head, size)
         ext = path.suffix or "（无扩展名）"
-        raise _reject(f"该文件不是Excel工作簿，而是{what}（扩展名是“{ext}”，可能只是改了名字）。{advice}", path, "not_workbook")
+        raise reject(f"该文件不是Excel工作簿，而是{what}（扩展名是“{ext}”，可能只是改了名字）。{advice}", path, "not_workbook")
     info.sha256 = sha256_of(path)
     return info
 
@@ -219,7 +223,7 @@ def _check_ole(path: Path, size: int, lim: dict) -> FileInfo:
     try:
         ole = olefile.OleFileIO(str(path))
     except Exception:  # noqa: BLE001 - olefile raises many kinds on damaged files
-        raise _reject("文件已损坏（旧版Office复合文档结构不完整），无法读取。可能是附件下载不完整。"
+        raise reject("文件已损坏（旧版Office复合文档结构不完整），无法读取。可能是附件下载不完整。"
                       "请在Excel中打开并另存为.xlsx后重新提交。", path, "damaged") from None
     try:
         streams = {"/".join(p) for p in ole.listdir(streams=True, storages=True)}
@@ -228,11 +232,11 @@ def _check_ole(path: Path, size: int, lim: dict) -> FileInfo:
         ole.close()
     if "EncryptionInfo" in names and "EncryptedPackage" in names:
         if _msoffcrypto_encrypted(path) is not False:
-            raise _reject(f"{REMOVE_PASSWORD}（Excel：文件→信息→保护工作簿→用密码进行加密，清空密码后保存）。"
+            raise reject(f"{REMOVE_PASSWORD}（Excel：文件→信息→保护工作簿→用密码进行加密，清空密码后保存）。"
                           "本工具不会尝试破解密码。", path, "encrypted")
     if "Workbook" in names or "Book" in names:
         if "Workbook" in names and _msoffcrypto_encrypted(path):
-            raise _reject(f"{REMOVE_PASSWORD}（这是设置了打开密码的旧版.xls文件：在Excel中去除密码后，"
+            raise reject(f"{REMOVE_PASSWORD}（这是设置了打开密码的旧版.xls文件：在Excel中去除密码后，"
                           "另存为.xlsx提交）。本工具不会尝试破解密码。", path, "encrypted")
         _check_biff_extent(path, lim, "Workbook" if "Workbook" in names else "Book")
         info = FileInfo(path, "xls", size, has_macros="_VBA_PROJECT_CUR" in names)
@@ -245,7 +249,7 @@ def _check_ole(path: Path, size: int, lim: dict) -> FileInfo:
         what = "PowerPoint演示文稿（.ppt）"
     else:
         what = "旧版Office复合文档，但不是Excel工作簿"
-    raise _reject(f"该文件不是Excel工作簿，而是{what}。请提交填报模板的Excel工作簿（.xlsx）。", path, "not_workbook")
+    raise reject(f"该文件不是Excel工作簿，而是{what}。请提交填报模板的Excel工作簿（.xlsx）。", path, "not_workbook")
 
 
 # BIFF8 cell records: (row, col) in their first four bytes; MULRK/MULBLANK end with the last column.
@@ -265,7 +269,7 @@ def _check_biff_extent(path: Path, lim: dict, stream: str = "Workbook") -> None:
         with olefile.OleFileIO(str(path)) as ole:
             data = ole.openstream(stream).read()
     except Exception:  # noqa: BLE001
-        raise _reject("文件已损坏（旧版.xls的工作簿数据无法读取）。请在Excel中打开并另存为.xlsx后重新提交。",
+        raise reject("文件已损坏（旧版.xls的工作簿数据无法读取）。请在Excel中打开并另存为.xlsx后重新提交。",
                       path, "damaged") from None
     # Readers seek to each sheet's BOF through its BOUNDSHEET record, so we do the same
     # rather than trust one sequential pass (a crafted length could hop over a sheet).
@@ -285,9 +289,9 @@ def _check_biff_extent(path: Path, lim: dict, stream: str = "Workbook") -> None:
                     col = struct.unpack_from("<H", data, body + ln - 2)[0]
                 max_row, max_col = max(max_row, row + 1), max(max_col, col + 1)
                 if max_row > lim["max_rows_per_sheet"]:
-                    raise _too_big(path, sheet, f"的单元格至少延伸到第{max_row}行{_XLS_BLANKS}", lim)
+                    raise too_big(path, sheet, f"的单元格至少延伸到第{max_row}行{_XLS_BLANKS}", lim)
                 if max_col > lim["max_columns_per_sheet"]:
-                    raise _too_big(path, sheet, f"的单元格至少延伸到第{max_col}列{_XLS_BLANKS}", lim)
+                    raise too_big(path, sheet, f"的单元格至少延伸到第{max_col}列{_XLS_BLANKS}", lim)
 
 
 def _biff_records(data: bytes, pos: int):
@@ -317,13 +321,13 @@ def _msoffcrypto_encrypted(path: Path) -> bool | None:
 # Zip (OOXML) packages
 # --------------------------------------------------------------------------
 
-def _damaged(path: Path, detail: str) -> InputRejected:
-    return _reject(f"文件已损坏（{detail}），无法读取。可能是邮件附件下载不完整或保存时中断。"
+def damaged(path: Path, detail: str) -> InputRejected:
+    return reject(f"文件已损坏（{detail}），无法读取。可能是邮件附件下载不完整或保存时中断。"
                    f"请在Excel中打开并重新保存（另存为.xlsx）后提交；如无法打开，请向报送单位索取原文件。", path, "damaged")
 
 
-def _bomb(path: Path, detail: str) -> InputRejected:
-    return _reject(f"文件解压后大小异常（{detail}），疑似“压缩炸弹”或被篡改的文件，已拒绝读取。"
+def bomb(path: Path, detail: str) -> InputRejected:
+    return reject(f"文件解压后大小异常（{detail}），疑似“压缩炸弹”或被篡改的文件，已拒绝读取。"
                    f"{SAVE_AS_XLSX}；如不是本单位制作的文件，请勿打开。", path, "zip_bomb")
 
 
@@ -334,13 +338,13 @@ def _check_zip(path: Path, size: int, lim: dict) -> FileInfo:
         except OSError:
             endrec = None
         if not endrec:
-            raise _damaged(path, "压缩结构不完整，文件可能被截断")
+            raise damaged(path, "压缩结构不完整，文件可能被截断")
         if endrec[zipfile._ECD_ENTRIES_TOTAL] > lim["max_zip_members"]:
-            raise _bomb(path, f"包含{endrec[zipfile._ECD_ENTRIES_TOTAL]}个部件，正常工作簿只有几十个")
+            raise bomb(path, f"包含{endrec[zipfile._ECD_ENTRIES_TOTAL]}个部件，正常工作簿只有几十个")
         try:
             zf = zipfile.ZipFile(fp)
         except (zipfile.BadZipFile, ValueError, OSError, EOFError):
-            raise _damaged(path, "压缩结构不完整，文件可能被截断") from None
+            raise damaged(path, "压缩结构不完整，文件可能被截断") from None
         with zf:
             return _check_package(path, size, zf, lim)
 
@@ -351,23 +355,23 @@ def _check_package(path: Path, size: int, zf: zipfile.ZipFile, lim: dict) -> Fil
     # 1. declared sizes (free to check; a crafted file may lie, so step 3 counts real bytes)
     total = sum(i.file_size for i in infos)
     if total > lim["max_unzipped_bytes"]:
-        raise _bomb(path, f"声明解压后共{_mib(total)}，上限{_mib(lim['max_unzipped_bytes'])}")
+        raise bomb(path, f"声明解压后共{mib(total)}，上限{mib(lim['max_unzipped_bytes'])}")
     for i in infos:
         if i.file_size >= lim["ratio_check_from_bytes"] and \
                 i.file_size > lim["max_member_ratio"] * max(i.compress_size, 1):
-            raise _bomb(path, f"部件“{i.filename}”压缩比为{i.file_size // max(i.compress_size, 1)}:1，"
+            raise bomb(path, f"部件“{i.filename}”压缩比为{i.file_size // max(i.compress_size, 1)}:1，"
                               f"上限{lim['max_member_ratio']}:1")
         if i.flag_bits & 0x1:
-            raise _reject(f"{REMOVE_PASSWORD}（压缩包设置了密码）。本工具不会尝试破解密码。", path, "encrypted")
+            raise reject(f"{REMOVE_PASSWORD}（压缩包设置了密码）。本工具不会尝试破解密码。", path, "encrypted")
 
     # 2. is it a spreadsheet package at all?
-    from xjr_excel.guard import ods     # here: ods builds on this module
-    if ods.is_ods(zf, names):
-        return ods.check_ods(path, size, zf, lim)
+    for is_it, check_it in OTHER_PACKAGES:       # .ods (guard/ods.py builds on this module and registers)
+        if is_it(zf, names):
+            return check_it(path, size, zf, lim)
     main = _main_part(zf, names, path)
     if main.endswith(".bin"):
-        raise _reject(f"该文件是Excel二进制工作簿（.xlsb），本工具不读取该格式。{SAVE_AS_XLSX}。", path, "not_workbook")
-    content_types = _small_xml(zf, P.CONTENT_TYPES, path)
+        raise reject(f"该文件是Excel二进制工作簿（.xlsb），本工具不读取该格式。{SAVE_AS_XLSX}。", path, "not_workbook")
+    content_types = small_xml(zf, P.CONTENT_TYPES, path)
     kind = "xlsx"
     if content_types is not None:
         for el in content_types:
@@ -382,18 +386,18 @@ def _check_package(path: Path, size: int, zf: zipfile.ZipFile, lim: dict) -> Fil
     budget = lim["max_unzipped_bytes"]
     for i in infos:
         sheet = sheet_parts.get(i.filename)
-        budget -= _scan_member(zf, i, budget, path, lim, sheet, xml=_is_xml(i.filename))
+        budget -= scan_member(zf, i, budget, path, lim, sheet, xml=is_xml(i.filename))
     return FileInfo(path, kind, size, has_macros=has_macros, sheets=tuple(sheets),
                     has_external_links=any(n.startswith("xl/externalLinks/") for n in names))
 
 
-def _is_xml(name: str) -> bool:
+def is_xml(name: str) -> bool:
     return name.lower().endswith((".xml", ".rels", ".vml"))
 
 
 def _main_part(zf: zipfile.ZipFile, names: set[str], path: Path) -> str:
     """The officeDocument part named by _rels/.rels, or a refusal saying what the zip is."""
-    rels = _small_xml(zf, "_rels/.rels", path) if "_rels/.rels" in names else None
+    rels = small_xml(zf, "_rels/.rels", path) if "_rels/.rels" in names else None
     target = P.main_part(rels)
     if target in names and target.startswith("xl/"):
         return target
@@ -415,10 +419,10 @@ def _main_part(zf: zipfile.ZipFile, names: set[str], path: Path) -> str:
     else:
         what, advice = "ZIP压缩包或其他文件", "请提交填报模板的Excel工作簿（.xlsx）。"
     renamed = "（可能只是改了扩展名）" if path.suffix.lower() in WORKBOOK_SUFFIXES else ""
-    raise _reject(f"该文件不是Excel工作簿，而是{what}{renamed}。{advice}", path, "not_workbook")
+    raise reject(f"该文件不是Excel工作簿，而是{what}{renamed}。{advice}", path, "not_workbook")
 
 
-def _small_xml(zf: zipfile.ZipFile, name: str, path: Path, cap: int = 16 * 1048576):
+def small_xml(zf: zipfile.ZipFile, name: str, path: Path, cap: int = 16 * 1048576):
     """Parse a small package part safely (no DTDs, bounded size); None if absent."""
     import defusedxml.ElementTree as DET
     from defusedxml import DefusedXmlException
@@ -430,9 +434,9 @@ def _small_xml(zf: zipfile.ZipFile, name: str, path: Path, cap: int = 16 * 10485
     try:
         return DET.fromstring(data)
     except DefusedXmlException:
-        raise _dtd(path, name) from None
+        raise dtd_refusal(path, name) from None
     except Exception:  # noqa: BLE001 - ParseError and friends
-        raise _damaged(path, f"内部部件“{name}”不是有效的XML") from None
+        raise damaged(path, f"内部部件“{name}”不是有效的XML") from None
 
 
 def guarded_zip_read(zf: zipfile.ZipFile, member: str | zipfile.ZipInfo, limit: int, path: Path | str = "") -> bytes:
@@ -440,20 +444,20 @@ def guarded_zip_read(zf: zipfile.ZipFile, member: str | zipfile.ZipInfo, limit: 
     info = member if isinstance(member, zipfile.ZipInfo) else zf.getinfo(member)
     path = Path(path or zf.filename or "")
     if info.file_size > limit:
-        raise _bomb(path, f"部件“{info.filename}”声明解压后{_mib(info.file_size)}，上限{_mib(limit)}")
+        raise bomb(path, f"部件“{info.filename}”声明解压后{mib(info.file_size)}，上限{mib(limit)}")
     out = bytearray()
     try:
         with zf.open(info) as fh:
             while chunk := fh.read(CHUNK):
                 out += chunk
                 if len(out) > limit:
-                    raise _bomb(path, f"部件“{info.filename}”解压后超过{_mib(limit)}")
+                    raise bomb(path, f"部件“{info.filename}”解压后超过{mib(limit)}")
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError) as e:
-        raise _damaged(path, f"内部部件“{info.filename}”无法解压：{_zip_error(e)}") from None
+        raise damaged(path, f"内部部件“{info.filename}”无法解压：{zip_error(e)}") from None
     return bytes(out)
 
 
-def _zip_error(e: Exception) -> str:
+def zip_error(e: Exception) -> str:
     text = str(e)
     if "CRC" in text:
         return "内容校验失败"
@@ -464,9 +468,9 @@ def _zip_error(e: Exception) -> str:
 
 def _sheet_parts(zf, main: str, names: set[str], path: Path) -> tuple[list[str], dict[str, str]]:
     """Sheet names in order and {part name: sheet name} for the worksheets."""
-    wb = _small_xml(zf, main, path)
+    wb = small_xml(zf, main, path)
     rels_name = P.rels_path(main)
-    rels = _small_xml(zf, rels_name, path) if rels_name in names else None
+    rels = small_xml(zf, rels_name, path) if rels_name in names else None
     named = P.sheet_parts(wb, rels, main) if wb is not None else []
     sheets = [name for name, _ in named]
     parts = {part: name for name, part in named if part}
@@ -484,12 +488,12 @@ class _Stop(Exception):
     pass
 
 
-class _Doctype(Exception):
+class Doctype(Exception):
     pass
 
 
-def _dtd(path: Path, part: str) -> InputRejected:
-    return _reject(f"文件内部的XML部件“{part}”含有文档类型定义（DTD/实体声明）。Excel保存的文件不会有这种内容，"
+def dtd_refusal(path: Path, part: str) -> InputRejected:
+    return reject(f"文件内部的XML部件“{part}”含有文档类型定义（DTD/实体声明）。Excel保存的文件不会有这种内容，"
                    f"可能是恶意构造的文件（如“实体膨胀”攻击），已拒绝读取。{SAVE_AS_XLSX}。", path, "xml_dtd")
 
 
@@ -586,12 +590,12 @@ class _SheetExtent:
         max_rows, max_cols = lim["max_rows_per_sheet"], lim["max_columns_per_sheet"]
         where = f"（如单元格{column_letter(min(self.far[1], 18278))}{self.far[0]}）" if self.far else ""
         if self.max_row > max_rows:
-            raise _too_big(path, sheet, f"的内容至少延伸到第{self.max_row}行{where}", lim)
+            raise too_big(path, sheet, f"的内容至少延伸到第{self.max_row}行{where}", lim)
         if self.max_col > max_cols:
-            raise _too_big(path, sheet, f"的内容至少延伸到第{self.max_col}列{where}", lim)
+            raise too_big(path, sheet, f"的内容至少延伸到第{self.max_col}列{where}", lim)
         most = lim["max_value_cells_per_sheet"]
         if self.values > most:
-            raise _reject(f"工作表“{sheet}”有超过{most}个填有内容的单元格（已数到{self.values}个），"
+            raise reject(f"工作表“{sheet}”有超过{most}个填有内容的单元格（已数到{self.values}个），"
                           f"远超任何填报表格，已拒绝读取。请只保留填报数据（或把数据复制到最新模板）后重新提交。",
                           path, "too_many_values")
 
@@ -648,7 +652,7 @@ def _at_most(limit: str, alphabet: str, first: str, longest: int) -> str:
     return "|".join(parts)
 
 
-def _scan_member(zf, info, budget: int, path: Path, lim: dict, sheet: str | None, xml: bool) -> int:
+def scan_member(zf, info, budget: int, path: Path, lim: dict, sheet: str | None, xml: bool) -> int:
     """Inflate one member in chunks; returns its real size. Refuses on budget, DTD or sheet size."""
     prolog = _Prolog(sheet is not None) if xml else None
     extent = _SheetExtent(lim) if sheet is not None else None
@@ -658,12 +662,12 @@ def _scan_member(zf, info, budget: int, path: Path, lim: dict, sheet: str | None
             while chunk := fh.read(CHUNK):
                 n += len(chunk)
                 if n > budget:
-                    raise _bomb(path, f"实际解压后超过{_mib(lim['max_unzipped_bytes'])}")
+                    raise bomb(path, f"实际解压后超过{mib(lim['max_unzipped_bytes'])}")
                 if prolog is not None and not prolog.done:
                     try:
                         prolog.feed(chunk, n)
-                    except _Doctype:
-                        raise _dtd(path, info.filename) from None
+                    except Doctype:
+                        raise dtd_refusal(path, info.filename) from None
                 if extent is not None:
                     extent.feed(chunk)
                     extent.check(sheet, path, lim)
@@ -675,7 +679,7 @@ def _scan_member(zf, info, budget: int, path: Path, lim: dict, sheet: str | None
     except InputRejected:
         raise
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError) as e:
-        raise _damaged(path, f"内部部件“{info.filename}”无法解压：{_zip_error(e)}") from None
+        raise damaged(path, f"内部部件“{info.filename}”无法解压：{zip_error(e)}") from None
     return n
 
 
@@ -707,7 +711,7 @@ def _check_string_count(attrs: dict, path: Path, lim: dict) -> None:
     for key in ("uniqueCount", "count"):
         value = attrs.get(key, "0")
         if not value.isdigit() or int(value) > most * (1 if key == "uniqueCount" else 100):
-            raise _reject(f"文件内部数据异常（共享字符串表声明了{value}个字符串，远超任何填报表格），"
+            raise reject(f"文件内部数据异常（共享字符串表声明了{value}个字符串，远超任何填报表格），"
                           f"可能已损坏或被篡改，已拒绝读取。{SAVE_AS_XLSX}。", path, "damaged")
 
 
@@ -725,7 +729,7 @@ class _Prolog:
         self.parser = p
 
     def _doctype(self, *args):
-        raise _Doctype()
+        raise Doctype()
 
     def _start(self, name, attrs):
         local = name.rsplit(":", 1)[-1]
@@ -746,13 +750,13 @@ class _Prolog:
             # still refuse a DTD by its bytes.
             self.done = True
             if re.search(rb"<!(DOCTYPE|ENTITY)", chunk[:PROLOG_BYTES], re.I):
-                raise _Doctype() from None
+                raise Doctype() from None
         if seen >= PROLOG_BYTES:
             self.done = True
 
 
-def _too_big(path: Path, sheet: str, detail: str, lim: dict) -> InputRejected:
-    return _reject(f"工作表“{sheet}”{detail}，超过填报表格可能用到的{lim['max_rows_per_sheet']}行×"
+def too_big(path: Path, sheet: str, detail: str, lim: dict) -> InputRejected:
+    return reject(f"工作表“{sheet}”{detail}，超过填报表格可能用到的{lim['max_rows_per_sheet']}行×"
                    f"{lim['max_columns_per_sheet']}列，已拒绝读取。请删除远处单元格中的内容（或把数据复制到最新模板）后重新提交。",
                    path, "too_big_sheet")
 

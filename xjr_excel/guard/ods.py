@@ -34,20 +34,20 @@ ODS_SUFFIXES = (".ods", ".ots")
 
 def check_ods(path: Path, size: int, zf: zipfile.ZipFile, lim: dict) -> G.FileInfo:
     if path.suffix.lower() not in ODS_SUFFIXES:     # readers pick the format by the extension
-        raise G._reject(f"该文件不是Excel工作簿，而是OpenDocument电子表格（.ods，WPS/LibreOffice格式），"
+        raise G.reject(f"该文件不是Excel工作簿，而是OpenDocument电子表格（.ods，WPS/LibreOffice格式），"
                         f"扩展名却是“{path.suffix or '无'}”（被改了扩展名）。请把扩展名改回 .ods，"
                         f"或在WPS/LibreOffice中另存为Excel工作簿（.xlsx）后重新提交。", path, "not_workbook")
     infos = [i for i in zf.infolist() if not i.is_dir()]
     names = {i.filename for i in infos}
     if "content.xml" not in names:
-        raise G._damaged(path, "缺少内容部件content.xml")
-    manifest = G._small_xml(zf, "META-INF/manifest.xml", path)
+        raise G.damaged(path, "缺少内容部件content.xml")
+    manifest = G.small_xml(zf, "META-INF/manifest.xml", path)
     if manifest is not None and any(el.tag.rsplit("}", 1)[-1] == "encryption-data" for el in manifest.iter()):
-        raise G._reject(f"{G.REMOVE_PASSWORD}（.ods设置了密码）。本工具不会尝试破解密码。", path, "encrypted")
+        raise G.reject(f"{G.REMOVE_PASSWORD}（.ods设置了密码）。本工具不会尝试破解密码。", path, "encrypted")
     budget = lim["max_unzipped_bytes"]
     for i in infos:
         if i.filename != "content.xml":
-            budget -= G._scan_member(zf, i, budget, path, lim, None, xml=G._is_xml(i.filename))
+            budget -= G.scan_member(zf, i, budget, path, lim, None, xml=G.is_xml(i.filename))
     sheets = _scan_content(zf, zf.getinfo("content.xml"), budget, path, lim)
     has_macros = any(n.startswith(("Basic/", "Scripts/")) for n in names)
     return G.FileInfo(path, "ods", size, has_macros=has_macros, sheets=tuple(sheets))
@@ -71,7 +71,7 @@ class _Extent:
         self._cell: tuple[int, bool] | None = None      # (columns repeated, holds something)
 
     def _doctype(self, *args):
-        raise G._Doctype()
+        raise G.Doctype()
 
     @staticmethod
     def _repeat(attrs: dict, name: str) -> int:
@@ -104,12 +104,12 @@ class _Extent:
         lim, sheet = self.lim, self.sheets[-1] if self.sheets else ""
         last_row = self.row + self.row_repeat
         if last_row > lim["max_rows_per_sheet"]:
-            raise G._too_big(self.path, sheet, f"的数据至少延伸到第{last_row}行", lim)
+            raise G.too_big(self.path, sheet, f"的数据至少延伸到第{last_row}行", lim)
         if last_col > lim["max_columns_per_sheet"]:
-            raise G._too_big(self.path, sheet, f"的数据至少延伸到第{last_col}列", lim)
+            raise G.too_big(self.path, sheet, f"的数据至少延伸到第{last_col}列", lim)
         self.cells += repeat * self.row_repeat
         if self.cells > lim["max_rows_per_sheet"] * lim["max_columns_per_sheet"]:
-            raise G._too_big(self.path, sheet, f"有超过{self.cells}个填写的单元格", lim)
+            raise G.too_big(self.path, sheet, f"有超过{self.cells}个填写的单元格", lim)
 
 
 def _scan_content(zf, info, budget: int, path: Path, lim: dict) -> list[str]:
@@ -120,13 +120,16 @@ def _scan_content(zf, info, budget: int, path: Path, lim: dict) -> list[str]:
             while chunk := fh.read(G.CHUNK):
                 n += len(chunk)
                 if n > budget:
-                    raise G._bomb(path, f"实际解压后超过{G._mib(lim['max_unzipped_bytes'])}")
+                    raise G.bomb(path, f"实际解压后超过{G.mib(lim['max_unzipped_bytes'])}")
                 extent.parser.Parse(chunk, False)
             extent.parser.Parse(b"", True)
-    except G._Doctype:
-        raise G._dtd(path, info.filename) from None
+    except G.Doctype:
+        raise G.dtd_refusal(path, info.filename) from None
     except expat.ExpatError:
-        raise G._damaged(path, "内部部件“content.xml”不是有效的XML") from None
+        raise G.damaged(path, "内部部件“content.xml”不是有效的XML") from None
     except (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError, RuntimeError) as e:
-        raise G._damaged(path, f"内部部件“content.xml”无法解压：{G._zip_error(e)}") from None
+        raise G.damaged(path, f"内部部件“content.xml”无法解压：{G.zip_error(e)}") from None
     return extent.sheets
+
+
+G.OTHER_PACKAGES.append((is_ods, check_ods))      # guard.check asks us about every zip package

@@ -16,9 +16,11 @@ import hashlib
 import re
 import struct
 import uuid
+from importlib import resources
 from dataclasses import dataclass
 from pathlib import Path
 
+from xjr_excel.errors import UserError
 from xjr_excel.ooxml import cfb as cfb
 
 CODEPAGE = 1252                 # source text is ASCII-only, see macros/
@@ -98,9 +100,24 @@ def xlwings_modules() -> list[Module]:
                                add_class_base=True)]
 
 
+def macros_dir():
+    """The installed VBA sources and ribbon XML: a Traversable of package ``xjr_excel.macros`` (``macros/``).
+
+    Missing sources are an error: an .xlsm without them would have no ribbon code."""
+    try:
+        folder = resources.files("xjr_excel.macros")
+    except ModuleNotFoundError:
+        folder = None
+    if folder is None or not folder.joinpath("customUI14.xml").is_file():
+        raise UserError("未找到宏源文件（xjr_excel.macros：VBA 模块与 customUI14.xml），无法生成带功能区的 .xlsm 模板。"
+                        "请重新安装 xjr-excel（pip install --force-reinstall xjr-excel），"
+                        "或改为生成 .xlsx 模板。 / macro sources not installed: reinstall xjr-excel",
+                        kind="no_macros")
+    return folder
+
+
 def source_modules(folder=None) -> list[Module]:
     """Our modules: every .bas/.cls in ``macros/`` (a folder or the installed package); ThisWorkbook first."""
-    from xjr_excel.template.xlsm import macros_dir
     folder = Path(folder) if folder else macros_dir()
     files = sorted((p for p in folder.iterdir() if p.name.lower().endswith((".bas", ".cls"))), key=lambda p: p.name)
     mods = [module_from_source(p.read_bytes(), p.name) for p in files]

@@ -133,7 +133,7 @@ def write_book(path, inp: BookInput) -> None:
     for t in inp.spec.tables_on("a5"):
         _merged_table(book, inp, t.key)
     _duplicates_sheet(book, inp)
-    _record_sheet(book, inp)
+    record_sheet(book, inp)
     book.wb.properties.creator = "xjr-excel"
     book.wb.properties.title = f"{inp.province}重点“小巨人”企业汇总"
     book.save(path, purpose="province")
@@ -437,7 +437,7 @@ RECORD_HEADERS = ["序号", "文件", "SHA-256", "城市", "城市取自", "填�
 RUN_TIME_CELL = "B2"     # the only cell that changes between two runs on the same inputs
 
 
-def _record_sheet(book: FastBook, inp: BookInput) -> None:
+def record_sheet(book: FastBook, inp: BookInput) -> None:
     sh = book.sheet("合并记录", fit_width=False)
     widths = [9, 30, 66, 10, 8, 12, 6, 9, 9, 9, 6, 6, 22, 60]
     sh.widths(widths)

@@ -18,20 +18,18 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from xjr_excel import errors
-from xjr_excel.guard.check import sha256_of
+from xjr_excel import errors, forms
+from xjr_excel.guard.check import WORKBOOK_SUFFIXES, sha256_of
 from xjr_excel.atomic import atomic_path, check_output, is_temporary, written_for
-from xjr_excel.session import FileCache
-from xjr_excel.province.model import (AS_IS, MACRO_NOTE, STATUS_ERRORS, STATUS_OK, STATUS_UNREADABLE, CityFile, Rows, city_from_filename,
-                             norm_city, plain)
+from xjr_excel.province.model import (MACRO_NOTE, STATUS_ERRORS, STATUS_OK, STATUS_UNREADABLE, CityFile, MergeRun,
+                                      city_from_filename)
 from xjr_excel.province.stats import IndustryIndex, CityStats, city_stats, find_duplicates, province_total
-from xjr_excel.spec.definition import Spec, attachment_tables, get_spec
+from xjr_excel.spec.definition import get_spec
+from xjr_excel.province.city import reference_names
 
-WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xltx", ".xltm", ".ods"}
 LOCK_REASON = ("Excel打开工作簿时生成的临时锁定文件（以“~$”开头），不是工作簿，已忽略。"
                "无需处理；如对应的工作簿还开着，请在Excel中保存并关闭后再合并，以免合并到未保存的旧内容。")
 PROGRESS_MIN_FILES = 20
-PROVINCE_SHEETS = ("统计", "合并记录")      # only our provincial workbook has both
 
 
 def collate(city: str) -> tuple:
@@ -94,146 +92,6 @@ def discover(inputs, output=None) -> tuple[list[Path], list[dict]]:
     return files, skipped
 
 
-# ----------------------------------------------------------------------------- one file (worker process)
-
-def _load_names(path: str):
-    from xjr_excel.read.names import load
-    return load(path)
-
-
-_NAMES = FileCache(_load_names)
-
-
-def _names(names_path):
-    """The MIIT reference list, loaded once per process (again when the file changes)."""
-    if not names_path:
-        return None
-    return _NAMES.get(names_path)
-
-
-def read_city_file(path: str, names_path: str | None = None, policy_path: str | None = None) -> CityFile:
-    """Read and validate one city workbook; never raises (the reason is kept instead)."""
-    cf, data = open_city_file(path, policy_path)
-    if data is None:
-        return cf
-    try:
-        from xjr_excel.validate import run as validate
-        findings = list(validate.validate(data, names=_names(names_path)))
-    except Exception as e:  # noqa: BLE001 - one broken file must not stop the merge
-        return internal_error(cf, e)
-    return finish_city_file(cf, data, findings)
-
-
-def open_city_file(path: str, policy_path: str | None = None):
-    """``(CityFile, WorkbookData)`` of one city workbook, read but not validated; the data is None
-    when the file cannot be read (the CityFile says why). Never raises."""
-    p = Path(path)
-    try:
-        st = p.stat()
-        cf = CityFile(path=str(p), name=p.name, sha256=sha256_of(p), mtime=st.st_mtime)
-    except OSError as e:
-        return CityFile(path=str(p), name=p.name, sha256="", mtime=0.0,
-                        reason=f"无法读取该文件（{e.strerror}）。请检查文件权限后重试。", kind="unreadable"), None
-    spec = get_spec(policy_path)
-    try:
-        from xjr_excel.read import workbook as reader
-        return cf, reader.read_workbook(p, spec=spec)
-    except errors.UserError as e:
-        cf.reason, cf.kind = e.message, e.kind
-    except Exception as e:  # noqa: BLE001 - one broken file must not stop the merge
-        internal_error(cf, e)
-    return cf, None
-
-
-def internal_error(cf: CityFile, e: Exception) -> CityFile:
-    cf.reason = (f"读取或校验时程序内部出错（{type(e).__name__}：{e}）。该文件未合并；"
-                 f"请单独运行 xjr validate 查看，或将文件发给技术支持。")
-    cf.kind = "internal"
-    return cf
-
-
-def finish_city_file(cf: CityFile, data, findings) -> CityFile:
-    """The CityFile of a workbook read and validated: counts, records, cover (or why it is skipped)."""
-    if take_records(cf, data):
-        count_findings(cf, findings)
-    return cf
-
-
-def take_records(cf: CityFile, data) -> bool:
-    """The records and the cover into ``cf`` (no findings needed: a worker does it while reading).
-    False when the file is no city workbook (the province's own output): nothing taken."""
-    if set(PROVINCE_SHEETS) <= set(data.sheet_names):
-        cf.reason = ("这是全省汇总工作簿（xjr consolidate 的输出），不是城市工作簿，已跳过。"
-                     "请不要把汇总文件与城市文件放在同一文件夹中合并。")
-        cf.kind = "province_output"
-        return False
-    _fill_from_data(cf, data, data.spec)     # the form the reader recognised (申报 or 跟踪表)
-    return True
-
-
-def count_findings(cf: CityFile, findings) -> None:
-    """Counts of the findings (validate() includes the reader's) and the status they give."""
-    cf.errors = sum(1 for f in findings if f.severity == "error")
-    cf.warnings = sum(1 for f in findings if f.severity == "warning")
-    cf.findings_by_rule = dict(sorted(Counter(f.rule for f in findings).items()))
-    if not cf.reason:          # a file refused while its records were taken stays refused
-        cf.status = STATUS_ERRORS if cf.errors else STATUS_OK
-
-
-def _fill_from_data(cf: CityFile, data, spec: Spec) -> None:
-    """The records, the cover."""
-    cf.has_macros = bool(data.has_macros)
-
-    found_any = False
-    cf.form = spec.form
-    for t in (attachment_tables(spec) if spec.form == "submission" else spec.tables):
-        td = data.tables.get(t.key)
-        if td is None or td.sheet is None:
-            continue
-        found_any = True
-        cols = [f.key for f in t.fields if f.key in td.frame.columns]
-        content = [i for i, k in enumerate(cols) if k != "seq"]
-        rows, values = [], []
-        if cols and len(td.frame):
-            matrix = td.frame[cols].to_numpy(dtype=object)
-            for r, vals in zip(td.frame.index, matrix):
-                vals = tuple(v if type(v) in AS_IS else plain(v) for v in vals)
-                if any(vals[i] is not None and vals[i] != "" for i in content):
-                    rows.append(int(r))
-                    values.append(vals)
-        cf.tables[t.key] = Rows(sheet=td.sheet, columns=cols, rows=rows, values=values)
-    if not found_any:
-        from xjr_excel.guard.check import reject_not_template
-        e = reject_not_template(spec, cf.path, data.sheet_names)
-        cf.status, cf.reason, cf.kind, cf.tables = STATUS_UNREADABLE, e.message, e.kind, {}
-        return
-
-    cover = data.cover or {}
-    city = norm_city(plain(cover.get("city")))
-    if city and "×" not in city:
-        cf.city, cf.city_from = city, "封面"
-    else:
-        cf.city = city_from_filename(Path(cf.name).stem) or Path(cf.name).stem
-        cf.city_from = "文件名"
-    cf.batch = _int_or_none(cover.get("batch"))
-    cf.year = _int_or_none(cover.get("year"))
-    filled = plain(cover.get("filled_on"))
-    cf.filled_on = filled.date() if isinstance(filled, dt.datetime) else filled if isinstance(filled, dt.date) else None
-    cf.department = str(plain(cover.get("department")) or "")
-    cf.period = str(plain(cover.get("period")) or "")
-
-
-def _int_or_none(v):
-    v = plain(v)
-    if isinstance(v, bool):
-        return None
-    if isinstance(v, int):
-        return v
-    if isinstance(v, float) and v.is_integer():
-        return int(v)
-    return None
-
-
 # ----------------------------------------------------------------------------- all files
 
 def read_all(files: list[Path], *, names_path=None, policy_path=None, jobs: int = 0, progress: bool | None = None
@@ -270,7 +128,7 @@ def choose_per_city(read: list[CityFile]) -> tuple[list[CityFile], list[tuple[Ci
     return chosen, superseded
 
 
-def _superseded_reason(old: CityFile, new: CityFile) -> str:
+def superseded_reason(old: CityFile, new: CityFile) -> str:
     if (old.filled_on or dt.date.min) != (new.filled_on or dt.date.min):
         why = f"填报日期{new.filled_on}较新" if new.filled_on else "填报日期较新"
     elif old.mtime != new.mtime:
@@ -310,14 +168,31 @@ def consolidate(inputs, output, *, province: str, names_path=None, strict: bool 
     if Path(output).suffix.lower() != ".xlsx":
         raise errors.BadOutputName(f"全省汇总文件应以.xlsx结尾（当前为“{Path(output).name}”），请修改输出文件名。")
     if names_path:
-        _names(names_path)      # a bad reference list stops here, once, not in every city; workers inherit it
+        reference_names(names_path)      # a bad reference list stops here, once, not in every city; workers inherit it
     files, skipped = discover(inputs, output)
     check_output(output, files, purpose="province", force=force)     # before the reading, not after it
     read = read_all(files, names_path=names_path, policy_path=policy_path, jobs=jobs, progress=progress)
-    from xjr_excel.track import province as track_province
-    if track_province.tracking_run(read):      # 跟踪表 in: the provincial 完成情况 instead
-        return track_province.consolidate(read, files, skipped, output, province=province, spec=spec, force=force)
-    track_province.set_aside(read)             # a 跟踪表 among submissions is not merged into the lists
+    form = forms.merged_form([cf.form for cf in read if cf.readable])     # 跟踪表 in: the provincial 完成情况
+    set_aside(read, form)              # a file of another form is not merged into this form's lists
+    run = MergeRun(read=read, files=files, skipped=skipped, output=output, province=province,
+                   spec=form.spec_for(spec), strict=strict, force=force, run_time=run_time, timings=timings, started=t0)
+    return form.merge(run)
+
+
+def set_aside(read: list[CityFile], kept) -> None:
+    """Files of a form other than ``kept`` (a :class:`~xjr_excel.forms.Form`) are not merged: they
+    become unreadable, with the reason why."""
+    for cf in read:
+        if cf.readable and cf.form != kept.name:
+            cf.status, cf.kind = STATUS_UNREADABLE, "other_form"
+            cf.reason = forms.lookup(cf.form).reason_aside(kept)
+
+
+def merge_submission(run: MergeRun) -> dict:
+    """The submission form's merge: the provincial lists, totals and merge record; the ``--json`` payload."""
+    read, files, skipped, output, spec = run.read, run.files, run.skipped, run.output, run.spec
+    strict, province, force, run_time, timings, t0 = (run.strict, run.province, run.force, run.run_time,
+                                                      run.timings, run.started)
     t1 = time.perf_counter()
     chosen, superseded = choose_per_city(read)
     included = [cf for cf in chosen if not strict or cf.status == STATUS_OK]
@@ -325,9 +200,9 @@ def consolidate(inputs, output, *, province: str, names_path=None, strict: bool 
 
     for cf in read:
         if not cf.readable:
-            skipped.append({"file": cf.path, "reason": cf.reason, "code": _code(cf.kind)})
+            skipped.append({"file": cf.path, "reason": cf.reason, "code": refusal_code(cf.kind)})
     for old, new in superseded:
-        skipped.append({"file": old.path, "reason": _superseded_reason(old, new), "code": errors.Superseded.code})
+        skipped.append({"file": old.path, "reason": superseded_reason(old, new), "code": errors.Superseded.code})
 
     industries = IndustryIndex(spec)
     stats: list[CityStats] = [city_stats(cf, spec, industries, included=id(cf) in inc_ids) for cf in chosen]
@@ -350,7 +225,7 @@ def consolidate(inputs, output, *, province: str, names_path=None, strict: bool 
         if left_out:
             notices.append(f"按 --strict，有错误的城市未纳入名单：{'、'.join(left_out)}。")
 
-    record_rows = _record_rows(read, skipped, chosen, included, superseded, strict)
+    rows = record_rows(read, skipped, chosen, included, superseded, strict)
     notices += [f"{cf.name}：{MACRO_NOTE}" for cf in read if cf.has_macros]
     payload = {
         "cities": [{"city": s.city, "file": s.file, "status": s.status, "enterprises": s.enterprises,
@@ -367,7 +242,7 @@ def consolidate(inputs, output, *, province: str, names_path=None, strict: bool 
     from xjr_excel.province.book import BookInput, write_book
     now = (run_time or dt.datetime.now()).replace(microsecond=0)
     book = BookInput(spec=spec, province=province, batch=batch, year=year, cities=included, stats=stats, total=total,
-                     duplicates=duplicates, files=record_rows, notices=notices,
+                     duplicates=duplicates, files=rows, notices=notices,
                      run_time=now.strftime("%Y-%m-%d %H:%M:%S"), collate=collate)
     all_inputs = tuple(files) + tuple(Path(s["file"]) for s in skipped)
     with atomic_path(output, inputs=all_inputs, purpose="province", force=force) as tmp:
@@ -378,12 +253,12 @@ def consolidate(inputs, output, *, province: str, names_path=None, strict: bool 
     return payload
 
 
-def _code(kind: str | None) -> str:
+def refusal_code(kind: str | None) -> str:
     """The refusal code of a file set aside for ``kind``."""
     return errors.REFUSALS.get(kind or "", errors.InputRejected).code
 
 
-def _record_rows(read, skipped, chosen, included, superseded, strict) -> list[dict]:
+def record_rows(read, skipped, chosen, included, superseded, strict) -> list[dict]:
     """One 合并记录 row per input file (read or not), in a fixed order."""
     older = {id(old) for old, _ in superseded}
     inc_ids, chosen_ids = {id(cf) for cf in included}, {id(cf) for cf in chosen}

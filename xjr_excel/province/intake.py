@@ -21,7 +21,7 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Callable
 
-from xjr_excel.province import consolidate as C
+from xjr_excel.province import city as C
 from xjr_excel.province.model import CityFile
 from xjr_excel.spec.definition import get_spec
 from xjr_excel.validate import batch
@@ -43,7 +43,7 @@ def chunked(files: list, jobs: int) -> list[list]:
 def read_and_validate(files: list[Path], *, names_path=None, policy_path=None, jobs: int = 1,
                       advance: Callable[[Path], None] = lambda f: None) -> list[CityFile]:
     """One CityFile per file, in the order of ``files``; never raises for a bad file."""
-    names = C._names(names_path)            # noqa: SLF001 - the module's own per-process cache
+    names = C.reference_names(names_path)            # the per-process cache
     today = dt.date.today()                 # one date for every file (workers and this process)
     out: list[CityFile] = []
     if jobs <= 1 or len(files) < PARALLEL_MIN_FILES:
@@ -83,7 +83,7 @@ def read_and_validate(files: list[Path], *, names_path=None, policy_path=None, j
 def read_chunk(paths: list[str], names_path, policy_path, today: dt.date) -> list[CityFile]:
     """Worker: read the files of one chunk and validate them together."""
     opened = [_open(path, policy_path, today) for path in paths]
-    return _validate_chunk(opened, C._names(names_path), today)      # noqa: SLF001
+    return _validate_chunk(opened, C.reference_names(names_path), today)
 
 
 def _alone(f: Path, names_path, policy_path, today: dt.date) -> CityFile:

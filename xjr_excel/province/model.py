@@ -131,3 +131,20 @@ def city_from_filename(stem: str) -> str:
         if m:
             return m.group(0)
     return ""
+
+
+@dataclass
+class MergeRun:
+    """What a form's province merge (:attr:`xjr_excel.forms.Form.merge`) is given: every file read and
+    validated (files of other forms already set aside), the files skipped unread, and the options."""
+    read: list[CityFile]
+    files: list
+    skipped: list[dict]
+    output: object
+    province: str
+    spec: object                      # the merged form's spec
+    strict: bool = False
+    force: bool = False
+    run_time: object = None           # datetime written to 合并记录 (default now)
+    timings: dict | None = None
+    started: float = 0.0              # perf_counter when the command started (for timings)

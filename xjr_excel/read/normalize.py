@@ -24,7 +24,7 @@ _LONGEST_TOKEN = max(map(len, BLANK_TOKENS))
 TICKS = "☑✓✔√■▣☒⊠●◉◆▲✅"
 BOXES = "□☐○◇△◻⬜"
 # Control and zero-width characters that survive copy/paste from web pages and PDFs.
-_CONTROL_RE = re.compile("[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u200b-\u200f\u2028\u2029\u202a-\u202e"
+CONTROL_RE = re.compile("[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u200b-\u200f\u2028\u2029\u202a-\u202e"
                          "\u2060-\u2064\ufeff\u00ad]")
 _NUM_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 # Units people append to numbers ("120人", "500万元"); only stripped when the rest is a number.
@@ -33,7 +33,7 @@ EXCEL_EPOCH = dt.date(1899, 12, 30)
 
 
 def strip_control(text: str) -> str:
-    return _CONTROL_RE.sub("", text)
+    return CONTROL_RE.sub("", text)
 
 
 def half_width(text: str) -> str:

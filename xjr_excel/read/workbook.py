@@ -36,9 +36,11 @@ from xjr_excel.read import normalize as N
 from xjr_excel.spec import definition as S
 from xjr_excel.errors import InputRejected
 from xjr_excel.guard import check as guard
-from xjr_excel.validate.findings import make
+from xjr_excel.findings import make
 from xjr_excel.model import TableData, Unparsed, WorkbookData
 from xjr_excel.ooxml.cells import address
+from xjr_excel.own_sheets import is_own_sheet
+from xjr_excel import forms
 
 HEADER_SCAN_ROWS = 60        # header rows are near the top; inserted title rows move them a little
 NOTE_RE = re.compile(r"^(注|说明|备注)\s*[0-9０-９一二三四五六七八九]*\s*[：:]")
@@ -612,12 +614,6 @@ def read_grids(grids: dict[str, list[list]], *, file: str, spec: S.Spec | None =
                  percent_lookup=lambda sheet, wanted: set(pc.get(sheet, ())) & wanted)
 
 
-def _ours(sheet_name: str) -> bool:
-    """Sheets the toolkit itself adds (marks.MARKS_PREFIX sheets, annotate.RESULTS_SHEET): never read as data."""
-    from xjr_excel.annotate.plan import RESULTS_SHEET
-    return sheet_name.startswith("_xjr_") or sheet_name == RESULTS_SHEET
-
-
 class _SheetParser:
     """The sheets' values from calamine, parsed on a worker thread in sheet order.
 
@@ -650,15 +646,6 @@ class _SheetParser:
         return False
 
 
-def _form(spec: S.Spec | None, book, names: list[str]):
-    """(spec, record) of the form the workbook is: a tracking workbook (跟踪表) carries its record."""
-    from xjr_excel.track import record, spec as track
-    spec = track.form_spec(spec or S.get_spec(), names)
-    if spec.form != track.FORM or track.RECORD_SHEET not in names:
-        return spec, None
-    return spec, record.from_grid(book.get_sheet_by_name(track.RECORD_SHEET).to_python(skip_empty_area=False))
-
-
 def read_workbook(path, spec: S.Spec | None = None) -> WorkbookData:
     """Read ``path`` (.xlsx/.xlsm/.xls/.ods) without executing or changing anything."""
     from python_calamine import CalamineWorkbook
@@ -679,11 +666,18 @@ def read_workbook(path, spec: S.Spec | None = None) -> WorkbookData:
         parts = XlsParts(path) if kind == "xls" else XlsxParts(path)
     try:
         metas = [m for m in book.sheets_metadata if "Work" in str(m.typ)]   # chart/macro sheets hold no table
-        spec, record = _form(spec, book, [m.name for m in metas])
+        found = forms.recognise(spec or S.get_spec(), [m.name for m in metas],
+                                lambda name: book.get_sheet_by_name(name).to_python(skip_empty_area=False))
+        spec, record = found.spec, found.record
+        if found.form.read is not None:      # a form with a reader of its own (label → value layouts)
+            data = found.form.read(path, spec, lambda name: book.get_sheet_by_name(name).to_python(
+                skip_empty_area=False), [m.name for m in metas])
+            data.record = record
+            return data
         has_macros = info.has_macros or parts.has_macros()
-        with _SheetParser(book, [m.name for m in metas if not _ours(m.name)]) as grids:
+        with _SheetParser(book, [m.name for m in metas if not is_own_sheet(m.name)]) as grids:
             def load(name: str) -> _Sheet:
-                if _ours(name):
+                if is_own_sheet(name):
                     return _Sheet(name, [])     # our own marks / results: not data
                 try:
                     try:
@@ -713,3 +707,11 @@ def read_workbook(path, spec: S.Spec | None = None) -> WorkbookData:
     finally:
         parts.close()
         book.close()
+
+
+# Shared with the readers of label → value layouts (the fill-in forms, xjr_excel.fillin.read): the
+# same normalisation, the same text, the same frames as the rows of a city workbook give.
+object_frame = _object_frame
+normalise_column = _normalise_column
+display_column = _display_column
+cover_value = _cover_value

@@ -16,7 +16,7 @@ from openpyxl.workbook.defined_name import DefinedName
 
 from xjr_excel.template import layout as L
 from xjr_excel.template import xlsm as xlsm
-from xjr_excel.annotate import marks as marks
+from xjr_excel.template import marks as marks
 from xjr_excel.spec import definition as S
 from xjr_excel import atomic
 from xjr_excel.errors import BadArgument, BadOutputName
@@ -93,7 +93,7 @@ def make_workbook(spec: Spec, params: dict) -> Workbook:
     lists = ChoiceLists(wb, options, names["year"], spec)
 
     guide_name = spec.sheet("guide").name
-    _cover_sheet(wb, sheets["cover"], spec, params)
+    cover_sheet(wb, sheets["cover"], spec, params)
     write_guide(sheets["guide"], spec, title_formula(spec, names, "重点“小巨人”申报工作簿填报说明"))
     _plan_sheet(sheets["plan"], spec, names, guide_name)
     for key in ("a1", "a2", "a3", "a4"):
@@ -155,7 +155,7 @@ class ChoiceLists:
 
 # ---------------------------------------------------------------- sheets
 
-def _cover_sheet(wb, ws, spec: Spec, params: dict) -> None:
+def cover_sheet(wb, ws, spec: Spec, params: dict) -> None:
     names = {c.key: c.defined_name for c in spec.cover}
     years = spec.policy.year_range
     ws.column_dimensions["A"].width = 24
@@ -327,16 +327,16 @@ def _indicator_headers(ws, spec: Spec, t: S.Table) -> None:
     for ind in spec.indicators:
         if ind.group != group:
             if group is not None:
-                _merged_header(ws, group_row, group_start, col - 1, group)
+                merged_header(ws, group_row, group_start, col - 1, group)
             group, group_start = ind.group, col
-        _merged_header(ws, ind_row, col, col + n_periods - 1, ind.header, fill=L.HEADER_FILL)
+        merged_header(ws, ind_row, col, col + n_periods - 1, ind.header, fill=L.HEADER_FILL)
         col += n_periods
-    _merged_header(ws, group_row, group_start, col - 1, group)
+    merged_header(ws, group_row, group_start, col - 1, group)
     ws.row_dimensions[group_row].height = 20
     ws.row_dimensions[ind_row].height = 96
 
 
-def _merged_header(ws, row, c1, c2, text, fill=L.GROUP_FILL):
+def merged_header(ws, row, c1, c2, text, fill=L.GROUP_FILL):
     for c in range(c1, c2 + 1):
         L.header_cell(ws, row, c, text if c == c1 else None, fill=fill)
     if c2 > c1:

@@ -14,12 +14,11 @@ Two steps, called by the template builder:
 from __future__ import annotations
 
 import zipfile
-from importlib import resources
 from pathlib import Path
 
-from xjr_excel.annotate.plan import RESULTS_SHEET   # the sheet 打开校验结果 activates
-from xjr_excel.errors import UserError
+from xjr_excel.own_sheets import RESULTS_SHEET   # the sheet 打开校验结果 activates
 from xjr_excel.ooxml import package as P
+from xjr_excel.ooxml.vba import macros_dir
 
 CONF_SHEET = "xlwings.conf"
 
@@ -82,22 +81,6 @@ REL_VBA = "http://schemas.microsoft.com/office/2006/relationships/vbaProject"
 REL_UI14 = "http://schemas.microsoft.com/office/2007/relationships/ui/extensibility"
 UI_PART = "customUI/customUI14.xml"
 VBA_PART = P.VBA_PART
-
-
-def macros_dir():
-    """The installed VBA sources and ribbon XML: a Traversable of package ``xjr_excel.macros`` (``macros/``).
-
-    Missing sources are an error: an .xlsm without them would have no ribbon code."""
-    try:
-        folder = resources.files("xjr_excel.macros")
-    except ModuleNotFoundError:
-        folder = None
-    if folder is None or not folder.joinpath("customUI14.xml").is_file():
-        raise UserError("未找到宏源文件（xjr_excel.macros：VBA 模块与 customUI14.xml），无法生成带功能区的 .xlsm 模板。"
-                        "请重新安装 xjr-excel（pip install --force-reinstall xjr-excel），"
-                        "或改为生成 .xlsx 模板。 / macro sources not installed: reinstall xjr-excel",
-                        kind="no_macros")
-    return folder
 
 
 def prepare_workbook(wb, spec=None) -> None:

@@ -12,29 +12,11 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from xjr_excel.atomic import atomic_path
-from xjr_excel.province.model import STATUS_ERRORS, STATUS_OK, STATUS_UNREADABLE, CityFile
+from xjr_excel.province.model import STATUS_ERRORS, STATUS_OK, CityFile, MergeRun
 from xjr_excel.spec.definition import Spec
 from xjr_excel.track import met
 from xjr_excel.track.rules import lost_conditions
 from xjr_excel.track.spec import FORM, TABLE, condition_text, track_spec_for
-
-OTHER_FORM_REASON = "这是目标完成情况跟踪表，不是申报工作簿；跟踪表请单独合并（xjr consolidate 跟踪表文件…）。本文件未合并。"
-SUBMISSION_REASON = "这是申报工作簿，不是目标完成情况跟踪表；与跟踪表一起合并时不计入完成情况。本文件未合并。"
-
-
-def tracking_run(read: list[CityFile]) -> bool:
-    """Merge the tracking form when the readable files are mostly tracking workbooks."""
-    forms = [cf.form for cf in read if cf.readable]
-    return bool(forms) and forms.count(FORM) * 2 > len(forms)
-
-
-def set_aside(read: list[CityFile], keep: str = "submission") -> None:
-    """Files of the other form are not merged: they become unreadable with the reason why."""
-    for cf in read:
-        if cf.readable and cf.form != keep:
-            cf.status, cf.kind = STATUS_UNREADABLE, "other_form"
-            cf.reason = OTHER_FORM_REASON if cf.form == FORM else SUBMISSION_REASON
-
 
 @dataclass
 class Counts:
@@ -127,18 +109,18 @@ def _counts_json(c: Counts) -> dict:
     return {"targets": c.targets, "met": c.met, "missed": c.missed, "unfilled": c.unfilled, "rate": c.rate}
 
 
-def consolidate(read: list[CityFile], files, skipped: list[dict], output, *, province: str, spec: Spec,
-                force: bool = False) -> dict:
-    """The tracking merge, from files already read and validated; the ``--json`` payload."""
-    from xjr_excel.province.consolidate import _record_rows, _superseded_reason, choose_per_city, collate
-    spec = track_spec_for(spec)
-    set_aside(read, keep=FORM)
+def consolidate(run: MergeRun) -> dict:
+    """The tracking merge, from files already read and validated (other forms set aside); the ``--json`` payload."""
+    from xjr_excel import errors
+    from xjr_excel.province.consolidate import choose_per_city, collate, record_rows, refusal_code, superseded_reason
+    read, files, skipped, output, province, force = run.read, run.files, run.skipped, run.output, run.province, run.force
+    spec = track_spec_for(run.spec)
     chosen, superseded = choose_per_city(read)
     for cf in read:
         if not cf.readable:
-            skipped.append({"file": cf.path, "reason": cf.reason})
+            skipped.append({"file": cf.path, "reason": cf.reason, "code": refusal_code(cf.kind)})
     for old, new in superseded:
-        skipped.append({"file": old.path, "reason": _superseded_reason(old, new)})
+        skipped.append({"file": old.path, "reason": superseded_reason(old, new), "code": errors.Superseded.code})
     cities = sorted((city_track(cf, spec) for cf in chosen), key=lambda c: collate(c.city))
     total = province_total(cities, spec)
     periods = sorted({cf.period for cf in chosen if cf.period})
@@ -162,31 +144,23 @@ def consolidate(read: list[CityFile], files, skipped: list[dict], output, *, pro
         payload["province"]["output"] = None
         return payload
     from xjr_excel.track.province_book import write_book
-    record_rows = _record_rows(read, skipped, chosen, chosen, superseded, False)
+    rows = record_rows(read, skipped, chosen, chosen, superseded, False)
     all_inputs = tuple(files) + tuple(s["file"] for s in skipped)
     with atomic_path(output, inputs=all_inputs, purpose="province", force=force) as tmp:     # `consolidate -o`'s output
-        write_book(tmp, spec, province, "、".join(periods), cities, total, record_rows,
-                   dt.datetime.now().replace(microsecond=0))
+        write_book(tmp, spec, province, "、".join(periods), cities, total, rows,
+                   (run.run_time or dt.datetime.now()).replace(microsecond=0))
     payload["province"]["output"] = str(output)
     return payload
 
 
-def print_summary(payload: dict) -> None:
-    from rich.console import Console
-    from rich.table import Table
-    con = Console()
+def summary_table(payload: dict) -> tuple[str, list[str], list[list[str]]]:
+    """The table ``xjr consolidate`` prints (cli/consolidate_cmd.print_summary): title, headers, rows."""
     prov = payload["province"]
-    t = Table(title=f"{prov['province']}重点“小巨人”企业目标完成情况（实施期{prov['period']}）："
-                    f"{prov['cities']}个市、{prov['enterprises']}家企业，目标{prov['targets']}项，"
-                    f"完成{prov['met']}项、未完成{prov['missed']}项")
-    for h in ("城市", "状态", "企业", "目标", "完成", "未完成", "完成率", "全部完成", "风险企业"):
-        t.add_column(h, overflow="fold", no_wrap=h != "城市")
-    for c in payload["cities"]:
-        rate = f"{c['rate']:.1%}" if c["rate"] is not None else "—"
-        t.add_row(c["city"], c["status"], str(c["enterprises"]), str(c["targets"]), str(c["met"]),
-                  str(c["missed"]), rate, str(c["all_met"]), str(c["at_risk"]))
-    con.print(t)
-    for s in payload["skipped"]:
-        con.print(f"  [red]未合并[/] {s['file']}：{s['reason']}")
-    if prov.get("output"):
-        con.print(f"已写入：{prov['output']}")
+    title = (f"{prov['province']}重点“小巨人”企业目标完成情况（实施期{prov['period']}）："
+             f"{prov['cities']}个市、{prov['enterprises']}家企业，目标{prov['targets']}项，"
+             f"完成{prov['met']}项、未完成{prov['missed']}项")
+    headers = ["城市", "状态", "企业", "目标", "完成", "未完成", "完成率", "全部完成", "风险企业"]
+    rows = [[c["city"], c["status"], str(c["enterprises"]), str(c["targets"]), str(c["met"]), str(c["missed"]),
+             f"{c['rate']:.1%}" if c["rate"] is not None else "—", str(c["all_met"]), str(c["at_risk"])]
+            for c in payload["cities"]]
+    return title, headers, rows

@@ -5,7 +5,7 @@ import datetime as dt
 from types import SimpleNamespace
 
 from xjr_excel.province.book import (ST_BAD, ST_CELL, ST_CELL_C, ST_HEAD, ST_NOTE, ST_NUM, ST_SUB, ST_TITLE,
-                                     ST_TOTAL, _record_sheet)
+                                     ST_TOTAL, record_sheet)
 from xjr_excel.province.xlsx_writer import FastBook, Style
 from xjr_excel.spec.definition import Spec
 
@@ -24,7 +24,7 @@ def write_book(path, spec: Spec, province: str, period: str, cities, total, reco
     _summary(book, spec, province, period, cities, total)
     _misses(book, total)
     _risks(book, total)
-    _record_sheet(book, SimpleNamespace(files=record_rows, run_time=run_time.strftime("%Y-%m-%d %H:%M:%S"),
+    record_sheet(book, SimpleNamespace(files=record_rows, run_time=run_time.strftime("%Y-%m-%d %H:%M:%S"),
                                         province=province))
     book.save(path, purpose="province")
 

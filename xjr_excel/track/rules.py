@@ -11,8 +11,8 @@ from xjr_excel.model import Finding, Unparsed
 from xjr_excel.read import normalize as N
 from xjr_excel.track import met
 from xjr_excel.track.spec import TABLE, condition_text, period_labels
-from xjr_excel.validate.findings import make
-from xjr_excel.validate.rules import Ctx, _fmt
+from xjr_excel.findings import make
+from xjr_excel.validate.rules import Ctx, shown_value
 
 
 def run_track(ctx: Ctx) -> list[Finding]:
@@ -53,8 +53,8 @@ def _same(written, now) -> bool:
         return abs(float(written) - float(now)) <= 1e-9 * max(1.0, abs(float(written)))
     if now is None:
         return False
-    return N.name_key(_fmt(written) if not isinstance(written, str) else written) == \
-        N.name_key(_fmt(now) if not isinstance(now, str) else now)
+    return N.name_key(shown_value(written) if not isinstance(written, str) else written) == \
+        N.name_key(shown_value(now) if not isinstance(now, str) else now)
 
 
 def locked_cells(ctx: Ctx, td, rows: dict) -> None:
@@ -65,7 +65,7 @@ def locked_cells(ctx: Ctx, td, rows: dict) -> None:
         return
     for row, written in rec.rows.items():
         if row not in rows:
-            ctx.add("track.enterprise_missing", td, row, "name", value=_fmt(written.get("name") or ""), line=row)
+            ctx.add("track.enterprise_missing", td, row, "name", value=shown_value(written.get("name") or ""), line=row)
             continue
         for key in rec.keys:
             if key not in td.columns:
@@ -73,7 +73,7 @@ def locked_cells(ctx: Ctx, td, rows: dict) -> None:
             now = rows[row][key]
             if not _same(written.get(key), now):
                 w = written.get(key)
-                ctx.add("track.locked_changed", td, row, key, expected="（空）" if w in (None, "") else _fmt(w))
+                ctx.add("track.locked_changed", td, row, key, expected="（空）" if w in (None, "") else shown_value(w))
     for row in rows:
         if row not in rec.rows:
             ctx.add("track.enterprise_added", td, row, "name", line=row)
@@ -102,7 +102,7 @@ def missed_targets(ctx: Ctx, td, rows: dict) -> None:
     for row in sorted(missed):
         rec = rows[row]
         if rec["reason"] is None:
-            text = "、".join(f"“{ind.short}”（目标{_fmt(rec[f'{ind.key}_target'])}，实际{_fmt(rec[f'{ind.key}_actual'])}）"
+            text = "、".join(f"“{ind.short}”（目标{shown_value(rec[f'{ind.key}_target'])}，实际{shown_value(rec[f'{ind.key}_actual'])}）"
                             for ind in missed[row])
             ctx.add("track.reason_missing", td, row, "reason", value="", missed=text)
 
@@ -126,11 +126,11 @@ def lost_conditions(policy, values: dict) -> list[tuple[str, str, str]]:
                           ("quality_certs", "quality_certs", e["quality_certs_min"])):
         v = num(ind)
         if key in policy.raw["tracking"]["conditions"] and v is not None and v < lim:
-            out.append((key, f"实际值{_fmt(v)}，须≥{lim}", f"{ind}_actual"))
+            out.append((key, f"实际值{shown_value(v)}，须≥{lim}", f"{ind}_actual"))
     p, r, s = num("patents"), num("rd_institutions"), num("standards")
     if "innovation" in policy.raw["tracking"]["conditions"] and None not in (p, r, s) \
             and p < e["patents_min"] and r < e["rd_institutions_min"] and s < e["standards_min"]:
-        out.append(("innovation", f"专利{_fmt(p)}、研发机构{_fmt(r)}、标准{_fmt(s)}", "patents_actual"))
+        out.append(("innovation", f"专利{shown_value(p)}、研发机构{shown_value(r)}、标准{shown_value(s)}", "patents_actual"))
     return out
 
 

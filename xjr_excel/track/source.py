@@ -70,7 +70,7 @@ def from_province(path, spec: Spec) -> list[Source]:
 
     from xjr_excel.guard.check import check_file
     from xjr_excel.province.book import RECORD_HEADERS, SOURCE_HEADERS
-    from xjr_excel.province.consolidate import PROVINCE_SHEETS
+    from xjr_excel.province.city import PROVINCE_SHEETS
     check_file(path)
     name = Path(path).name
     book = CalamineWorkbook.from_path(os.fspath(path))

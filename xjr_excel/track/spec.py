@@ -11,10 +11,8 @@ from __future__ import annotations
 from xjr_excel.spec import definition as S
 from xjr_excel.spec.definition import CoverField, Field, Rule, Sheet, Spec, Table
 from xjr_excel.spec.policy import Policy
+from xjr_excel.track.names import FORM, RECORD_SHEET, TABLE  # noqa: F401 - named there, used here and by importers
 
-FORM = "track"
-TABLE = "track"
-RECORD_SHEET = "_xjr_track"      # very hidden: what the workbook was written with (see track.record)
 PERIODS = (("i0", "初始值"), ("target", "目标值"), ("actual", "实际值"), ("met", "完成"))
 LOCKED_PERIODS = ("i0", "target")
 LOCKED_KEYS = ("name", "credit_code")     # with every i0/target column
@@ -131,11 +129,5 @@ def get_track_spec(policy_path: str | None = None) -> Spec:
     return track_spec_for(S.get_spec(policy_path))
 
 
+# A workbook holding any of these is a tracking workbook (track/form.py: how the registry recognises it).
 TRACK_SHEETS = frozenset((RECORD_SHEET, _sheets()[-1].name, *_sheets()[-1].aliases))
-
-
-def form_spec(spec: Spec, sheet_names) -> Spec:
-    """The spec of the form a workbook is: a tracking workbook has its 目标完成情况 sheet (and its
-    record, unless someone removed it: then validation says so)."""
-    return track_spec_for(spec) if TRACK_SHEETS.intersection(sheet_names) else spec
-

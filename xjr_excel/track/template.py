@@ -14,7 +14,7 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Protection
 
-from xjr_excel.annotate import marks
+from xjr_excel.template import marks
 from xjr_excel.errors import UserError
 from xjr_excel.spec import definition as S
 from xjr_excel.spec.definition import Spec
@@ -67,7 +67,7 @@ def make_workbook(spec: Spec, source: Source, period_label_: str) -> Workbook:
 
 def _cover(wb, ws, spec: Spec, source: Source, label: str) -> None:
     c = source.cover
-    build._cover_sheet(wb, ws, spec, {"city": c.get("city"), "batch": c.get("batch"), "year": c.get("year"),
+    build.cover_sheet(wb, ws, spec, {"city": c.get("city"), "batch": c.get("batch"), "year": c.get("year"),
                                       "department": c.get("department")})
     ws["A2"] = title_formula(spec)
     ws["A3"] = "城市、批次、申报年度和实施期在生成时写入，请勿修改；请填写部门、联系人、电话和日期。"
@@ -224,9 +224,9 @@ def _headers(ws, spec: Spec, t: S.Table, cols: dict[str, int]) -> None:
     for ind in spec.indicators:
         c = cols[f"{ind.key}_i0"]
         groups.setdefault(ind.group, []).append(c)
-        build._merged_header(ws, ind_row, c, c + span - 1, ind.header, fill=L.HEADER_FILL)
+        build.merged_header(ws, ind_row, c, c + span - 1, ind.header, fill=L.HEADER_FILL)
     for group, starts in groups.items():
-        build._merged_header(ws, group_row, min(starts), max(starts) + span - 1, group)
+        build.merged_header(ws, group_row, min(starts), max(starts) + span - 1, group)
     rc = cols["reason"]
     for r in (group_row, ind_row):
         L.header_cell(ws, r, rc, None, fill=L.GROUP_FILL)

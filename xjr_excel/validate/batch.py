@@ -8,7 +8,7 @@ nearly what a 5,000-row one does), so a province's files are validated together:
 * the per-field schemas and the row-wise rules run once over the stacks
   (:class:`StackCtx` hands each finding back to its own workbook, sheet and cell);
 * rules that compare a workbook's tables with each other or count per workbook
-  (:data:`PER_BOOK`), and a tracking workbook's own rules, run on each workbook alone
+  (:data:`PER_BOOK`), and a form's own checks (:attr:`xjr_excel.forms.Form.checks`), run on each workbook alone
   (:func:`per_book`; consolidate runs them in the worker process that read the file).
 
 Workbooks whose covers name different batches are stacked apart (the 成长性 rule
@@ -23,9 +23,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from xjr_excel import forms
 from xjr_excel.model import Finding, TableData, WorkbookData
 from xjr_excel.read import normalize as N
-from xjr_excel.validate import findings as F
+from xjr_excel import findings as F
 from xjr_excel.validate import rules as R
 
 # Checks declared @check(per_book=True) (several tables of one workbook, its cover, or its rows in
@@ -114,9 +115,9 @@ def per_book(data: WorkbookData, *, today: dt.date | None = None) -> list[Findin
         for impl in R.implementations():
             if impl in PER_BOOK:
                 impl(ctx)
-        if data.spec.form == "track":       # the tracking form's own rules (跟踪表), as validate() runs them
-            from xjr_excel.track.rules import run_track
-            run_track(ctx)
+        checks = forms.lookup(data.spec).checks
+        if checks is not None:          # the form's own per-workbook checks, as validate() runs them
+            checks(ctx)
     finally:
         N.name_key.cache_clear()
     return ctx.out

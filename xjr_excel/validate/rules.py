@@ -21,7 +21,7 @@ from stdnum.cn import uscc
 from xjr_excel.read import normalize as N
 from xjr_excel.validate import schemas as SC
 from xjr_excel.spec import definition as S
-from xjr_excel.validate.findings import make
+from xjr_excel.findings import make
 from xjr_excel.model import Finding, TableData, Unparsed, WorkbookData
 
 
@@ -87,8 +87,8 @@ class Ctx:
 
 
 READER = "reader"     # reported while reading the workbook (structure, cover, hidden rows)
-TRACK = "track"       # reported by xjr_excel.track.rules.run_track (the tracking form's own rules)
-ELSEWHERE = (READER, TRACK)
+# A rule whose ``by`` is its form's name (``by = "track"``) is reported by that form's own checks
+# (:attr:`xjr_excel.forms.Form.checks`), not by a check here.
 CHECKS: dict[str, Callable[[Ctx], None]] = {}
 
 
@@ -144,11 +144,11 @@ def field_rules(ctx: Ctx) -> None:
                 ph["expected"] = N.EXPECTED[f.type]
             elif rule == "field.min":
                 ph["op"] = ">" if f.min_exclusive else "≥"
-                ph["limit"] = _fmt(f.min)
-                ph["value"] = _fmt(v)
+                ph["limit"] = shown_value(f.min)
+                ph["value"] = shown_value(v)
             elif rule == "field.max":
-                ph["limit"] = _fmt(f.max)
-                ph["value"] = _fmt(v)
+                ph["limit"] = shown_value(f.max)
+                ph["value"] = shown_value(v)
             elif rule in ("field.choice", "a1.miit_batch", "a3.industry"):
                 ph["choices"] = "、".join(f.choices) if len(f.choices) <= 12 else "、".join(f.choices[:6]) + "…（见下拉列表）"
             elif rule == "field.max_len":
@@ -174,7 +174,8 @@ def _first_rows(td: TableData, key: str, owners: pd.Series | None = None) -> dic
     return out
 
 
-def _fmt(v) -> str:
+def shown_value(v) -> str:
+    """A value as a message shows it: a whole float without its .0 (1.0 → 1)."""
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
     return str(v)
@@ -188,14 +189,14 @@ def _text_values(values: list) -> str:
 
 
 def _has_control(text: str) -> bool:
-    # every character _CONTROL_RE matches is non-printable, and isprintable() runs at C speed;
+    # every character CONTROL_RE matches is non-printable, and isprintable() runs at C speed;
     # only text with line breaks or tabs (also non-printable) needs the regular expression
-    return not text.isprintable() and N._CONTROL_RE.search(text) is not None
+    return not text.isprintable() and N.CONTROL_RE.search(text) is not None
 
 
 @check
 def control_chars(ctx: Ctx) -> None:
-    pattern = N._CONTROL_RE.pattern
+    pattern = N.CONTROL_RE.pattern
     for td in ctx.data.tables.values():
         if not td.sheet or td.raw.empty:
             continue
@@ -538,13 +539,13 @@ def eligibility(ctx: Ctx) -> None:
                            ("quality_certs_i0", "a4.quality_certs", e["quality_certs_min"])):
         v = _num(td, key)
         for row in td.frame.index[v < lim]:
-            ctx.add(rule, td, row, key, value=_fmt(v[row]))
+            ctx.add(rule, td, row, key, value=shown_value(v[row]))
     p, r, s = _num(td, "patents_i0"), _num(td, "rd_institutions_i0"), _num(td, "standards_i0")
     ok = (p >= e["patents_min"]) | (r >= e["rd_institutions_min"]) | (s >= e["standards_min"])
     known = p.notna() & r.notna() & s.notna()
     for row in td.frame.index[known & ~ok]:
-        ctx.add("a4.innovation", td, row, "patents_i0", patents=_fmt(p[row]), institutions=_fmt(r[row]),
-                standards=_fmt(s[row]))
+        ctx.add("a4.innovation", td, row, "patents_i0", patents=shown_value(p[row]), institutions=shown_value(r[row]),
+                standards=shown_value(s[row]))
     batch = ctx.batch
     if batch is not None and batch >= ctx.spec.policy.growth_from_batch:
         g = _num(td, "growth_i0")
@@ -554,7 +555,7 @@ def eligibility(ctx: Ctx) -> None:
         grew = g > e["growth_rate_min_exclusive"]
         known = g.notna() | has_plan
         for row in td.frame.index[known & ~grew & ~has_plan]:
-            ctx.add("a4.growth", td, row, "growth_i0", value=_fmt(g[row]) if g.notna()[row] else "（未填）",
+            ctx.add("a4.growth", td, row, "growth_i0", value=shown_value(g[row]) if g.notna()[row] else "（未填）",
                     batch=batch, plan=plan[row] if isinstance(plan[row], str) else "")
 
 
@@ -571,7 +572,7 @@ def targets(ctx: Ctx) -> None:
             key = f"{ind.key}_{period}"
             v = _num(td, key)
             for row in td.frame.index[v < i0]:
-                ctx.add("a4.target_below_initial", td, row, key, value=_fmt(v[row]), limit=_fmt(i0[row]))
+                ctx.add("a4.target_below_initial", td, row, key, value=shown_value(v[row]), limit=shown_value(i0[row]))
 
 
 @check
@@ -622,7 +623,7 @@ def service_revenue(ctx: Ctx) -> None:
         return
     rev, srv = _num(td, "revenue"), _num(td, "service_revenue")
     for row in td.frame.index[srv > rev]:
-        ctx.add("a5.service_revenue", td, row, "service_revenue", value=_fmt(srv[row]), limit=_fmt(rev[row]))
+        ctx.add("a5.service_revenue", td, row, "service_revenue", value=shown_value(srv[row]), limit=shown_value(rev[row]))
 
 
 @check
@@ -641,10 +642,11 @@ def reference_names(ctx: Ctx) -> None:
 
 def registry(spec: S.Spec) -> dict[str, Callable | str]:
     """Rule id → the check that reports it, from each rule's one declaration in the spec (``by=``)."""
-    missing = sorted(f"{r.id} (by={r.by!r})" for r in spec.rules if r.by not in CHECKS and r.by not in ELSEWHERE)
+    elsewhere = (READER, spec.form)
+    missing = sorted(f"{r.id} (by={r.by!r})" for r in spec.rules if r.by not in CHECKS and r.by not in elsewhere)
     if missing:
         raise LookupError(f"spec rules without a check in validate/rules.py: {', '.join(missing)}")
-    return {r.id: r.by if r.by in ELSEWHERE else CHECKS[r.by] for r in spec.rules}
+    return {r.id: r.by if r.by in elsewhere else CHECKS[r.by] for r in spec.rules}
 
 
 def implementations(spec: S.Spec | None = None) -> list[Callable]:

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from xjr_excel.validate import findings as F
+from xjr_excel import forms
+from xjr_excel import findings as F
 from xjr_excel.validate import rules as rules
 from xjr_excel.model import Finding, WorkbookData
 
@@ -18,9 +19,9 @@ def validate(data: WorkbookData, names=None, *, today: dt.date | None = None) ->
         names = load(names)
     ctx = rules.Ctx(data, names=names, **({"today": today} if today else {}))
     out = list(data.findings) + rules.run_all(ctx)
-    if data.spec.form == "track":       # the tracking form's own rules (跟踪表)
-        from xjr_excel.track.rules import run_track
-        out += run_track(ctx)
+    checks = forms.lookup(data.spec).checks
+    if checks is not None:              # the form's own per-workbook checks (跟踪表: track.rules)
+        out += checks(ctx)
     return F.sort_findings(out, data.sheet_names)
 
 

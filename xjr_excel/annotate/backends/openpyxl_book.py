@@ -18,7 +18,7 @@ from xjr_excel.ooxml.cells import column_letter
 from openpyxl.worksheet.hyperlink import Hyperlink
 
 from xjr_excel.annotate import bookkeeping as K
-from xjr_excel.annotate import marks as M
+from xjr_excel.template import marks as M
 from xjr_excel.annotate import plan as P
 from xjr_excel.atomic import atomic_path, save_workbook
 from xjr_excel.errors import UserError
@@ -223,12 +223,17 @@ def needs_copy(src: Path) -> bool:
 
 
 def clear_needs_xlsx(src: Path) -> UserError:
-    """What ``clear`` needs when given an .xls/.ods/.et: it works on .xlsx, where the marks live."""
+    """What ``clear`` says when given an .xls/.ods/.et (the one wording, CLI and library): marks live in
+    the .xlsx copy validation wrote, never in such a file, so there is nothing to clear in it."""
+    from xjr_excel.annotate.xlsx_copy import copy_name
+    src = Path(src)
+    copy = copy_name(src)
+    made = f"已有：{copy}" if copy.exists() else f"由 xjr validate {src.name} --annotate {copy.name} 写出"
     return UserError(
-        f"“{src.name}”是{src.suffix or '无扩展名'}格式，清除标记只能在 .xlsx / .xlsm 工作簿上进行。"
-        f"请在WPS、LibreOffice或Excel中打开它，另存为“Excel 工作簿（.xlsx）”，再清除该 .xlsx 文件"
-        f"（xjr clear 文件名.xlsx，或在Excel中点“小巨人”选项卡的“清除标记”）。另存不会丢失标记，"
-        f"清除后您原有的批注会按原样恢复。", file=str(src))
+        f"“{src.name}”是 {src.suffix or '无扩展名'} 文件：校验从不在这类文件中做标记，它无需清除，也未被修改。"
+        f"清除标记只能在 .xlsx / .xlsm 工作簿上进行：校验标记在校验时写出的 .xlsx 副本里（{made}），"
+        f"请对副本运行：xjr clear {copy.name}。副本改好后以 .xlsx 上报；也可先把原文件在 WPS、LibreOffice 或 Excel 中"
+        f"另存为 .xlsx，再校验和清除那个 .xlsx。", file=str(src))
 
 
 def _load(src: Path):
@@ -340,3 +345,9 @@ def clear_file(src, dst, force: bool = False) -> Path:
     wb = _load(src)
     clear_workbook(wb)
     return _save(wb, src, dst, None, force)
+
+
+# Shared with writers that edit a copy of a user's workbook the same way (xjr collect): the same
+# loading (VBA kept, markable-size check) and saving (Excel's limits, carried-over parts, atomic).
+load_for_edit = _load
+save_edited = _save

@@ -10,7 +10,7 @@ no bulk note call.  The steps shared with the openpyxl backend are in
 from __future__ import annotations
 
 from xjr_excel.annotate import bookkeeping as K
-from xjr_excel.annotate import marks as M
+from xjr_excel.template import marks as M
 from xjr_excel.annotate import plan as P
 from xjr_excel.ooxml.safe_text import typed_text
 

@@ -1,4 +1,6 @@
-"""``xjr collect``: returned fill-in forms into a copy of the city (or tracking) workbook, with the report."""
+"""``xjr collect``: returned fill-in forms into a copy of the city (or tracking) workbook, with the report.
+
+The fill-in forms' own command, kept in their folder (cli/main.py names this module)."""
 from __future__ import annotations
 
 import json

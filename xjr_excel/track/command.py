@@ -1,4 +1,6 @@
-"""``xjr track``: one tracking workbook per approved city submission (or per city of a provincial merge)."""
+"""``xjr track``: one tracking workbook per approved city submission (or per city of a provincial merge).
+
+The tracking form's own command, kept in its folder (cli/main.py names this module)."""
 from __future__ import annotations
 
 from pathlib import Path

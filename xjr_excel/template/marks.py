@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 
+from xjr_excel.own_sheets import OWN_SHEET_PREFIX
 from xjr_excel.ooxml.cells import column_letter
 from xjr_excel.spec.definition import Spec, get_spec
 
@@ -31,7 +32,7 @@ MARK_ERROR, MARK_WARNING = 2, 1
 SEVERITY_CODE = {"error": MARK_ERROR, "warning": MARK_WARNING}
 
 # Sheets that get marks (the guide sheet has nothing to fill in).
-MARKED_SHEET_KEYS = ("cover", "plan", "a1", "a2", "a3", "a4", "a5", "track")    # track: the 跟踪表
+UNMARKED_SHEET_KEYS = ("guide",)     # 填报说明: nothing is filled in there, so nothing is marked
 
 # Area the rules and the twins cover.  Generous: 附4 has 40 columns and a city
 # rarely sends more than a few hundred records; cells beyond it stay unmarked.
@@ -43,8 +44,14 @@ MARK_COLS, MARK_ROWS = 64, 10000          # A1:BL10000
 ERROR_FILL, ERROR_FONT, ERROR_BORDER = "FFC7CE", "9C0006", "C00000"
 WARNING_FILL, WARNING_FONT, WARNING_BORDER = "FFCC99", "833C0B", "ED7D31"
 
-MARKS_PREFIX = "_xjr_marks_"
+MARKS_PREFIX = OWN_SHEET_PREFIX + "marks_"
 NAME_PREFIX = "XJR_Marks_"
+
+
+def marked_sheet_keys(spec: Spec | None = None) -> tuple[str, ...]:
+    """The sheets of ``spec``'s form whose cells findings mark (every form: all its sheets but the guide)."""
+    spec = spec or get_spec()
+    return tuple(s.key for s in spec.sheets if s.key not in UNMARKED_SHEET_KEYS)
 
 
 def marks_sheet_name(sheet_key: str) -> str:
@@ -109,7 +116,7 @@ def locate_sheets(sheet_names: list[str], spec: Spec | None = None,
 def workbook_sheet_keys(wb, spec: Spec | None = None) -> dict[str, str]:
     """:func:`locate_sheets` for an openpyxl workbook (uses its tables)."""
     tables = {ws.title: list(ws.tables.keys()) for ws in wb.worksheets}
-    user_sheets = [n for n in wb.sheetnames if not n.startswith("_xjr_")]
+    user_sheets = [n for n in wb.sheetnames if not n.startswith(OWN_SHEET_PREFIX)]
     return locate_sheets(user_sheets, spec, tables)
 
 
@@ -166,7 +173,7 @@ def install_marks(wb, spec: Spec | None = None, sheet_keys: dict[str, str] | Non
     spec = spec or get_spec()
     sheet_keys = sheet_keys if sheet_keys is not None else workbook_sheet_keys(wb, spec)
     added = False
-    for key in MARKED_SHEET_KEYS:
+    for key in marked_sheet_keys(spec):
         sheet = sheet_keys.get(key)
         if sheet is None or sheet not in wb.sheetnames:
             continue
