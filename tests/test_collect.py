@@ -320,3 +320,47 @@ def test_ribbon_collect_button_writes_a_copy_and_reports(tmp_path, monkeypatch):
     assert _sha(tmp_path / MANIFEST["book"]) == book_before
     book = E.open_book(E.from_file(tmp_path / MANIFEST["book"]))
     assert ribbon.collect(book) is None
+
+
+# ---------------------------------------------------------------- xjr validate FORM
+
+def _planted(kind_note: str) -> dict:
+    return next(f for f in MANIFEST["returned"] if f["findings"] and kind_note in f["note"])
+
+
+def test_validate_recognises_a_returned_form_and_reports_at_its_cells(capsys):
+    from xjr_excel.cli.main import main
+    for f in [x for x in MANIFEST["returned"] if x["findings"]]:
+        code = main(["validate", str(FORMS / "交回" / f["file"]), "--json"])
+        got = json.loads(capsys.readouterr().out)
+        assert code == (1 if any(p["rule"] != "a2.doc_no_brackets" for p in f["findings"]) else 0)
+        cells = {(x["sheet"], x["cell"], x["rule"]) for x in got["findings"]}
+        for p in f["findings"]:
+            assert (p["sheet"], p["cell"], p["rule"]) in cells, f["file"]
+
+
+def test_validate_reads_a_form_pasted_into_a_new_workbook_by_its_labels(capsys):
+    from xjr_excel.cli.main import main
+    pasted = next(f for f in MANIFEST["returned"] if "另存" in f["file"])
+    assert main(["validate", str(FORMS / "交回" / pasted["file"]), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["findings"] == []
+
+
+def test_validate_annotate_and_clear_work_on_a_form(tmp_path, capsys):
+    from xjr_excel.cli.main import main
+    f = _planted("统一社会信用代码")
+    src = tmp_path / f["file"]
+    shutil.copy(FORMS / "交回" / f["file"], src)
+    before = _sha(src)
+    marked, cleared = tmp_path / "marked.xlsx", tmp_path / "cleared.xlsx"
+    assert main(["validate", str(src), "--annotate", str(marked)]) == 1
+    p = f["findings"][0]
+    wb = openpyxl.load_workbook(marked)
+    assert "校验结果" in wb.sheetnames
+    assert wb[p["sheet"]][p["cell"]].comment is not None and p["rule"] in wb[p["sheet"]][p["cell"]].comment.text
+    assert any(p["cell"] in [str(v) for v in row] for row in wb["校验结果"].iter_rows(values_only=True))
+    assert main(["clear", str(marked), "-o", str(cleared)]) == 0
+    wb = openpyxl.load_workbook(cleared)
+    assert "校验结果" not in wb.sheetnames and wb[p["sheet"]][p["cell"]].comment is None
+    assert _sha(src) == before
+    capsys.readouterr()
