@@ -104,7 +104,7 @@ def answers_of(form_path: Path, kind: str, spec) -> dict:
     fr = read_form(form_path, spec)
     out = {}
     for tkey, td in fr.data.tables.items():
-        recs = td.values.to_dict("records")
+        recs = list(td.values.values())
         out[tkey] = [{k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in r.items() if v not in (None, "")}
                      for r in recs]
     return out

@@ -25,7 +25,7 @@ class FormTable(TableData):
     each field key the cell of its label (where a finding about the whole column points)."""
     addresses: dict = field(default_factory=dict)      # (record, key) → A1
     labels: dict = field(default_factory=dict)         # key → A1 of its label
-    values: pd.DataFrame | None = None                 # the cells as typed (calamine types), for merging
+    values: dict | None = None                         # record → {key: the cell as typed (calamine types)}, for merging
 
     def cell(self, row, key: str) -> str:
         got = self.addresses.get((row, key))
@@ -48,15 +48,15 @@ def build_table(table: S.Table, sheet: str, records: list[dict], addresses: dict
     for f in table.fields:
         values = [_plain(rec.get(f.key)) for rec in records]
         cells_typed[f.key] = values
-        raw_cols[f.key] = R.display_column(values)               
+        raw_cols[f.key] = R.display_column(values)
         pct = set()
         if f.type == S.PERCENT:
             pct = {(r, 1) for r in rows if addresses.get((r, f.key)) in percent_cells}
         # the reader's own normalisation (column 0 stands for "found"; percent cells by record)
         norm_cols[f.key] = R.normalise_column(f, values, rows, 0 if f.key in found else None, pct)
-    frame = R.object_frame(norm_cols, index, keys)                
-    raw = R.object_frame(raw_cols, index, keys)                   
-    typed = R.object_frame(cells_typed, index, keys)              
+    frame = R.object_frame(norm_cols, index, keys)
+    raw = R.object_frame(raw_cols, index, keys)
+    typed = {n: {k: cells_typed[k][i] for k in keys} for i, n in enumerate(rows)}
     columns = {k: i + 1 for i, k in enumerate(keys) if k in found}
     return FormTable(table=table, sheet=sheet, frame=frame, raw=raw, columns=columns,
                      missing=[k for k in keys if k not in found], header_row=None,

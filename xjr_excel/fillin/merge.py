@@ -262,7 +262,7 @@ def _records(ft) -> dict:
 
         def as_dicts(frame):
             return dict(zip(rows, (dict(zip(cols, v)) for v in frame.to_numpy(dtype=object).tolist())))
-        got = {"norm": as_dicts(ft.frame), "typed": as_dicts(ft.values), "raw": as_dicts(ft.raw)}
+        got = {"norm": as_dicts(ft.frame), "typed": ft.values, "raw": as_dicts(ft.raw)}
         ft._records = got
     return got
 

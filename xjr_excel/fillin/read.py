@@ -108,8 +108,24 @@ class Slot:
     value_at: tuple[int, int]
 
 
+_MADE: dict[tuple[str, int], tuple] = {}       # (what, id(layout sheet)) → (layout kept alive, result)
+
+
+def _once(what: str, sheet: L.SheetLayout, make):
+    """``make(sheet)`` once per layout sheet (layouts are cached singletons): a form read costs no re-parsing."""
+    key = (what, id(sheet))
+    got = _MADE.get(key)
+    if got is None or got[0] is not sheet:
+        got = _MADE[key] = (sheet, make(sheet))
+    return got[1]
+
+
 def slots(sheet: L.SheetLayout) -> list[Slot]:
     """The label → value slots of a layout sheet (items and 附4/跟踪 indicator cells)."""
+    return _once("slots", sheet, _slots)
+
+
+def _slots(sheet: L.SheetLayout) -> list[Slot]:
     out = []
     for it in sheet.items:
         out.append(Slot(it.table, it.field, it.label, row_col(it.label_cell), row_col(it.value_cell)))
@@ -121,6 +137,10 @@ def slots(sheet: L.SheetLayout) -> list[Slot]:
 
 def _anchors(sheet: L.SheetLayout) -> list[tuple[str, tuple[int, int]]]:
     """Every label printed on the sheet with its layout cell (for recognising and aligning)."""
+    return _once("anchors", sheet, _make_anchors)
+
+
+def _make_anchors(sheet: L.SheetLayout) -> list[tuple[str, tuple[int, int]]]:
     out = [(it.label, row_col(it.label_cell)) for it in sheet.items]
     out += [(ind.label, row_col(ind.label_cell)) for ind in sheet.indicators]
     for st in sheet.subtables:
@@ -143,8 +163,8 @@ def place(sheet: L.SheetLayout, idx: SheetIndex) -> Placed:
     """Where ``sheet``'s labels are on ``idx``: unique labels give the shift, the rest the nearest."""
     anchors = _anchors(sheet)
     unique = {}
-    for label, at in anchors:
-        hits = idx.find(label)
+    hits_of = [(label, at, idx.find(label)) for label, at in anchors]
+    for label, at, hits in hits_of:
         if len(hits) == 1:
             unique[at] = hits[0]
     if unique:
@@ -152,8 +172,7 @@ def place(sheet: L.SheetLayout, idx: SheetIndex) -> Placed:
     else:
         shift = (0, 0)
     found: dict = {}
-    for label, at in anchors:
-        hits = idx.find(label)
+    for label, at, hits in hits_of:
         if not hits:
             continue
         if at in unique:
@@ -203,6 +222,12 @@ def place_all(form: L.FormLayout, indexes: list[SheetIndex], spec: S.Spec) -> li
     out = []
     for sh in form.sheets:
         best = None
+        named = [i for i in indexes if _sheet_names_match(sh, spec, i.name)]
+        if named:                        # the usual case: the form's own sheet, its labels in place
+            p = place(sh, named[0])
+            if p.score >= 0.9:
+                out.append(p)
+                continue
         for idx in indexes:
             p = place(sh, idx)
             named = _sheet_names_match(sh, spec, idx.name)
