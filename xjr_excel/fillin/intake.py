@@ -17,7 +17,7 @@ from xjr_excel import errors
 from xjr_excel.model import Finding
 
 PARALLEL_MIN_FILES = 16      # below this, starting worker processes costs more than it saves
-CHUNK = 25
+CHUNK_MAX = 100              # forms validated together: pandera's fixed cost per run is shared by the chunk
 
 
 @dataclass
@@ -108,8 +108,11 @@ def read_all(paths: list[str], *, policy_path=None, jobs: int = 0, today: dt.dat
     """Every file read and validated, in the order given; chunks in worker processes when many."""
     today = today or dt.date.today()
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(paths) or 1))
-    chunks = [paths[i:i + CHUNK] for i in range(0, len(paths), CHUNK)]
-    if jobs <= 1 or len(paths) < PARALLEL_MIN_FILES:
+    if len(paths) < PARALLEL_MIN_FILES:
+        jobs = 1
+    size = max(1, min(CHUNK_MAX, -(-len(paths) // jobs)))     # as many chunks as workers (at most CHUNK_MAX each)
+    chunks = [paths[i:i + size] for i in range(0, len(paths), size)]
+    if jobs <= 1:
         return [r for c in chunks for r in read_chunk(c, policy_path, today)]
     # import the reader and validator and build the spec here once: forked workers inherit them
     from xjr_excel.fillin import read as _read  # noqa: F401
