@@ -364,3 +364,58 @@ def test_validate_annotate_and_clear_work_on_a_form(tmp_path, capsys):
     assert "校验结果" not in wb.sheetnames and wb[p["sheet"]][p["cell"]].comment is None
     assert _sha(src) == before
     capsys.readouterr()
+
+
+# ---------------------------------------------------------------- tracking: 目标完成情况
+
+TRACK = SAMPLES / "track" / "南京市-目标完成情况跟踪表-满一年.xlsx"
+
+
+def test_tracking_forms_fill_the_tracking_workbooks_actuals(tmp_path):
+    """The tracking workbook's 实际值 and 未完成原因 cleared, forms out, the sample's actuals typed by their
+    labels, collected: the workbook's values and findings are the sample's; a changed locked 初始值 on a
+    form is reported at the form's cell."""
+    from xjr_excel.track.spec import get_track_spec
+    tspec = get_track_spec()
+    data = read_workbook(TRACK)
+    td = data.tables["track"]
+    wb = openpyxl.load_workbook(TRACK)
+    ws = wb[td.sheet]
+    typed = {}
+    for row in td.frame.index:
+        name = td.frame.at[row, "name"]
+        typed[name] = {"actual": {}, "reason": ws.cell(row, td.columns["reason"]).value}
+        for key, c in td.columns.items():
+            f = tspec.table("track").field(key)
+            if f.period == "actual":
+                typed[name]["actual"][f.indicator] = ws.cell(row, c).value
+            if f.period == "actual" or key == "reason":
+                ws.cell(row, c).value = None
+    blank = tmp_path / "跟踪表-待回收.xlsx"
+    wb.save(blank)
+    result = build_forms(blank, tmp_path / "forms")
+    back = tmp_path / "交回"
+    back.mkdir()
+    reason_label = FF.field_label(tspec.table("track").field("reason"))
+    for form, path in result.written:
+        wb = openpyxl.load_workbook(path)
+        t = typed[form.name]
+        FF.fill_track(wb, wb.sheetnames[0], t["actual"], t["reason"], tspec.indicators, reason_label)
+        wb.save(back / path.name)
+    changed = sorted(back.iterdir())[0]
+    wb = openpyxl.load_workbook(changed)
+    sheet = FF.Sheet(wb[wb.sheetnames[0]])
+    locked = sheet.ws.cell(sheet.label(tspec.indicators[4].header).row, sheet.label("初始值").column)
+    locked.value = 999
+    wb.save(changed)
+    before = {p: _sha(p) for p in [blank, *back.iterdir()]}
+    out = tmp_path / "跟踪表-回收.xlsx"
+    payload = collect(blank, [back], out, jobs=1)
+    assert payload["form"] == "track" and payload["summary"]["merged"] == len(result.written)
+    want, got = read_workbook(TRACK).tables["track"], read_workbook(out).tables["track"]
+    assert got.frame.astype(str).equals(want.frame.astype(str))
+    f = next(x for x in payload["files"] if x["name"] == changed.name)
+    assert (sheet.ws.title, locked.coordinate, "track.locked_changed") in {(x["sheet"], x["cell"], x["rule"])
+                                                                          for x in f["findings"]}
+    assert _findings(out) == _findings(TRACK)
+    assert {p: _sha(p) for p in before} == before
