@@ -14,8 +14,9 @@ import json
 
 from xjr_excel.fillin.intake import Returned
 from xjr_excel.model import Finding
+from xjr_excel.own_sheets import OWN_SHEET_PREFIX
 
-SHEET = "_xjr_collect"
+SHEET = OWN_SHEET_PREFIX + "collect"        # very hidden, like every sheet of ours
 VERSION = 1
 CHUNK = 30000          # characters per cell (Excel holds 32,767)
 

@@ -22,6 +22,7 @@ from xjr_excel.fillin import layout as L
 from xjr_excel.fillin.frames import FormTable, build_table
 from xjr_excel.model import WorkbookData
 from xjr_excel.ooxml.cells import address, row_col
+from xjr_excel.own_sheets import is_own_sheet
 from xjr_excel.read import normalize as N
 from xjr_excel.spec import definition as S
 
@@ -435,7 +436,7 @@ def read_grids(kind: str, path, spec: S.Spec, read_grid, sheet_names) -> FormRea
     base = submission_of(spec)
     names = list(sheet_names)
     marker = L.read_marker(cached_grid(read_grid, L.MARKER_SHEET)) if L.MARKER_SHEET in names else None
-    indexes = [SheetIndex.of(n, cached_grid(read_grid, n)) for n in names if not n.startswith("_xjr_")]
+    indexes = [SheetIndex.of(n, cached_grid(read_grid, n)) for n in names if not is_own_sheet(n)]
     placed = place_all(L.layout_for(kind, base), indexes, base)
     holder: dict = {}
 
@@ -449,7 +450,7 @@ def read_grids(kind: str, path, spec: S.Spec, read_grid, sheet_names) -> FormRea
         return holder["parts"].percent_cells(sheet, cells)
     try:
         return read_placed(kind, placed, base, file=str(path), marker=marker,
-                           sheet_names=[n for n in names if not n.startswith("_xjr_")], percent_cells=percent)
+                           sheet_names=[n for n in names if not is_own_sheet(n)], percent_cells=percent)
     finally:
         if "parts" in holder:
             holder["parts"].close()
@@ -479,7 +480,7 @@ def read_form(path, spec: S.Spec | None = None) -> FormRead:
             marker = L.read_marker(book.get_sheet_by_name(L.MARKER_SHEET).to_python(skip_empty_area=False))
         indexes = []
         for name in names:
-            if name.startswith("_xjr_"):
+            if is_own_sheet(name):
                 continue
             try:
                 grid = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
@@ -498,7 +499,7 @@ def read_form(path, spec: S.Spec | None = None) -> FormRead:
                 holder["parts"] = XlsxParts(path)
             return holder["parts"].percent_cells(sheet, cells)
         return read_placed(kind, placed, spec, file=str(path), marker=marker,
-                           sheet_names=[n for n in names if not n.startswith("_xjr_")], percent_cells=percent)
+                           sheet_names=[n for n in names if not is_own_sheet(n)], percent_cells=percent)
     finally:
         if "parts" in holder:
             holder["parts"].close()
