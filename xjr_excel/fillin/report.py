@@ -128,8 +128,15 @@ def write_sheet(wb, p: dict) -> None:
                  fill=err_fill if x["severity"] == "error" else warn_fill)
     if not n:
         line(["（无）"])
-    for col, width in zip("ABCDEFGHIJK", (10, 14, 34, 12, 34, 20, 22, 10, 10, 40, 22)):
+    widths = (10, 14, 34, 12, 34, 20, 22, 10, 10, 40, 22)
+    for col, width in zip("ABCDEFGHIJK", widths):
         ws.column_dimensions[col].width = width
+    # neither Excel nor LibreOffice grows a row to fit wrapped text when it opens a file: size the rows
+    from xjr_excel.ooxml.wrap import wrapped_lines
+    for r, row in enumerate(ws.iter_rows(min_row=4, values_only=True), start=4):
+        lines = max([wrapped_lines(str(v), w) for v, w in zip(row, widths) if v not in (None, "")] or [1])
+        if lines > 1:
+            ws.row_dimensions[r].height = min(409, 15 * lines)
     ws.freeze_panes = "A5"
     for other in wb.worksheets:
         other.sheet_view.tabSelected = False
