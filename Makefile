@@ -82,3 +82,4 @@ docs: install architecture
 	$(PY) docs/render_annotated.py
 	$(PY) docs/province_png.py
 	$(PY) docs/track_png.py
+	$(PY) docs/forms_png.py

@@ -166,7 +166,7 @@ def _label_cell(ws, rng: str, text: str):
 
 
 def _title(ws, sl: FL.SheetLayout, params: dict) -> str:
-    text = f"{params.get('city') or ''}第{params.get('batch') or ''}批{sl.title}"
+    text = title_text(sl, params)
     ws.cell(1, 1, sl.label).font = L.LABEL_FONT
     c = set_text(ws.cell(2, 1), text)
     c.font = L.TITLE_FONT
@@ -177,6 +177,7 @@ def _title(ws, sl: FL.SheetLayout, params: dict) -> str:
 
 
 def title_text(sl: FL.SheetLayout, params: dict) -> str:
+    """The seed's 「××市第×批…」 title from the cover's city and batch."""
     return f"{params.get('city') or ''}第{params.get('batch') or ''}批{sl.title}"
 
 
