@@ -419,3 +419,23 @@ def test_tracking_forms_fill_the_tracking_workbooks_actuals(tmp_path):
                                                                           for x in f["findings"]}
     assert _findings(out) == _findings(TRACK)
     assert {p: _sha(p) for p in before} == before
+
+
+@pytest.mark.slow
+def test_damaged_encrypted_and_foreign_files_are_skipped_with_their_codes(corpus, tmp_path):
+    """Each hostile or foreign file costs itself only: set aside with the guard's code, the rest merged."""
+    kinds = {"encrypted": "XJR-E-ENCRYPTED", "truncated": "XJR-E-DAMAGED", "zip_bomb": "XJR-E-ZIP-BOMB",
+             "pdf": "XJR-E-NOT-WORKBOOK", "wrong_template": "XJR-E-FORM-UNKNOWN", "city": "XJR-E-FORM-UNKNOWN"}
+    back = _returned_copy(tmp_path / "交回", {f["file"] for f in MANIFEST["returned"] if f["status"] == "merged"})
+    for kind in kinds:
+        src = corpus(kind)
+        shutil.copy(src, back / f"{kind}{src.suffix}")
+    book = tmp_path / MANIFEST["book"]
+    shutil.copy(FORMS / MANIFEST["book"], book)
+    payload = collect(book, [back], tmp_path / "回收.xlsx", jobs=1)
+    files = {Path(f["name"]).stem: f for f in payload["files"]}
+    for kind, code in kinds.items():
+        assert (files[kind]["status"], files[kind]["code"]) == ("refused", code), kind
+        assert files[kind]["reason"]
+    merged = [f for f in MANIFEST["returned"] if f["status"] == "merged"]
+    assert payload["summary"]["merged"] == len(merged)
