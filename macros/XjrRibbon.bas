@@ -50,6 +50,19 @@ Public Sub XjrForms(control As Object)
     XjrRun "forms(folder=" & PyString(folder) & ")"
 End Sub
 
+Public Sub XjrCollect(control As Object)
+    ' Excel's own file dialog; the returned forms are read from disk by Python.
+    Dim picked As Variant, i As Long, arg As String
+    picked = Application.GetOpenFilename("Excel (*.xlsx;*.xlsm;*.xls;*.ods),*.xlsx;*.xlsm;*.xls;*.ods", , _
+                                         XjrText("XJR_PICK_FORMS"), , True)
+    If Not IsArray(picked) Then Exit Sub
+    For i = LBound(picked) To UBound(picked)
+        If Len(arg) > 0 Then arg = arg & ","
+        arg = arg & PyString(CStr(picked(i)))
+    Next i
+    XjrRun "collect(paths=[" & arg & "])"
+End Sub
+
 Public Sub XjrOpenResults(control As Object)
     Dim name As String
     name = XjrText(RESULTS_SHEET_KEY)

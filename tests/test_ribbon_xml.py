@@ -65,7 +65,7 @@ def test_ribbon_xml_is_a_customui14_tab_named_xiaojuren():
 
 def test_buttons_are_large_with_icons_and_chinese_tips():
     buttons = _xml().findall(f".//{NS}button")
-    assert {b.get("label") for b in buttons} == {"校验", "清除标记", "合并汇总", "打开校验结果", "帮助", "生成填报表"}
+    assert {b.get("label") for b in buttons} == {"校验", "清除标记", "合并汇总", "打开校验结果", "帮助", "生成填报表", "回收填报表"}
     for b in buttons:
         assert b.get("size") == "large", b.get("id")
         assert re.fullmatch(r"[A-Za-z]\w+", b.get("imageMso") or ""), b.get("id")
@@ -95,7 +95,7 @@ def test_callbacks_are_thin_and_reach_python_functions_that_exist():
         assert len(lines) <= 16, f"{name} is not thin"
         for fn in re.findall(r'XjrRun "(\w+)\(', body):
             called.add(fn)
-    assert called == {"validate", "clear", "consolidate", "forms"}
+    assert called == {"validate", "clear", "consolidate", "forms", "collect"}
     for fn in called:
         assert callable(getattr(ribbon, fn))
     # What RunPython runs is real Python, for every call the buttons make.

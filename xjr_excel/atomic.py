@@ -32,7 +32,8 @@ from xjr_excel.errors import OutputExists, OutputIsInput
 MARK_PURPOSE = "xjr-excel-output"      # custom document property: what this file is
 MARK_DIGEST = "xjr-excel-digest"       # the package's parts when we wrote it; any later save changes them
 PURPOSES = {"template": "填报模板", "annotated": "校验标记副本", "province": "全省汇总工作簿",
-            "track": "目标完成情况跟踪表", "forms": "填报表", "issues": "问题清单"}
+            "track": "目标完成情况跟踪表", "forms": "填报表", "issues": "问题清单",
+            "collect": "填报表回收结果工作簿"}
 STALE_SECONDS = 15 * 60                # a temporary file this old is a leftover whoever wrote it
 _TMP = re.compile(r"^\.(?P<name>.+)\.xjr-(?P<pid>\d+)-[^.]+\.tmp$")
 _CUSTOM = "docProps/custom.xml"

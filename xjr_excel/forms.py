@@ -40,6 +40,7 @@ from typing import Any, Callable, Iterable
 BUILTIN = (
     "xjr_excel.submission.form",
     "xjr_excel.track.form",
+    "xjr_excel.fillin.form",
 )
 DEFAULT = "submission"          # the form of a workbook no other form recognises
 
@@ -114,6 +115,22 @@ def _load() -> None:
         _loaded = True
         for module in BUILTIN:
             importlib.import_module(module)
+
+
+_ACTIONS: dict[str, Callable[..., Any]] = {}
+
+
+def register_action(name: str, fn: Callable[..., Any]) -> None:
+    """A front-end action a form's package offers under ``name`` (the work behind a ribbon button that is
+    not a hook of one form, e.g. the fill-in forms' 回收填报表): the front ends call :func:`action`,
+    never importing the form's package."""
+    _ACTIONS[name] = fn
+
+
+def action(name: str) -> Callable[..., Any]:
+    """The front-end action registered as ``name`` (KeyError when no form offers it)."""
+    _load()
+    return _ACTIONS[name]
 
 
 def names() -> tuple[str, ...]:

@@ -53,6 +53,11 @@ def forms(book=None, folder=None):
     return _guarded(lambda b, ui: _forms(b, ui, folder), book)
 
 
+def collect(book=None, paths=None):
+    """回收填报表: the returned forms at ``paths`` into a copy of the open (saved) city workbook."""
+    return _guarded(lambda b, ui: _collect(b, ui, paths), book)
+
+
 def _guarded(fn, book):
     ui = None
     try:
@@ -278,17 +283,15 @@ def _open_book(book, path: str) -> bool:
 # 生成填报表
 # --------------------------------------------------------------------------
 
-# A form's own buttons live in its folder; the ribbon reaches them by module path, as the CLI's
-# COMMANDS table does, so no front end imports a form's package (setup.cfg [importlinter]).
-FORM_BUTTONS = {
-    "forms": "xjr_excel.fillin.command",
-}
-
-
-def _form_button(name: str):
-    import importlib
-    return getattr(importlib.import_module(FORM_BUTTONS[name]), "ribbon_" + name)
-
-
 def _forms(book, ui: _UI, folder) -> dict | None:
-    return _form_button("forms")(book, ui, from_vba(folder) if folder else folder, recognise=_form)
+    from xjr_excel import forms      # the fill-in forms' action: no front end imports a form's package
+    return forms.action("forms")(book, ui, from_vba(folder) if folder else folder, recognise=_form)
+
+
+# --------------------------------------------------------------------------
+# 回收填报表 (the fill-in forms' action, looked up in the forms registry)
+# --------------------------------------------------------------------------
+
+def _collect(book, ui: _UI, paths) -> dict | None:
+    from xjr_excel import forms
+    return forms.action("collect")(book, ui, [from_vba(p) for p in paths or []], opener=_open_book)

@@ -21,6 +21,7 @@ COMMANDS = {
     "track": ("xjr_excel.track.command", "由申报工作簿生成目标完成情况跟踪表 / build the target-tracking workbook"),
     "forms": ("xjr_excel.fillin.command", "生成企业、平台填报表（附3附4、附5）或打印 / write the fill-in forms"),
     "serve": ("xjr_excel.serve.cli", "网页服务：在浏览器中校验、合并、生成模板 / the web page and API"),
+    "collect": ("xjr_excel.fillin.collect_command", "回收企业、平台交回的填报表，写入城市工作簿 / collect returned forms"),
 }
 
 
@@ -79,6 +80,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--strict", action="store_true", help="有错误的城市不进入名单（仍在统计中报告）")
     p.add_argument("--department", default="", help="省级中小企业主管部门，写入各名单的盖章行，如：江苏省工业和信息化厅")
     p.add_argument("--issues-dir", metavar="DIR", help="为每个有错误的城市写一个问题清单工作簿（城市-问题清单.xlsx）到文件夹 DIR")
+    p.add_argument("--jobs", type=int, default=0, help="并行进程数（默认按CPU数）")
+    p.add_argument("--force", action="store_true", help=HELP_FORCE)
+    _add_common(p)
+
+    p = sub.add_parser("collect", help=COMMANDS["collect"][1])
+    p.add_argument("book", help="城市申报工作簿（或目标完成情况跟踪表），不会被修改")
+    p.add_argument("inputs", nargs="+", help="交回的填报表文件或文件夹")
+    p.add_argument("-o", "--output", required=True, help="写入回收结果的工作簿副本（与城市工作簿同为 .xlsx 或 .xlsm）")
+    p.add_argument("--prefer", choices=("city", "forms"), default="city",
+                   help="工作簿与填报表的值不同时：city 保留工作簿原值（默认），forms 采用填报表的值")
+    p.add_argument("--json", action="store_true", help="以JSON输出回收情况")
     p.add_argument("--jobs", type=int, default=0, help="并行进程数（默认按CPU数）")
     p.add_argument("--force", action="store_true", help=HELP_FORCE)
     _add_common(p)

@@ -717,3 +717,11 @@ def read_workbook(path, spec: S.Spec | None = None) -> WorkbookData:
     finally:
         parts.close()
         book.close()
+
+
+# Shared with the readers of label → value layouts (the fill-in forms, xjr_excel.fillin.read): the
+# same normalisation, the same text, the same frames as the rows of a city workbook give.
+object_frame = _object_frame
+normalise_column = _normalise_column
+display_column = _display_column
+cover_value = _cover_value

@@ -61,6 +61,7 @@ VBA_MESSAGES: tuple[tuple[str, str], ...] = (
     ("XJR_RESULTS_SHEET", RESULTS_SHEET),
     ("XJR_PICK_TITLE", "选择各市上报的工作簿（按住Ctrl可多选）"),
     ("XJR_PICK_FOLDER", "选择保存填报表的文件夹（每家企业、每个平台一个文件）"),
+    ("XJR_PICK_FORMS", "选择企业、平台交回的填报表（按住Ctrl可多选）"),
     ("XJR_ASK_PROVINCE", "请输入省份名称（显示在全省汇总表的标题中），如：江苏省"),
     ("XJR_PROVINCE_DEFAULT", "××省"),
     ("XJR_ASK_DEPARTMENT", "请输入省级中小企业主管部门（写入各名单的盖章行），如：江苏省工业和信息化厅。\n"

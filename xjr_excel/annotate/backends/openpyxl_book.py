@@ -345,3 +345,9 @@ def clear_file(src, dst, force: bool = False) -> Path:
     wb = _load(src)
     clear_workbook(wb)
     return _save(wb, src, dst, None, force)
+
+
+# Shared with writers that edit a copy of a user's workbook the same way (xjr collect): the same
+# loading (VBA kept, markable-size check) and saving (Excel's limits, carried-over parts, atomic).
+load_for_edit = _load
+save_edited = _save
