@@ -10,6 +10,7 @@ import importlib
 import sys
 
 from xjr_excel import errors
+from xjr_excel.cli.argparse_zh import ZhArgumentParser
 
 COMMANDS = {
     # name: (module, help)
@@ -22,6 +23,39 @@ COMMANDS = {
 }
 
 
+# 示例 shown under each sub-command's --help (the top level lists one line per command)
+EXAMPLES = {
+    "spec": ["xjr spec                      # 打印申报工作簿的全部表格、字段和规则",
+             "xjr spec --json > 规格.json     # 以JSON保存完整规格",
+             "xjr spec --form track         # 目标完成情况跟踪表的规格"],
+    "template": ["xjr template -o 南京市.xlsm --city 南京市 --batch 3 --year 2026",
+                 "xjr template -o 南京市.xlsm --city 南京市 --department 南京市工业和信息化局"],
+    "validate": ["xjr validate 南京市.xlsm                               # 在屏幕上列出问题",
+                 "xjr validate 南京市.xlsm --annotate 南京市-校验.xlsm     # 另存一份带标记的文件",
+                 "xjr validate 南京市.xlsm --in-place                    # 直接标记原文件（先备份）",
+                 "xjr validate 南京市.xlsm --names 公布名单.xlsx --json"],
+    "clear": ["xjr clear 南京市-校验.xlsm -o 南京市-上报.xlsm   # 清除标记，写入新文件",
+              "xjr clear 南京市-校验.xlsm                       # 改写原文件（先备份）"],
+    "consolidate": ["xjr consolidate 收件箱/ -o 江苏省汇总.xlsx --province 江苏省",
+                    "xjr consolidate 南京市.xlsx 苏州市.xlsm -o 汇总.xlsx --province 江苏省 --strict"],
+    "track": ["xjr track 南京市.xlsx -o 南京市-跟踪表.xlsm --period 1",
+              "xjr track 江苏省汇总.xlsx --split 跟踪表/ --period 2"],
+}
+
+
+def examples(command: str) -> str:
+    """The epilog of a sub-command's --help: 示例, one command a line."""
+    return "示例：\n" + "\n".join(f"  {line}" for line in EXAMPLES.get(command, ()))
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("xjr-excel")
+    except PackageNotFoundError:     # run from a source tree that was never installed
+        return "未安装"
+
+
 HELP_FORCE = "输出文件已存在且不是本工具生成的同类文件时，仍然覆盖 / overwrite an existing output that is not ours"
 
 
@@ -31,17 +65,22 @@ def _add_common(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="xjr", description="重点专精特新“小巨人”申报工作簿工具 / Little Giant submission workbook toolkit")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = ZhArgumentParser(
+        prog="xjr", description="重点专精特新“小巨人”申报工作簿工具 / Little Giant submission workbook toolkit",
+        epilog="示例：\n" + "\n".join(f"  {lines[0]}" for lines in EXAMPLES.values())
+               + "\n\n每个子命令的用法和更多示例：xjr 子命令 --help（如 xjr validate --help）")
+    parser.add_argument("--version", action="version", version=f"xjr-excel %(prog)s {_version()}",
+                        help="显示版本号并退出")
+    sub = parser.add_subparsers(dest="command", required=True, title="子命令", metavar="子命令",
+                                parser_class=ZhArgumentParser)
 
-    p = sub.add_parser("spec", help=COMMANDS["spec"][1])
+    p = sub.add_parser("spec", help=COMMANDS["spec"][1], description=COMMANDS["spec"][1], epilog=examples("spec"))
     p.add_argument("--json", action="store_true", help="以JSON输出 / print JSON")
     p.add_argument("--form", choices=("submission", "track"), default="submission",
                    help="表单：submission 申报工作簿（默认），track 目标完成情况跟踪表")
     _add_common(p)
 
-    p = sub.add_parser("template", help=COMMANDS["template"][1])
+    p = sub.add_parser("template", help=COMMANDS["template"][1], description=COMMANDS["template"][1], epilog=examples("template"))
     p.add_argument("-o", "--output", required=True, help="输出文件（.xlsx 或 .xlsm）")
     p.add_argument("--city", help="城市，如：南京市")
     p.add_argument("--batch", type=int, help="本市第几批，如：3")
@@ -50,24 +89,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help=HELP_FORCE)
     _add_common(p)
 
-    p = sub.add_parser("validate", help=COMMANDS["validate"][1])
-    p.add_argument("file", help="要校验的工作簿（.xlsx/.xlsm/.xls）")
+    p = sub.add_parser("validate", help=COMMANDS["validate"][1], description=COMMANDS["validate"][1], epilog=examples("validate"))
+    p.add_argument("file", metavar="文件", help="要校验的工作簿（.xlsx/.xlsm/.xls/.ods）")
     p.add_argument("--names", help="工业和信息化部公布名单（.xlsx 或 .csv）")
     p.add_argument("--json", action="store_true", help="以JSON输出结果")
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--annotate", metavar="OUT", help="将标记写入新文件 OUT")
+    g.add_argument("--annotate", metavar="输出", help="将标记写入新文件（输出）")
     g.add_argument("--in-place", action="store_true", help="直接标记原文件（先备份）")
     p.add_argument("--force", action="store_true", help=HELP_FORCE)
     _add_common(p)
 
-    p = sub.add_parser("clear", help=COMMANDS["clear"][1])
-    p.add_argument("file", help="要清除标记的工作簿")
+    p = sub.add_parser("clear", help=COMMANDS["clear"][1], description=COMMANDS["clear"][1], epilog=examples("clear"))
+    p.add_argument("file", metavar="文件", help="要清除标记的工作簿")
     p.add_argument("-o", "--output", help="写入新文件（默认改写原文件并备份）")
     p.add_argument("--force", action="store_true", help=HELP_FORCE)
     _add_common(p)
 
-    p = sub.add_parser("consolidate", help=COMMANDS["consolidate"][1])
-    p.add_argument("inputs", nargs="+", help="城市工作簿文件或文件夹")
+    p = sub.add_parser("consolidate", help=COMMANDS["consolidate"][1], description=COMMANDS["consolidate"][1], epilog=examples("consolidate"))
+    p.add_argument("inputs", nargs="+", metavar="输入", help="城市工作簿文件或文件夹")
     p.add_argument("-o", "--output", required=True, help="全省汇总工作簿（.xlsx）")
     p.add_argument("--province", default="××省", help="省份，如：江苏省")
     p.add_argument("--names", help="工业和信息化部公布名单（.xlsx 或 .csv）")
@@ -77,11 +116,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help=HELP_FORCE)
     _add_common(p)
 
-    p = sub.add_parser("track", help=COMMANDS["track"][1])
-    p.add_argument("inputs", nargs="+", help="批准的城市申报工作簿（或 --split 时的全省汇总工作簿）")
+    p = sub.add_parser("track", help=COMMANDS["track"][1], description=COMMANDS["track"][1], epilog=examples("track"))
+    p.add_argument("inputs", nargs="+", metavar="输入", help="批准的城市申报工作簿（或 --split 时的全省汇总工作簿）")
     g = p.add_mutually_exclusive_group(required=True)
     g.add_argument("-o", "--output", help="跟踪表（.xlsx 或 .xlsm）；多个申报工作簿时为输出文件夹")
-    g.add_argument("--split", metavar="DIR", help="由全省汇总工作簿为每个市生成一个跟踪表，写入文件夹 DIR")
+    g.add_argument("--split", metavar="文件夹", help="由全省汇总工作簿为每个市生成一个跟踪表，写入该文件夹")
     p.add_argument("--period", type=int, required=True, choices=(1, 2), help="实施期：1 满一年，2 满两年")
     p.add_argument("--force", action="store_true", help=HELP_FORCE)
     _add_common(p)
