@@ -37,7 +37,7 @@ def print_summary(payload: dict) -> None:
                   str(c["platforms"]), str(c["errors"]), str(c["warnings"]))
     con.print(t)
     for n in prov.get("notices", []):
-        con.print(f"[yellow]提示：[/]{n}")
+        con.print(f"[dark_orange]警告：[/]{n}")
     if payload["duplicates"]:
         con.print(f"[yellow]多个城市报送的同一企业：{len(payload['duplicates'])}组[/]（见“重复”工作表）")
         for d in payload["duplicates"][:10]:
