@@ -25,8 +25,8 @@ workbook: install
 	$(XJR) template -o $(MASTER) --force
 
 samples: install
-	$(PY) samples/generate.py
-	$(PY) samples/generate_track.py
+	$(PY) samples_src/generate.py
+	$(PY) samples_src/generate_track.py
 
 demo: install
 	@mkdir -p $(OUT)

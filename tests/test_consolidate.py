@@ -380,7 +380,7 @@ def test_idempotent_same_inputs_same_cells(mailbox, merged, tmp_path):
 def test_replacing_one_city_changes_only_its_rows(tmp_path):
     """A corrected 苏州市 file (one credit code fixed, one number changed): only 苏州市's rows, the
     province totals and 合并记录 (its SHA-256, counts, run time) change."""
-    from samples.codes import credit_code
+    from samples_src.codes import credit_code
     before_dir, after_dir = tmp_path / "before", tmp_path / "after"
     before_dir.mkdir()
     for f in sample_files():

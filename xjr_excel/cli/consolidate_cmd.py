@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from xjr_excel.province.consolidate import consolidate, exit_code
 
@@ -42,9 +43,14 @@ def print_summary(payload: dict) -> None:
         con.print(f"[yellow]多个城市报送的同一企业：{len(payload['duplicates'])}组[/]（见“重复”工作表）")
         for d in payload["duplicates"][:10]:
             con.print(f"  {d['name']}（{d['match']}相同）：{'、'.join(d['cities'])}")
-    if payload["skipped"]:
-        con.print(f"[red]未合并的文件：{len(payload['skipped'])}个[/]")
-        for s in payload["skipped"]:
+    from xjr_excel.province.consolidate import is_ignored
+    skipped = [s for s in payload["skipped"] if not is_ignored(s)]
+    ignored = [s for s in payload["skipped"] if is_ignored(s)]
+    if skipped:
+        con.print(f"[red]未合并的文件：{len(skipped)}个[/]")
+        for s in skipped:
             con.print(f"  {s['file']}：{s['reason']}")
+    if ignored:
+        con.print(f"[dim]已忽略（不是工作簿）：{'、'.join(Path(s['file']).name for s in ignored)}[/]")
     if prov.get("output"):
         con.print(f"已写入：{prov['output']}")

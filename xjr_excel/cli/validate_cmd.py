@@ -87,6 +87,10 @@ def clear_main(args) -> int:
             f"“{src.name}”是 {src.suffix or '无扩展名'} 文件：校验从不在这类文件中做标记，它无需清除，也未被修改。"
             f"校验标记在校验时写出的 .xlsx 副本里（{made}），请对副本运行：xjr clear {copy.name}。"
             f"副本改好后以 .xlsx 上报；也可先把原文件在 Excel 或 WPS 中另存为 .xlsx，再校验和清除那个 .xlsx。")
+    if args.output and _same_file(args.output, args.file):     # refuse before reading, as --annotate does
+        raise OutputIsInput("-o 的输出文件与输入文件相同：这样会改写原文件而不留备份。"
+                            f"请换一个文件名（如：xjr clear {src.name} -o {src.stem}-上报{src.suffix}），"
+                            "或不写 -o，直接清除原文件中的标记（会先备份）。")
     from xjr_excel.guard import check as guard
     guard.check_file(args.file)
     if args.output:
@@ -98,6 +102,18 @@ def clear_main(args) -> int:
         annotate.clear_file(args.file, args.file)
         print(f"已清除原文件中的校验标记（备份：{bak}） / marks cleared in place")
     return EXIT_OK
+
+
+def _same_file(a, b) -> bool:
+    """The same file by path, or by identity (a hard link, another spelling of the path)."""
+    import os
+    pa, pb = Path(a), Path(b)
+    if pa.resolve() == pb.resolve():
+        return True
+    try:
+        return pa.exists() and pb.exists() and os.path.samefile(pa, pb)
+    except OSError:
+        return False
 
 
 def cli_main(args) -> int:
