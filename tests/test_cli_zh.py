@@ -84,3 +84,34 @@ def test_python_dash_m_runs_the_cli():
     assert proc.returncode == 2 and "缺少必需的参数：文件" in proc.stderr
     proc = subprocess.run([sys.executable, "-m", "xjr_excel", "spec"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and "附1" in proc.stdout
+
+
+def test_findings_stay_readable_at_80_columns():
+    """At 80 columns each message gets nearly the whole width (the table squeezed 说明 to 6–8 characters)."""
+    import io
+
+    from rich.console import Console
+
+    from xjr_excel.validate import findings as F
+    from xjr_excel.validate.run import validate_file
+    from pathlib import Path
+    sample = Path(__file__).resolve().parent.parent / "samples" / "苏州市.xlsx"
+    _, found = validate_file(sample)
+    buf = io.StringIO()
+    F.render(str(sample), found, console=Console(file=buf, width=80, color_system=None))
+    lines = buf.getvalue().splitlines()
+    assert all(cell_len(line) <= 80 for line in lines)
+    groups, current = [], []
+    for line in lines:                  # a message is the run of lines indented by four under its heading
+        if line.startswith("    "):
+            current.append(line.rstrip())
+        elif current:
+            groups.append(current)
+            current = []
+    if current:
+        groups.append(current)
+    squeeze = lambda t: "".join(t.split())      # noqa: E731 - wrapping may break at a space
+    assert [squeeze("".join(g)) for g in groups] == [squeeze(f.message) for f in F.sort_findings(found, [])] or \
+        sorted(squeeze("".join(g)) for g in groups) == sorted(squeeze(f.message) for f in found)
+    for g in groups:                    # every line of a message but its last is at least 60 columns wide
+        assert all(cell_len(line) >= 60 for line in g[:-1]), g

@@ -78,6 +78,29 @@ def _short_field(header: str) -> str:
 STYLE = {"error": "red", "warning": "dark_orange"}
 
 
+# Below this terminal width the six-column table leaves 说明 a few characters a line: each finding is
+# printed as a heading line (cell, level, field, value, rule) with its message wrapped under it instead.
+STACK_BELOW = 110
+
+
+def _render_stacked(console, sheet: str, items) -> None:
+    from rich.padding import Padding
+    from rich.text import Text
+    console.print(Text(f"{sheet}（{len(items)}）", style="bold"))
+    for f in items:
+        head = Text("  ")
+        head.append(f.cell or "—", style="bold")
+        head.append("  ")
+        head.append(SEVERITY_LABEL[f.severity], style=STYLE[f.severity])
+        head.append(f"  {_short_field(f.field)}")
+        if f.value:
+            head.append(f"：{_clip(f.value, 24)}")
+        head.append(f"  {f.rule}", style="dim")
+        console.print(head)
+        console.print(Padding(Text(f.message), (0, 0, 0, 4)))
+    console.print()
+
+
 def to_json(file: str, findings) -> dict:
     """``severity`` is the code (error/warning) for programs; ``level`` the word users read (错误/警告)."""
     return {"file": file, "findings": [{**f.to_json(), "level": SEVERITY_LABEL[f.severity]} for f in findings],
@@ -98,7 +121,11 @@ def render(file: str, findings, console=None) -> None:
     groups: dict[str, list[Finding]] = {}
     for f in findings:
         groups.setdefault(f.sheet or "（整个文件）", []).append(f)
+    stacked = console.width < STACK_BELOW
     for sheet, items in groups.items():
+        if stacked:
+            _render_stacked(console, sheet, items)
+            continue
         t = Table(title=f"{sheet}（{len(items)}）", title_justify="left", box=box.SIMPLE_HEAD,
                   show_lines=False, expand=True)
         t.add_column("单元格", no_wrap=True)
