@@ -207,7 +207,9 @@ def test_broken_lock_and_duplicate_city_are_reported(mailbox, merged):
     assert "锁定文件" in skipped[LOCK]
     assert "加密" in skipped[ENCRYPTED] or "密码" in skipped[ENCRYPTED]
     assert "模板" in skipped[WRONG_TEMPLATE]
-    assert "不是Excel工作簿" in skipped["说明.txt"]
+    # a text file in the inbox is plainly not a submission: listed as ignored, not a reason to exit 1
+    assert "已忽略" in skipped["说明.txt"]
+    assert next(s["code"] for s in payload["skipped"] if s["file"].endswith("说明.txt")) == "XJR-I-IGNORED"
     assert NEWER_NANJING in skipped["南京市.xlsx"] and "填报日期" in skipped["南京市.xlsx"]
     # every reason says what to do next (请…), or that nothing needs doing (无需处理)
     assert [n for n, r in skipped.items() if "请" not in r and "无需处理" not in r] == []
