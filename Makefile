@@ -43,10 +43,11 @@ demo: install
 
 # System packages the tests need (LibreOffice, UNO, poppler, CJK fonts, Chromium + driver): installed when
 # this machine allows (Debian/Ubuntu, root or sudo), otherwise the exact list to install, and a stop.
+# Runs before `install`: on a fresh Debian even the virtual environment needs a package (python3-venv).
 test-deps:
-	bash .ci/test-deps
+	PYTHON=$(PYTHON) bash .ci/test-deps
 
-test: install test-deps
+test: test-deps install
 	$(PY) -m pytest -q
 
 # The quick subset (no LibreOffice renders, subprocesses or xlwings engine): for the edit-test loop.

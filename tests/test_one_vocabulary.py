@@ -20,8 +20,7 @@ from xjr_excel.cli import main as cli
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "samples" / "苏州市.xlsx"          # has errors and a warning (〔〕 in a 文号)
 MASTER = ROOT / "workbook" / "xjr-master.xlsm"
-# words a warning was once called, and yellow as the colour of a mark
-OTHER_WORDS = ("提示", "提醒")
+# yellow named as the colour of a mark (the template's input cells are yellow; the warning mark is orange)
 YELLOW_MARK = re.compile(r"标黄|黄色（警告|红/黄|红、黄|黄（提醒|黄（警告")
 
 

@@ -33,14 +33,14 @@ def print_summary(payload: dict) -> None:
     for h in ("城市", "文件", "状态", "重点企业", "★", "平台", "错误", "警告"):
         t.add_column(h, overflow="fold")
     for c in payload["cities"]:
-        style = {"合格": "green", "有错误": "yellow", "无法读取": "red"}.get(c["status"], "")
+        style = {"合格": "green", "有错误": "red", "无法读取": "bold red"}.get(c["status"], "")
         t.add_row(c["city"], c["file"], f"[{style}]{c['status']}[/]", str(c["enterprises"]), str(c["star"]),
                   str(c["platforms"]), str(c["errors"]), str(c["warnings"]))
     con.print(t)
     for n in prov.get("notices", []):
         con.print(f"[dark_orange]警告：[/]{n}")
     if payload["duplicates"]:
-        con.print(f"[yellow]多个城市报送的同一企业：{len(payload['duplicates'])}组[/]（见“重复”工作表）")
+        con.print(f"[dark_orange]多个城市报送的同一企业：{len(payload['duplicates'])}组[/]（见“重复”工作表）")
         for d in payload["duplicates"][:10]:
             con.print(f"  {d['name']}（{d['match']}相同）：{'、'.join(d['cities'])}")
     from xjr_excel.province.consolidate import is_ignored
