@@ -69,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="xjr", description="重点专精特新“小巨人”申报工作簿工具 / Little Giant submission workbook toolkit",
         epilog="示例：\n" + "\n".join(f"  {lines[0]}" for lines in EXAMPLES.values())
                + "\n\n每个子命令的用法和更多示例：xjr 子命令 --help（如 xjr validate --help）")
-    parser.add_argument("--version", action="version", version=f"xjr-excel %(prog)s {_version()}",
+    parser.add_argument("--version", action="version", version=f"%(prog)s（xjr-excel）{_version()}",
                         help="显示版本号并退出")
     sub = parser.add_subparsers(dest="command", required=True, title="子命令", metavar="子命令",
                                 parser_class=ZhArgumentParser)
