@@ -223,7 +223,7 @@ Box = tuple[int, int, int, int]          # first row, first column, last row, la
 HEADER_FILL = "D9E1F2"
 SEVERITY_FILL = {"错误": M.ERROR_FILL, "警告": M.WARNING_FILL}
 LINK_COLOR = "0563C1"
-LINE_HEIGHT = 15                          # points per wrapped line
+LINE_HEIGHT = 18                          # points per wrapped line: LibreOffice sets 11 pt CJK text ~16.2 pt apart, plus cell padding
 RESULTS_FONT_PT = 11                      # the sheet's text (Excel's default font size)
 
 
