@@ -23,7 +23,8 @@ COMMANDS = {
 }
 
 
-# 示例 shown under each sub-command's --help (the top level lists one line per command)
+# 示例 shown under each sub-command's --help (the top level lists the first line of each); a new
+# sub-command adds its lines here (tests/test_cli_zh.py checks every command has them)
 EXAMPLES = {
     "spec": ["xjr spec                      # 打印申报工作簿的全部表格、字段和规则",
              "xjr spec --json > 规格.json     # 以JSON保存完整规格",
@@ -74,13 +75,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, title="子命令", metavar="子命令",
                                 parser_class=ZhArgumentParser)
 
-    p = sub.add_parser("spec", help=COMMANDS["spec"][1], description=COMMANDS["spec"][1], epilog=examples("spec"))
+    p = sub.add_parser("spec", help=COMMANDS["spec"][1])
     p.add_argument("--json", action="store_true", help="以JSON输出 / print JSON")
     p.add_argument("--form", choices=("submission", "track"), default="submission",
                    help="表单：submission 申报工作簿（默认），track 目标完成情况跟踪表")
     _add_common(p)
 
-    p = sub.add_parser("template", help=COMMANDS["template"][1], description=COMMANDS["template"][1], epilog=examples("template"))
+    p = sub.add_parser("template", help=COMMANDS["template"][1])
     p.add_argument("-o", "--output", required=True, help="输出文件（.xlsx 或 .xlsm）")
     p.add_argument("--city", help="城市，如：南京市")
     p.add_argument("--batch", type=int, help="本市第几批，如：3")
@@ -89,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help=HELP_FORCE)
     _add_common(p)
 
-    p = sub.add_parser("validate", help=COMMANDS["validate"][1], description=COMMANDS["validate"][1], epilog=examples("validate"))
+    p = sub.add_parser("validate", help=COMMANDS["validate"][1])
     p.add_argument("file", metavar="文件", help="要校验的工作簿（.xlsx/.xlsm/.xls/.ods）")
     p.add_argument("--names", help="工业和信息化部公布名单（.xlsx 或 .csv）")
     p.add_argument("--json", action="store_true", help="以JSON输出结果")
@@ -99,13 +100,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help=HELP_FORCE)
     _add_common(p)
 
-    p = sub.add_parser("clear", help=COMMANDS["clear"][1], description=COMMANDS["clear"][1], epilog=examples("clear"))
+    p = sub.add_parser("clear", help=COMMANDS["clear"][1])
     p.add_argument("file", metavar="文件", help="要清除标记的工作簿")
     p.add_argument("-o", "--output", help="写入新文件（默认改写原文件并备份）")
     p.add_argument("--force", action="store_true", help=HELP_FORCE)
     _add_common(p)
 
-    p = sub.add_parser("consolidate", help=COMMANDS["consolidate"][1], description=COMMANDS["consolidate"][1], epilog=examples("consolidate"))
+    p = sub.add_parser("consolidate", help=COMMANDS["consolidate"][1])
     p.add_argument("inputs", nargs="+", metavar="输入", help="城市工作簿文件或文件夹")
     p.add_argument("-o", "--output", required=True, help="全省汇总工作簿（.xlsx）")
     p.add_argument("--province", default="××省", help="省份，如：江苏省")
@@ -116,7 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help=HELP_FORCE)
     _add_common(p)
 
-    p = sub.add_parser("track", help=COMMANDS["track"][1], description=COMMANDS["track"][1], epilog=examples("track"))
+    p = sub.add_parser("track", help=COMMANDS["track"][1])
     p.add_argument("inputs", nargs="+", metavar="输入", help="批准的城市申报工作簿（或 --split 时的全省汇总工作簿）")
     g = p.add_mutually_exclusive_group(required=True)
     g.add_argument("-o", "--output", help="跟踪表（.xlsx 或 .xlsm）；多个申报工作簿时为输出文件夹")
@@ -124,6 +125,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--period", type=int, required=True, choices=(1, 2), help="实施期：1 满一年，2 满两年")
     p.add_argument("--force", action="store_true", help=HELP_FORCE)
     _add_common(p)
+    for name, p in sub.choices.items():      # every sub-command's --help: its line as description, then 示例
+        p.description = p.description or COMMANDS[name][1]
+        p.epilog = p.epilog or examples(name)
     return parser
 
 
