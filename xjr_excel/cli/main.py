@@ -11,6 +11,7 @@ import sys
 
 from xjr_excel import errors
 from xjr_excel.cli.argparse_zh import ZhArgumentParser
+from xjr_excel.cli.examples import EXAMPLES, examples, version
 
 COMMANDS = {
     # name: (module, help)
@@ -21,40 +22,6 @@ COMMANDS = {
     "consolidate": ("xjr_excel.cli.consolidate_cmd", "合并各市工作簿为全省汇总 / merge city workbooks"),
     "track": ("xjr_excel.cli.track_cmd", "由申报工作簿生成目标完成情况跟踪表 / build the target-tracking workbook"),
 }
-
-
-# 示例 shown under each sub-command's --help (the top level lists the first line of each); a new
-# sub-command adds its lines here (tests/test_cli_zh.py checks every command has them)
-EXAMPLES = {
-    "spec": ["xjr spec                      # 打印申报工作簿的全部表格、字段和规则",
-             "xjr spec --json > 规格.json     # 以JSON保存完整规格",
-             "xjr spec --form track         # 目标完成情况跟踪表的规格"],
-    "template": ["xjr template -o 南京市.xlsm --city 南京市 --batch 3 --year 2026",
-                 "xjr template -o 南京市.xlsm --city 南京市 --department 南京市工业和信息化局"],
-    "validate": ["xjr validate 南京市.xlsm                               # 在屏幕上列出问题",
-                 "xjr validate 南京市.xlsm --annotate 南京市-校验.xlsm     # 另存一份带标记的文件",
-                 "xjr validate 南京市.xlsm --in-place                    # 直接标记原文件（先备份）",
-                 "xjr validate 南京市.xlsm --names 公布名单.xlsx --json"],
-    "clear": ["xjr clear 南京市-校验.xlsm -o 南京市-上报.xlsm   # 清除标记，写入新文件",
-              "xjr clear 南京市-校验.xlsm                       # 改写原文件（先备份）"],
-    "consolidate": ["xjr consolidate 收件箱/ -o 江苏省汇总.xlsx --province 江苏省",
-                    "xjr consolidate 南京市.xlsx 苏州市.xlsm -o 汇总.xlsx --province 江苏省 --strict"],
-    "track": ["xjr track 南京市.xlsx -o 南京市-跟踪表.xlsm --period 1",
-              "xjr track 江苏省汇总.xlsx --split 跟踪表/ --period 2"],
-}
-
-
-def examples(command: str) -> str:
-    """The epilog of a sub-command's --help: 示例, one command a line."""
-    return "示例：\n" + "\n".join(f"  {line}" for line in EXAMPLES.get(command, ()))
-
-
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-    try:
-        return version("xjr-excel")
-    except PackageNotFoundError:     # run from a source tree that was never installed
-        return "未安装"
 
 
 HELP_FORCE = "输出文件已存在且不是本工具生成的同类文件时，仍然覆盖 / overwrite an existing output that is not ours"
@@ -70,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="xjr", description="重点专精特新“小巨人”申报工作簿工具 / Little Giant submission workbook toolkit",
         epilog="示例：\n" + "\n".join(f"  {lines[0]}" for lines in EXAMPLES.values())
                + "\n\n每个子命令的用法和更多示例：xjr 子命令 --help（如 xjr validate --help）")
-    parser.add_argument("--version", action="version", version=f"%(prog)s（xjr-excel）{_version()}",
+    parser.add_argument("--version", action="version", version=f"%(prog)s（xjr-excel）{version()}",
                         help="显示版本号并退出")
     sub = parser.add_subparsers(dest="command", required=True, title="子命令", metavar="子命令",
                                 parser_class=ZhArgumentParser)
