@@ -119,11 +119,8 @@ class ZhHelpFormatter(argparse.RawDescriptionHelpFormatter):
         super().add_usage(usage, actions, groups, prefix)
 
     def _split_lines(self, text, width):
-        from rich.console import Console
-        from rich.text import Text
-        text = " ".join(text.split())
-        lines = Text(text).wrap(Console(width=max(width, 20)), max(width, 20))
-        return [line.plain.rstrip() for line in lines]
+        from xjr_excel.terminal_wrap import wrap
+        return wrap(" ".join(text.split()), max(width, 20))
 
 
 class ZhArgumentParser(argparse.ArgumentParser):

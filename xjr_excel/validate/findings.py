@@ -84,8 +84,9 @@ STACK_BELOW = 110
 
 
 def _render_stacked(console, sheet: str, items) -> None:
-    from rich.padding import Padding
     from rich.text import Text
+
+    from xjr_excel.terminal_wrap import wrap
     console.print(Text(f"{sheet}（{len(items)}）", style="bold"))
     for f in items:
         head = Text("  ")
@@ -97,7 +98,8 @@ def _render_stacked(console, sheet: str, items) -> None:
             head.append(f"：{_clip(f.value, 24)}")
         head.append(f"  {f.rule}", style="dim")
         console.print(head)
-        console.print(Padding(Text(f.message), (0, 0, 0, 4)))
+        for line in wrap(f.message, console.width - 4):
+            console.print(Text("    " + line), soft_wrap=True)
     console.print()
 
 
