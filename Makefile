@@ -11,7 +11,7 @@ PYENV  ?= /root/.pyenv/versions
 PY_OLDEST ?= $(PYENV)/3.10.13/bin/python3
 PY_NEWEST ?= $(PYENV)/3.13.0/bin/python3
 
-.PHONY: venv install workbook samples demo test test-fast test-installs bench clean wheelhouse docs architecture
+.PHONY: venv install workbook samples demo test test-deps test-fast test-installs bench clean wheelhouse docs architecture
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -25,8 +25,8 @@ workbook: install
 	$(XJR) template -o $(MASTER) --force
 
 samples: install
-	$(PY) samples/generate.py
-	$(PY) samples/generate_track.py
+	$(PY) samples_src/generate.py
+	$(PY) samples_src/generate_track.py
 
 demo: install
 	@mkdir -p $(OUT)
@@ -41,7 +41,13 @@ demo: install
 	@echo "  校验标记 annotated files : $(OUT)/南京市-校验.xlsx  $(OUT)/苏州市-校验.xlsx"
 	@echo "  全省汇总 provincial file : $(OUT)/江苏省汇总.xlsx"
 
-test: install
+# System packages the tests need (LibreOffice, UNO, poppler, CJK fonts, Chromium + driver): installed when
+# this machine allows (Debian/Ubuntu, root or sudo), otherwise the exact list to install, and a stop.
+# Runs before `install`: on a fresh Debian even the virtual environment needs a package (python3-venv).
+test-deps:
+	PYTHON=$(PYTHON) bash .ci/test-deps
+
+test: test-deps install
 	$(PY) -m pytest -q
 
 # The quick subset (no LibreOffice renders, subprocesses, fresh Pythons or hostile corpus; the fast xlwings-engine

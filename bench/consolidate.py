@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from openpyxl.utils import get_column_letter  # noqa: E402
 
 from xjr_excel.spec import definition as S
-from samples.codes import credit_code  # noqa: E402
+from samples_src.codes import credit_code  # noqa: E402
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
 WORDS = ["精密", "智能", "新材料", "传感", "数控", "流体", "光电", "微电子", "动力", "液压", "轴承", "密封",

@@ -38,7 +38,7 @@ from openpyxl import Workbook  # noqa: E402
 
 from xjr_excel.spec import definition as S
 from xjr_excel.spec.definition import get_spec  # noqa: E402
-from samples.codes import credit_code  # noqa: E402
+from samples_src.codes import credit_code  # noqa: E402
 
 SPEC = get_spec()
 YEAR = 2026

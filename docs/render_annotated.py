@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 import openpyxl  # noqa: E402
-from samples.codes import with_check_digit  # noqa: E402
+from samples_src.codes import with_check_digit  # noqa: E402
 
 import office as render  # noqa: E402
 from xjr_excel.template import build as template

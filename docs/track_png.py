@@ -41,7 +41,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    manifest = json.loads((TRACK / "manifest.json").read_text(encoding="utf-8"))
+    manifest = json.loads((ROOT / "samples_src" / "track_manifest.json").read_text(encoding="utf-8"))
     suzhou = TRACK / next(f["file"] for f in manifest["files"] if f["city"] == "苏州市")
     with tempfile.TemporaryDirectory() as t:
         tmp = Path(t)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(1, str(Path(__file__).resolve().parents[1]))     # samples.codes (the credit-code generator)
+sys.path.insert(1, str(Path(__file__).resolve().parents[1]))     # samples_src.codes (the credit-code generator)
 sys.path.insert(2, str(Path(__file__).resolve().parent / "hostile"))
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
@@ -30,5 +30,5 @@ def corpus(tmp_path_factory):
 def sample_results():
     """{file name: (WorkbookData, findings)} for every committed sample city workbook, validated once."""
     from xjr_excel.validate.run import validate_file
-    manifest = json.loads((SAMPLES / "manifest.json").read_text(encoding="utf-8"))
+    manifest = json.loads((SAMPLES.parent / "samples_src" / "manifest.json").read_text(encoding="utf-8"))
     return {f["file"]: validate_file(SAMPLES / f["file"]) for f in manifest["files"]}

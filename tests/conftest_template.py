@@ -7,7 +7,8 @@ import openpyxl
 
 ROOT = Path(__file__).resolve().parent.parent
 MASTER = ROOT / "workbook" / "xjr-master.xlsm"
-SAMPLES = ROOT / "samples"
+SAMPLES = ROOT / "samples"                 # workbooks only
+SAMPLES_SRC = ROOT / "samples_src"         # their generators and answer keys (manifests)
 
 
 def workbook_content(path) -> dict:

@@ -12,7 +12,7 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
 from xjr_excel.spec.definition import get_spec
-from samples.codes import credit_code  # noqa: F401 - tests import it from here
+from samples_src.codes import credit_code  # noqa: F401 - tests import it from here
 
 SPEC = get_spec()
 YEAR = 2026

@@ -208,10 +208,11 @@ def test_annotated_file_shows_marks_notes_and_results(city, tmp_path):
     # notes: every message, ours first, the user's note kept under it
     note = wb["附3"]["C6"].comment
     assert note.author == P.NOTE_AUTHOR
-    assert "【错误 a3.credit_code】" in note.text and "【警告 cell.control_chars】" in note.text
+    assert "【错误】统一社会信用代码" in note.text and "【警告】含有不可见字符" in note.text
+    assert "a3.credit_code" not in note.text and "cell.control_chars" not in note.text    # rule ids: 校验结果 and JSON only
     assert note.text.endswith(f"{P.ORIGINAL_NOTE_HEADING}\n营业执照复印件待补")
     assert wb["附3"]["A7"].comment.text == "第三家企业"                  # untouched
-    assert wb["附3"]["G6"].comment.text.startswith(f"{P.NOTE_AUTHOR}：\n【错误 a3.size_staff】")
+    assert wb["附3"]["G6"].comment.text.startswith(f"{P.NOTE_AUTHOR}：\n【错误】")
     # results: first sheet, active and the only selected tab; one row per finding with a link
     assert wb.sheetnames[0] == P.RESULTS_SHEET and wb.active.title == P.RESULTS_SHEET
     assert [ws.title for ws in wb.worksheets if ws.sheet_view.tabSelected] == [P.RESULTS_SHEET]

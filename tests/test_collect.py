@@ -26,7 +26,7 @@ from xjr_excel.spec.definition import get_spec
 from xjr_excel.validate.run import validate_file
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
-CITIES = [f["file"] for f in json.loads((SAMPLES / "manifest.json").read_text(encoding="utf-8"))["files"]]
+CITIES = [f["file"] for f in json.loads((SAMPLES.parent / "samples_src" / "manifest.json").read_text(encoding="utf-8"))["files"]]
 A5_LISTS = ("a5_ops", "a5_res", "a5_tot", "a5_srv")
 
 
@@ -173,7 +173,7 @@ def test_inputs_untouched_and_out_within_excel_limits(round_trips, name):
 # ---------------------------------------------------------------- the returned samples (samples/forms/)
 
 FORMS = SAMPLES / "forms"
-MANIFEST = json.loads((FORMS / "manifest.json").read_text(encoding="utf-8"))
+MANIFEST = json.loads((SAMPLES.parent / "samples_src" / "forms_manifest.json").read_text(encoding="utf-8"))
 
 
 def _returned_copy(dst: Path, names=None) -> Path:

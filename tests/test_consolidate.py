@@ -215,7 +215,9 @@ def test_broken_lock_and_duplicate_city_are_reported(mailbox, merged):
     assert "锁定文件" in skipped[LOCK]
     assert "加密" in skipped[ENCRYPTED] or "密码" in skipped[ENCRYPTED]
     assert "模板" in skipped[WRONG_TEMPLATE]
-    assert "不是Excel工作簿" in skipped["说明.txt"]
+    # a text file in the inbox is plainly not a submission: listed as ignored, not a reason to exit 1
+    assert "已忽略" in skipped["说明.txt"]
+    assert next(s["code"] for s in payload["skipped"] if s["file"].endswith("说明.txt")) == "XJR-I-IGNORED"
     assert NEWER_NANJING in skipped["南京市.xlsx"] and "填报日期" in skipped["南京市.xlsx"]
     # every reason says what to do next (请…), or that nothing needs doing (无需处理)
     assert [n for n, r in skipped.items() if "请" not in r and "无需处理" not in r] == []
@@ -389,7 +391,7 @@ def test_idempotent_same_inputs_same_cells(mailbox, merged, tmp_path):
 def test_replacing_one_city_changes_only_its_rows(tmp_path):
     """A corrected 苏州市 file (one credit code fixed, one number changed): only 苏州市's rows, the
     province totals and 合并记录 (its SHA-256, counts, run time) change."""
-    from samples.codes import credit_code
+    from samples_src.codes import credit_code
     before_dir, after_dir = tmp_path / "before", tmp_path / "after"
     before_dir.mkdir()
     for f in sample_files():

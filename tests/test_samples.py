@@ -11,11 +11,11 @@ from openpyxl.utils import get_column_letter
 from python_calamine import CalamineWorkbook
 from stdnum.cn import uscc
 
-from conftest_template import ROOT, SAMPLES, diff_content, workbook_content
+from conftest_template import ROOT, SAMPLES, SAMPLES_SRC, diff_content, workbook_content
 from xjr_excel.spec.definition import get_spec
 
 SPEC = get_spec()
-MANIFEST = json.loads((SAMPLES / "manifest.json").read_text(encoding="utf-8"))
+MANIFEST = json.loads((SAMPLES_SRC / "manifest.json").read_text(encoding="utf-8"))
 FILES = MANIFEST["files"]
 
 
@@ -95,10 +95,10 @@ def test_clean_files_have_no_errors_and_messy_cells_no_findings(entry, sample_re
 
 @pytest.mark.slow
 def test_committed_samples_equal_a_fresh_generation(tmp_path):
-    subprocess.run([sys.executable, str(ROOT / "samples" / "generate.py"), str(tmp_path)], check=True,
+    subprocess.run([sys.executable, str(SAMPLES_SRC / "generate.py"), str(tmp_path)], check=True,
                    capture_output=True)
     fresh = json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8"))
-    assert fresh == MANIFEST, "samples/manifest.json is stale: run `make samples`"
+    assert fresh == MANIFEST, "samples_src/manifest.json is stale: run `make samples`"
     for f in FILES:
         diffs = diff_content(workbook_content(SAMPLES / f["file"]), workbook_content(tmp_path / f["file"]))
         assert not diffs, f"{f['file']} is stale (run `make samples`):\n" + "\n".join(diffs[:10])

@@ -28,13 +28,13 @@ from xjr_excel.track.template import build_tracking
 from xjr_excel.findings import summary
 from xjr_excel.validate.run import validate_file
 
-sys.path.insert(0, str(ROOT / "samples"))
+sys.path.insert(0, str(ROOT / "samples_src"))
 import generate_track as G  # noqa: E402
 
 SPEC = get_spec()
 TSPEC = get_track_spec()
 TRACK = SAMPLES / "track"
-MANIFEST = json.loads((TRACK / "manifest.json").read_text(encoding="utf-8"))
+MANIFEST = json.loads((ROOT / "samples_src" / "track_manifest.json").read_text(encoding="utf-8"))
 SUBMISSIONS = sorted(p.name for p in SAMPLES.glob("*.xls*"))
 SHEET = TSPEC.sheet(TABLE).name
 COLS = G.columns(TSPEC)

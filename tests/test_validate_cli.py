@@ -58,7 +58,7 @@ def test_errors_exit_1_with_json_shape(files):
     assert payload["file"] == str(files["broken"])
     assert payload["summary"] == {"errors": 1, "warnings": 0}
     (f,) = payload["findings"]
-    assert set(f) == {"sheet", "cell", "field", "value", "rule", "severity", "message"}
+    assert set(f) == {"sheet", "cell", "field", "value", "rule", "severity", "level", "message"}
     assert (f["sheet"], f["cell"], f["rule"], f["value"]) == ("附3", cell_of("a3", 0, "size"), "a3.size_staff", "中型")
     assert "依据" in f["message"]
 

@@ -1,4 +1,4 @@
-"""The committed sample city workbooks (samples/, written by samples/generate.py):
+"""The committed sample city workbooks (samples/, written by samples_src/generate.py):
 every known mistake is found at its cell, nothing else is reported, the clean samples
 have no errors, and the messy-but-valid cells raise nothing."""
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pytest
 from xjr_excel.validate.run import validate_file
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
-MANIFEST = json.loads((SAMPLES / "manifest.json").read_text(encoding="utf-8"))
+MANIFEST = json.loads((SAMPLES.parent / "samples_src" / "manifest.json").read_text(encoding="utf-8"))
 FILES = {f["file"]: f for f in MANIFEST["files"]}
 
 

@@ -12,6 +12,10 @@ import pandas as pd
 from xjr_excel.spec.definition import Spec, Table
 
 SEVERITIES = ("error", "warning")
+# One word and one colour per severity, everywhere a user reads them (CLI, JSON, notes, 校验结果, 填报说明,
+# ribbon).  The warning mark is orange (FFCC99): the template's input cells are pale yellow.
+SEVERITY_LABEL = {"error": "错误", "warning": "警告"}
+SEVERITY_COLOUR = {"error": "红色", "warning": "橙色"}
 
 
 @dataclass(frozen=True)

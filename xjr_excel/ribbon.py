@@ -198,7 +198,7 @@ def _form(book, spec):
 def _summary_text(summary: dict) -> str:
     e, w = summary["errors"], summary["warnings"]
     if e:
-        text = f"校验完成：发现{e}个错误、{w}个警告。\n错误单元格已标红、警告标黄，鼠标悬停可看批注；全部问题见“校验结果”工作表（点击单元格地址可跳转）。"
+        text = f"校验完成：发现{e}个错误、{w}个警告。\n错误单元格已标红色、警告标橙色，鼠标悬停可看批注；全部问题见“校验结果”工作表（点击单元格地址可跳转）。"
     elif w:
         text = f"校验完成：没有错误，有{w}个警告，请逐条核对（见“校验结果”工作表）。"
     else:

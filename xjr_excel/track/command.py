@@ -3,6 +3,7 @@
 The tracking form's own command, kept in its folder (cli/main.py names this module)."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from xjr_excel.errors import EXIT_OK, UserError
@@ -14,6 +15,18 @@ from xjr_excel.track.template import build_tracking
 
 def output_name(city: str, label: str, suffix: str = ".xlsx") -> str:
     return f"{city}-目标完成情况跟踪表-{label}{suffix}"
+
+
+def _warn_if_uncorrected(path, spec) -> None:
+    """Targets are copied from the submission as it is: say so when it still has errors."""
+    from xjr_excel.validate.findings import summary
+    from xjr_excel.validate.run import validate_file
+    _, found = validate_file(path, spec=spec)
+    errors = summary(found)["errors"]
+    if errors:
+        print(f"警告：“{Path(path).name}”仍有{errors}个错误（xjr validate {Path(path).name} 可查看），"
+              "跟踪表的企业名单、初始值和目标值取自这份未改正的申报工作簿。"
+              "请确认它就是批准的版本；否则请用改正后的申报工作簿重新生成。", file=sys.stderr)
 
 
 def cli_main(args) -> int:
@@ -37,6 +50,7 @@ def cli_main(args) -> int:
         jobs = []
         for item in args.inputs:
             src = from_submission(item, spec)
+            _warn_if_uncorrected(item, spec)
             jobs.append((src, out / output_name(src.cover.get("city") or Path(item).stem, label) if several else out))
     for src, target in jobs:
         build_tracking(target, src, args.period, tspec, force=getattr(args, "force", False))

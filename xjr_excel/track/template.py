@@ -16,6 +16,7 @@ from openpyxl.styles import Alignment, Protection
 
 from xjr_excel.template import marks
 from xjr_excel.errors import UserError
+from xjr_excel.model import SEVERITY_LABEL
 from xjr_excel.spec import definition as S
 from xjr_excel.spec.definition import Spec
 from xjr_excel.template import build
@@ -104,7 +105,7 @@ def _guide(ws, spec: Spec, label: str) -> None:
             *[f"“{next(i.short for i in spec.indicators if i.key == k)}”：按 {' < '.join(v)} 的顺序，实际达到目标的档次为完成。"
               for k, v in orders.items()],
         ]),
-        ("三、仍须符合的申报条件（不符合时提醒）", [
+        ("三、仍须符合的申报条件（不符合时给出警告）", [
             f"专业化：主营业务收入占营业收入比重≥{e['main_revenue_share_min']}%。",
             f"创新能力：研发经费支出占营业收入比重≥{e['rd_share_min']}%；有效发明专利≥{e['patents_min']}个、"
             f"研发机构≥{e['rd_institutions_min']}个、主持或参与制修订标准≥{e['standards_min']}个三项之一。",
@@ -131,7 +132,7 @@ def _guide(ws, spec: Spec, label: str) -> None:
         L.header_cell(ws, row, i, h)
     for r in spec.rules:
         row += 1
-        vals = ("错误" if r.severity == "error" else "提醒", r.id, r.clause, re.sub(r"\{[a-z_]+\}", "…", r.message))
+        vals = (SEVERITY_LABEL[r.severity], r.id, r.clause, re.sub(r"\{[a-z_]+\}", "…", r.message))
         for i, v in enumerate(vals, start=1):
             cell = ws.cell(row, i, v)
             cell.font, cell.border, cell.alignment = L.BODY_FONT, L.BOX, L.TOP_WRAP

@@ -65,7 +65,21 @@ class Ctx:
         f = td.table.field(key)
         label = f.label
         self.out.append(make(self.spec, rule, file=self.data.file, sheet=td.sheet, cell=td.cell(row, key),
-                             field=self.header(td, key), value=value, field_label=label, **ph))
+                             field=self.header(td, key), value=value, field_label=label,
+                             subject=self.subject(td, row), **ph))
+
+    def subject(self, td: TableData, row: int | None) -> tuple[str, str] | None:
+        """(企业|平台, name) of the record ``row`` is part of, for tables with one record per enterprise or
+        platform (附1–附4 by 名称; 附5's tables by 申请单位, a platform)."""
+        table = td.table
+        key = getattr(table, "key_field", None)
+        if row is None or not key or key not in td.columns:
+            return None
+        kind = "平台" if key == "unit" else table.record
+        if kind not in ("企业", "平台"):
+            return None
+        name = self.raw(td, row, key)
+        return (kind, str(name).strip()) if isinstance(name, str) and name.strip() else None
 
     def owners(self, td: TableData) -> pd.Series | None:
         """The workbook each row of ``td`` comes from when many are validated as one (validate.batch)."""

@@ -1,4 +1,4 @@
-"""Generate the sample city workbooks and samples/manifest.json (deterministic: fixed seeds).
+"""Generate the sample city workbooks (samples/) and their answer key samples_src/manifest.json (deterministic: fixed seeds).
 
 Each workbook is filled *through* the template: ``build_workbook`` writes the
 master for the city, then openpyxl fills the tables (and grows a Table's ref
@@ -12,7 +12,8 @@ when there are more records than pre-formatted rows).
   sheet (附件1), an inserted column in 附3, a header with extra line breaks, a
   blank row inside a table.  None of these may become a finding.
 
-Run:  python samples/generate.py [OUTDIR]   (default: the samples/ folder)
+Run:  python samples_src/generate.py [OUTDIR]   (default: the samples/ folder, which holds workbooks only;
+      the manifest goes beside this script, or into OUTDIR when one is given)
 """
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ from xjr_excel.spec import definition as S
 from xjr_excel.template import build as template
 from xjr_excel.template import xlsm
 from xjr_excel.spec.definition import get_spec  # noqa: E402
-from samples.codes import credit_code  # noqa: E402
+from samples_src.codes import credit_code  # noqa: E402
 
 YEAR = 2026
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾萧田董潘袁蔡蒋余于杜叶程魏苏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
@@ -520,11 +521,12 @@ SAMPLE_CITIES = (
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    outdir = Path(argv[0]) if argv else Path(__file__).resolve().parent
+    outdir = Path(argv[0]) if argv else ROOT / "samples"
+    manifest_path = outdir / "manifest.json" if argv else Path(__file__).resolve().parent / "manifest.json"
     outdir.mkdir(parents=True, exist_ok=True)
     spec = get_spec()
     manifest = {"year": YEAR, "files": [build_city(spec, c, outdir) for c in SAMPLE_CITIES]}
-    (outdir / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    manifest_path.write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     for f in manifest["files"]:
         print(f"{f['file']}: {f['enterprises']}家企业、{f['platforms']}个平台，"
               f"应报问题{len(f['expected_findings'])}个，{'应无错误' if f['clean'] else ''}")

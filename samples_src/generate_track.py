@@ -1,4 +1,4 @@
-"""Generate the sample tracking workbooks (跟踪表) and samples/track/manifest.json (deterministic).
+"""Generate the sample tracking workbooks (跟踪表) (samples/track/) and their answer key samples_src/track_manifest.json (deterministic).
 
 Each sample city submission in samples/ goes through ``xjr track`` (the package's own
 ``build_tracking``); then the city's "actuals" are filled in with openpyxl, as an official would type
@@ -6,7 +6,7 @@ them.  南京市 and 扬州市 (.xlsm, 满两年) are clean: every target met, e
 无锡市 and 常州市 carry planted misses and mistakes, each listed in the manifest with the sheet, cell
 and rule id the validator must report (the answer key).
 
-Run:  python samples/generate_track.py [OUTDIR]   (default: samples/track/)
+Run:  python samples_src/generate_track.py [OUTDIR]   (default: samples/track/; the manifest beside this script)
 """
 from __future__ import annotations
 
@@ -169,12 +169,13 @@ def build_city(spec, tspec, file: str, period: int, outdir: Path) -> dict:
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    outdir = Path(argv[0]) if argv else Path(__file__).resolve().parent / "track"
+    outdir = Path(argv[0]) if argv else SAMPLES / "track"
+    manifest_path = outdir / "manifest.json" if argv else Path(__file__).resolve().parent / "track_manifest.json"
     outdir.mkdir(parents=True, exist_ok=True)
     spec = get_spec()
     tspec = track_spec_for(spec)
     manifest = {"files": [build_city(spec, tspec, f, p, outdir) for f, p in CITIES]}
-    (outdir / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    manifest_path.write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     for f in manifest["files"]:
         print(f"{f['file']}: {f['enterprises']}家企业，应报问题{len(f['expected_findings'])}个")
     return 0

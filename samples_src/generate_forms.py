@@ -1,4 +1,4 @@
-"""Generate the fill-in form samples (填报表) and samples/forms/manifest.json.
+"""Generate the fill-in form samples (填报表) and samples_src/forms_manifest.json.
 
 * ``samples/forms/发出/<city>/``: the forms each sample city sends out (``xjr forms``), prefilled from
   the sample workbook.
@@ -14,7 +14,7 @@
   collect must do with it (status, refusal code), the planted findings (sheet, cell, rule) and the
   answers it carries.
 
-Run:  python samples/generate_forms.py [OUTDIR]   (default: samples/forms/)
+Run:  python samples_src/generate_forms.py [OUTDIR]   (default: samples/forms/)
 """
 from __future__ import annotations
 
@@ -224,7 +224,8 @@ def main(out: Path) -> None:
         "sent": {Path(n).stem: sorted(p.name for p in (out / "发出" / Path(n).stem).iterdir()) for n in CITIES},
         "returned": files,
     }
-    (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1, default=str) + "\n",
+    manifest_path = out / "manifest.json" if out != SAMPLES / "forms" else Path(__file__).resolve().parent / "forms_manifest.json"
+    manifest_path.write_text(json.dumps(manifest, ensure_ascii=False, indent=1, default=str) + "\n",
                                        encoding="utf-8")
     print(f"written: {out}  ({len(files)} returned files)")
 
