@@ -42,7 +42,7 @@ MAX_TRIES = 30
 
 
 def samples() -> list[Path]:
-    m = json.loads((SAMPLES / "manifest.json").read_text(encoding="utf-8"))
+    m = json.loads((SAMPLES.parent / "samples_src" / "manifest.json").read_text(encoding="utf-8"))
     return [SAMPLES / f["file"] for f in m["files"]]
 
 

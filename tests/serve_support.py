@@ -26,7 +26,7 @@ BROWSER_FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-b
 
 
 def manifest_path() -> Path:
-    return SAMPLES / "manifest.json"
+    return SAMPLES.parent / "samples_src" / "manifest.json"
 
 
 def manifest() -> dict:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from xjr_excel.annotate import marks as M
+from xjr_excel.template import marks as M
 from xjr_excel.annotate import plan as P
 from xjr_excel.cli import main as cli
 
