@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
+import os
 import re
 import shutil
 import threading
@@ -104,7 +106,7 @@ def _notes(path: Path) -> dict:
 def _same_but_the_time(a: dict, b: dict) -> None:
     """Equal sheet by sheet; only a cell holding the time of the check may differ."""
     assert a.keys() == b.keys()
-    stamp = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}(:\d{2})?$")
+    stamp = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?$")      # a form marker: ISO
     for sheet in a:
         assert len(a[sheet]) == len(b[sheet]), sheet
         for ra, rb in zip(a[sheet], b[sheet]):
@@ -212,6 +214,119 @@ def test_template_gives_the_master_workbook(server, tmp_path):
     assert sheet_values(tmp_path / "t.xlsm") == sheet_values(cli)
     bad = server.post("/api/template", {}, data={"batch": "第三批"})
     assert bad.status_code == 400 and bad.json()["code"] == "XJR-E-ARGUMENT" and "整数" in bad.json()["error"]
+
+
+# ----------------------------------------------------------------------------- forms = xjr forms, collect = xjr collect
+
+FORMS = SAMPLES / "forms"
+FORMS_MANIFEST = json.loads((SAMPLES.parent / "samples_src" / "forms_manifest.json").read_text(encoding="utf-8"))
+
+
+def _returned_copy(dst: Path) -> list[Path]:
+    """The returned forms with their file times from the manifest (git keeps none), as test_collect does."""
+    dst.mkdir(parents=True, exist_ok=True)
+    out = []
+    for f in FORMS_MANIFEST["returned"]:
+        shutil.copy(FORMS / "交回" / f["file"], dst / f["file"])
+        os.utime(dst / f["file"], (f["mtime"], f["mtime"]))
+        out.append(dst / f["file"])
+    return out
+
+
+def _post_collect(server, book: Path, files: list[Path], **data) -> requests.Response:
+    """As the page sends them: the book, every form and its File.lastModified (milliseconds)."""
+    handles = [open(sent(f), "rb") for f in [book, *files]]
+    try:
+        parts = [("book", (book.name, handles[0]))] + [("files", (f.name, h)) for f, h in zip(files, handles[1:])]
+        fields = [("modified", str(int(f.stat().st_mtime * 1000))) for f in files] + list(data.items())
+        return server.post("/api/collect", parts, data=fields)
+    finally:
+        for h in handles:
+            h.close()
+
+
+def test_forms_gives_a_zip_of_exactly_the_files_xjr_forms_writes(server, tmp_path):
+    book = sent(SAMPLES / "南京市.xlsx")
+    r = server.upload("/api/forms", book)
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"] == "application/zip"
+    cli = tmp_path / "cli"
+    assert xjr("forms", book, "-o", cli, cwd=tmp_path).returncode == 0
+    web = tmp_path / "web"
+    with zipfile.ZipFile(io.BytesIO(r.content)) as zf:
+        zf.extractall(web)
+    names = sorted(p.name for p in web.iterdir())
+    assert names == sorted(p.name for p in cli.iterdir()) == sorted(FORMS_MANIFEST["sent"]["南京市"])
+    for name in names:
+        _same_but_the_time(sheet_values(web / name), sheet_values(cli / name))
+
+    j = server.upload("/api/forms", book, data={"format": "json"})          # the JSON variant: what it holds
+    assert j.status_code == 200, j.text
+    got = j.json()
+    assert sorted(got["forms"]) == names and got["failed"] == [] and got["output"] == "南京市-填报表.zip"
+    again = requests.get(server.url + got["download"], timeout=60)
+    with zipfile.ZipFile(io.BytesIO(again.content)) as zf:
+        assert sorted(zf.namelist()) == names
+
+
+def test_forms_of_a_refused_file_is_its_refusal(server, corpus):
+    r = server.upload("/api/forms", sent(corpus("truncated")))
+    assert r.status_code == 422 and r.json()["code"] == "XJR-E-DAMAGED"
+
+
+def _same_collect(got: dict, expected: dict) -> None:
+    assert got.pop("collected_at") and expected.pop("collected_at")       # the run's own time
+    assert got == expected
+
+
+def test_collect_answers_what_the_cli_prints_and_the_workbook_is_the_clis(server, tmp_path):
+    cli = tmp_path / "cli"
+    files = _returned_copy(cli)
+    book = Path(shutil.copy(FORMS / FORMS_MANIFEST["book"], cli / FORMS_MANIFEST["book"]))
+    out = "南京市-待回收-回收.xlsx"
+    expected = cli_json("collect", book.name, *[f.name for f in files], "-o", out, cwd=cli)
+    r = _post_collect(server, book, files)
+    assert r.status_code == 200, r.text
+    got = r.json()
+    link = got.pop("download")
+    _same_collect(got, dict(expected))
+    by_file = {f["name"]: f for f in got["files"]}          # the manifest's outcome per returned file
+    for f in FORMS_MANIFEST["returned"]:
+        assert by_file[f["file"]]["status"] == f["status"] and by_file[f["file"]]["code"] == f["code"], f["file"]
+    wb = requests.get(server.url + link, timeout=60)
+    assert wb.status_code == 200
+    (tmp_path / "web.xlsx").write_bytes(wb.content)
+    _same_but_the_time(sheet_values(tmp_path / "web.xlsx"), sheet_values(cli / out))
+
+    prefer = _post_collect(server, book, files, prefer="forms")              # --prefer forms likewise
+    expected = cli_json("collect", book.name, *[f.name for f in files], "-o", "b.xlsx", "--prefer", "forms", cwd=cli)
+    expected["output"] = out
+    got = prefer.json()
+    got.pop("download")
+    _same_collect(got, expected)
+
+
+def test_collect_takes_a_zip_of_the_returned_forms(server, tmp_path):
+    cli = tmp_path / "cli"
+    files = _returned_copy(cli / "交回")
+    book = Path(shutil.copy(FORMS / FORMS_MANIFEST["book"], cli / FORMS_MANIFEST["book"]))
+    with zipfile.ZipFile(tmp_path / "交回.zip", "w") as zf:
+        for f in files:
+            zf.write(f, f"交回/{f.name}")
+    expected = cli_json("collect", book.name, "交回", "-o", "x.xlsx", cwd=cli)
+    r = _post_collect(server, book, [tmp_path / "交回.zip"])
+    assert r.status_code == 200, r.text
+    got = r.json()
+    # the zip keeps file times to 2 s: the outcome per file is the CLI's, the times may differ
+    assert got["summary"] == expected["summary"]
+    assert [(f["file"], f["status"], f["code"]) for f in got["files"]] == \
+           [(f["file"], f["status"], f["code"]) for f in expected["files"]]
+
+
+def test_collect_without_a_book_or_forms_is_a_400(server):
+    book = sent(FORMS / FORMS_MANIFEST["book"])
+    r = server.post("/api/collect", {"book": (book.name, open(book, "rb"))})
+    assert r.status_code == 400 and r.json()["code"] == "XJR-E-ARGUMENT" and "files" in r.json()["error"]
 
 
 # ----------------------------------------------------------------------------- limits and refusals of the server

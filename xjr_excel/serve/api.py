@@ -33,7 +33,7 @@ log = logging.getLogger("xjr.serve")
 STATUS = {"busy": 503, "login": 401, "forbidden": 403, "too_large": 413, "too_many_files": 413,
           "expired": 410, "argument": 400}
 XLSX_TYPES = {".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-              ".xlsm": "application/vnd.ms-excel.sheet.macroEnabled.12"}
+              ".xlsm": "application/vnd.ms-excel.sheet.macroEnabled.12", ".zip": "application/zip"}
 
 
 # ----------------------------------------------------------------------------- answers
@@ -258,10 +258,26 @@ def unpack_zip(archive: Path, folder: Path, *, max_member_bytes: int, max_total_
     return target, count
 
 
+async def unpacked(request: Request, d: Path, files: list[Path]) -> list[str]:
+    """The inputs as the CLI is given them in ``d``: each file by its name, each zip as its folder."""
+    lim = limits(request)
+    inputs, room = [], int(lim["max_files_per_merge"])
+    for f in files:
+        if f.suffix.lower() == ".zip":
+            folder, n = await anyio.to_thread.run_sync(lambda f=f: unpack_zip(
+                f, d, max_member_bytes=int(lim["max_upload_bytes"]),
+                max_total_bytes=int(lim["max_unzipped_bytes"]), room=room - len(files) + 1,
+                limit=int(lim["max_files_per_merge"])))
+            room -= n - 1
+            inputs.append(folder.name)
+        else:
+            inputs.append(f.name)
+    return inputs
+
+
 @guarded("consolidate", merge=True)
 async def consolidate(request: Request, ident):
     st = state(request)
-    lim = limits(request)
     token, out_dir = st.store.result_folder()
     try:
         with st.store.upload_folder() as d:
@@ -271,17 +287,7 @@ async def consolidate(request: Request, ident):
                 raise errors.BadArgument(detail="请在字段“files”中上传城市工作簿（可多个，或一个zip压缩包）。")
             province = form.fields.get("province", "").strip() or "××省"
             keep_modified(files, form.lists.get("modified", []))
-            inputs, room = [], int(lim["max_files_per_merge"])
-            for f in files:
-                if f.suffix.lower() == ".zip":
-                    folder, n = await anyio.to_thread.run_sync(lambda f=f: unpack_zip(
-                        f, d, max_member_bytes=int(lim["max_upload_bytes"]),
-                        max_total_bytes=int(lim["max_unzipped_bytes"]), room=room - len(files) + 1,
-                        limit=int(lim["max_files_per_merge"])))
-                    room -= n - 1
-                    inputs.append(folder.name)
-                else:
-                    inputs.append(f.name)
+            inputs = await unpacked(request, d, files)
             output = safe_name(f"{province}汇总.xlsx", set())
             payload = await run(request, "consolidate", folder=str(d), inputs=inputs, province=province,
                                 out_dir=str(out_dir), output_name=output)
@@ -337,6 +343,75 @@ async def template(request: Request, ident):
     return file_response(out_dir / result["output"], lambda: st.store.drop(token))
 
 
+# The fill-in forms: a city's own work, so any account may (no province role needed).
+
+def wants_json(request: Request, form: Form) -> bool:
+    return (form.fields.get("format", "") or request.query_params.get("format", "")).strip().lower() == "json"
+
+
+@guarded("forms")
+async def forms(request: Request, ident):
+    """``xjr forms FILE -o DIR``: the zip of exactly those files; with ``format=json`` what it holds and a
+    one-time link to the zip."""
+    st = state(request)
+    token, out_dir = st.store.result_folder()
+    try:
+        with st.store.upload_folder() as d:
+            form = await upload(request, d, 1)
+            f = one_file(form)
+            try:
+                result = await run(request, "forms", path=str(f), out_dir=str(out_dir))
+            except errors.UserError as e:
+                await log_files(ident, "forms", [f], e.code)
+                raise
+            await log_files(ident, "forms", [f], f"forms={len(result['forms'])} failed={len(result['failed'])}")
+    except BaseException:
+        st.store.drop(token)
+        raise
+    if wants_json(request, form):
+        result["download"] = keep_result(request, token, out_dir, result["output"], ident)
+        return JSONResponse(result)
+    return file_response(out_dir / result["output"], lambda: st.store.drop(token))
+
+
+@guarded("collect")
+async def collect(request: Request, ident):
+    """``xjr collect BOOK FORMS... -o OUT [--prefer forms] --json`` (fields ``book``, ``files`` — forms or
+    zips of them —, ``modified``, ``prefer``): its JSON and a one-time link to OUT."""
+    st = state(request)
+    token, out_dir = st.store.result_folder()
+    try:
+        with st.store.upload_folder() as d:
+            form = await upload(request, d, int(limits(request)["max_files_per_merge"]) + 1)
+            books, files = form.files_of("book"), form.files_of("files")
+            if len(books) != 1:
+                raise errors.BadArgument(detail="请在字段“book”中上传一个城市申报工作簿（或目标完成情况跟踪表）。")
+            if not files:
+                raise errors.BadArgument(detail="请在字段“files”中上传交回的填报表（可多个，或一个zip压缩包）。")
+            prefer = form.fields.get("prefer", "city").strip() or "city"
+            if prefer not in ("city", "forms"):
+                raise errors.BadArgument(detail=f"prefer应为 city 或 forms，当前为“{prefer[:20]}”。")
+            # the merge keeps a record's latest form by its file time: the sender's, as for consolidate
+            keep_modified(files, form.lists.get("modified", []))
+            inputs = await unpacked(request, d, files)
+            book = books[0]
+            output = safe_name(f"{book.stem}-回收{book.suffix}", set())
+            try:
+                payload = await run(request, "collect", folder=str(d), book=book.name, inputs=inputs,
+                                    out_dir=str(out_dir), output_name=output, prefer=prefer)
+            except errors.UserError as e:
+                await log_files(ident, "collect", [book, *files], e.code)
+                raise
+            s = payload["summary"]
+            await log_files(ident, "collect", [book, *files],
+                            f"merged={s['merged']} skipped={s['skipped']} superseded={s['superseded']}")
+    except BaseException:
+        st.store.drop(token)
+        raise
+    payload["download"] = keep_result(request, token, out_dir, output, ident)
+    return JSONResponse(payload)
+
+
 async def download(request: Request):
     st = state(request)
     token = request.path_params["token"]
@@ -351,9 +426,6 @@ async def download(request: Request):
     return file_response(path, lambda: shutil.rmtree(path.parent, ignore_errors=True))
 
 
-# /api/forms and /api/collect (an enterprise's forms from a city workbook; returned forms compiled
-# back) join ROUTES here once `xjr forms` / `xjr collect` exist: a route each like `track`, a
-# function each in work.py.
 ROUTES = [
     Route("/api/health", health, methods=["GET"]),
     Route("/api/validate", validate, methods=["POST"]),
@@ -362,5 +434,7 @@ ROUTES = [
     Route("/api/consolidate", consolidate, methods=["POST"]),
     Route("/api/track", track, methods=["POST"]),
     Route("/api/template", template, methods=["POST"]),
+    Route("/api/forms", forms, methods=["POST"]),
+    Route("/api/collect", collect, methods=["POST"]),
     Route("/api/download/{token}", download, methods=["GET"]),
 ]

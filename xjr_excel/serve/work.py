@@ -123,8 +123,52 @@ def template(city: str | None, batch: int | None, year: int | None, out_dir: str
     return {"city": p["city"], "batch": p["batch"], "year": p["year"], "output": out.name}
 
 
-# forms (`xjr forms`, and `xjr collect` once it exists) join here: a function each reaching the form's
-# command by module path like ``track`` above, and a route each in api.py (``/api/forms``, ``/api/collect``).
+# The fill-in forms' commands (``xjr forms`` / ``xjr collect``), by module path as cli/main.py names them:
+# the same rule as TRACK_COMMAND.
+FORMS_BUILD = "xjr_excel.fillin.build"          # what ``xjr_excel.fillin.command`` calls for ``-o DIR``
+COLLECT_COMMAND = "xjr_excel.fillin.collect_command"
+
+
+def forms(path: str, out_dir: str, policy_path: str | None = None) -> dict:
+    """The files ``xjr forms FILE -o DIR`` writes, as one zip in ``out_dir``; what it holds.
+
+    The forms are written into a folder beside the zip, zipped, and the folder removed: the zip holds
+    exactly the files of ``xjr forms`` (names and contents)."""
+    import importlib
+    import shutil
+    import zipfile
+    from xjr_excel.atomic import atomic_path
+    from xjr_excel.serve.uploads import safe_name
+    builder = importlib.import_module(FORMS_BUILD)
+    src = Path(path)
+    folder = Path(out_dir) / "填报表"
+    try:
+        result = builder.build_forms(str(src), str(folder), spec=get_spec(policy_path))
+        if not result.written:
+            raise UserError("没有生成任何填报表：" + "；".join(why for _f, why in result.failed), file=src.name)
+        out = Path(out_dir) / safe_name(f"{src.stem}-填报表.zip", set())
+        with atomic_path(out) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
+            for _form, written in result.written:
+                zf.write(written, Path(written).name)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return {"file": src.name, "forms": [Path(w).name for _f, w in result.written],
+            "failed": [{"name": f.name, "reason": why} for f, why in result.failed],
+            "notes": list(result.notes), "output": out.name}
+
+
+def collect(folder: str, book: str, inputs: list[str], out_dir: str, output_name: str, prefer: str = "city",
+            policy_path: str | None = None) -> dict:
+    """The payload of ``xjr collect BOOK INPUTS -o NAME [--prefer forms] --json`` run in ``folder``."""
+    import importlib
+    cmd = importlib.import_module(COLLECT_COMMAND)
+    out = Path(out_dir) / output_name
+    with _inside(folder):
+        # jobs=1: this already is a worker process of the pool
+        payload = cmd.collect(book, inputs, str(out), prefer_forms=prefer == "forms", jobs=1, policy_path=policy_path)
+    payload["output"] = output_name
+    return json.loads(json.dumps(payload, ensure_ascii=False, default=str))
+
 
 JOBS = {"validate": validate, "annotate": annotate, "clear": clear, "consolidate": consolidate,
-        "track": track, "template": template}
+        "track": track, "template": template, "forms": forms, "collect": collect}
