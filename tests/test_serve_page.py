@@ -8,7 +8,13 @@ taken here (docs/serve-*.png).
 from __future__ import annotations
 
 
+import hashlib
+import json
+import os
+import re
 import shutil
+import zipfile
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -18,7 +24,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from serve_support import (ROOT, SAMPLES, Server, add_user, chromium, cli_json, copy_samples, manifest,
                            merge_in_background, policy_with, sample_files, sheet_values, wait_busy,
-                           wait_for_download)
+                           wait_for_download, xjr)
 
 pytestmark = pytest.mark.slow      # a server process and a browser
 
@@ -183,6 +189,90 @@ def test_template_tab_downloads_the_master_workbook(server, browser, fresh):
     wb = openpyxl.load_workbook(got, keep_vba=True)
     assert wb.vba_archive is not None
     assert any(c.value == "南京市" for ws in wb.worksheets for row in ws.iter_rows() for c in row)     # the cover
+
+
+FORMS = SAMPLES / "forms"
+FORMS_MANIFEST = json.loads((ROOT / "samples_src" / "forms_manifest.json").read_text(encoding="utf-8"))
+
+
+def _digests(folder: Path) -> set[str]:
+    return {hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_template_tab_gives_the_forms_of_a_city_workbook_as_a_zip(server, browser, fresh, tmp_path):
+    book = SAMPLES / "南京市.xlsx"
+    browser.get(server.url + "/")
+    visible(browser, "app")
+    tab(browser, "template")
+    browser.find_element(By.ID, "forms-file").send_keys(str(book))
+    browser.find_element(By.ID, "forms-submit").click()
+    link = visible(browser, "forms-download")
+    sent_ = sorted(FORMS_MANIFEST["sent"]["南京市"])
+    assert f"已生成{len(sent_)}个填报表" in text_of(browser, "forms-status")
+    shot(browser, "serve-forms.png", 1100)
+    link.click()
+    got = wait_for_download(fresh, ".zip")
+    assert got.name == "南京市-填报表.zip"
+    cli = tmp_path / "cli"
+    assert xjr("forms", book, "-o", cli, cwd=tmp_path).returncode == 0
+    with zipfile.ZipFile(got) as zf:
+        assert sorted(zf.namelist()) == sorted(p.name for p in cli.iterdir()) == sent_
+    assert not server.uploads_left() and not server.files_with_digests(_digests(SAMPLES / "南京市.xlsx"))
+
+
+def test_template_tab_collects_returned_forms_into_the_city_workbook(server, browser, fresh, tmp_path):
+    """The book and the returned forms (their file times from the manifest, as the official's PC has them):
+    the 回收情况 per enterprise and platform and per file not merged, as `xjr collect --json` says; the
+    downloaded workbook is the CLI's."""
+    cli = tmp_path / "cli"
+    cli.mkdir()
+    files = []
+    for f in FORMS_MANIFEST["returned"]:
+        files.append(Path(shutil.copy(FORMS / "交回" / f["file"], cli / f["file"])))
+        os.utime(files[-1], (f["mtime"], f["mtime"]))
+    book = Path(shutil.copy(FORMS / FORMS_MANIFEST["book"], cli / FORMS_MANIFEST["book"]))
+    out = "南京市-待回收-回收.xlsx"
+    expected = cli_json("collect", book.name, *[f.name for f in files], "-o", out, cwd=cli)
+    browser.get(server.url + "/")
+    visible(browser, "app")
+    tab(browser, "template")
+    browser.find_element(By.ID, "collect-book").send_keys(str(book))
+    browser.find_element(By.ID, "collect-files").send_keys("\n".join(str(f) for f in files))
+    browser.find_element(By.ID, "collect-submit").click()
+    visible(browser, "collect-result")
+    s = expected["summary"]
+    assert f"已交回{s['returned']}个，未交回{s['not_returned']}个" in text_of(browser, "collect-title")
+    rows = browser.find_elements(By.CSS_SELECTOR, "#collect-records tbody tr")
+    assert [(r.get_attribute("data-name"), r.find_elements(By.TAG_NAME, "td")[2].text.startswith("是"))
+            for r in rows] == [(x["name"], x["returned"]) for x in expected["records"]]
+    for x in expected["records"]:           # errors, warnings, conflicts, superseded per enterprise/platform
+        cells = browser.find_element(By.CSS_SELECTOR, f'#collect-records tr[data-name="{x["name"]}"]') \
+            .find_elements(By.TAG_NAME, "td")
+        assert [c.text for c in cells[4:7]] == [str(x["errors"]), str(x["warnings"]), str(x["conflicts"])]
+        assert cells[7].text == "、".join(Path(f).name for f in x["superseded"])
+    assert FORMS_MANIFEST["missing"][0] in [x["name"] for x in expected["records"] if not x["returned"]]
+    for f in expected["files"]:             # each file not merged: why, and its code
+        if f["status"] != "merged":
+            li = browser.find_element(By.CSS_SELECTOR, f'#collect-skipped li[data-file="{f["name"]}"]').text
+            assert li.startswith(f["name"] + "：") and f["status_text"] in li and (f["code"] or "") in li
+    shown = browser.find_elements(By.CSS_SELECTOR, "#collect-findings li")      # each merged form's findings
+    assert [li.get_attribute("data-file") for li in shown] == \
+        [f["name"] for f in expected["files"] if f["status"] == "merged" for _x in f["findings"]]
+    assert len(shown) == s["errors"] + s["warnings"] > 0
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#collect-conflicts li")) == s["conflicts"] > 0
+    browser.execute_script("window.scrollTo(0, 0)")
+    shot(browser, "serve-collect.png", 2800)
+    browser.find_element(By.ID, "collect-download").click()
+    got = wait_for_download(fresh, ".xlsx")
+    assert got.name == out
+    ours, theirs = sheet_values(got), sheet_values(cli / out)
+    assert ours.keys() == theirs.keys()
+    stamp = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?")
+    for sheet in ours:           # the same workbook; only the time of the run (回收情况's title, the ledger) may differ
+        diff = [(a, b) for ra, rb in zip(ours[sheet], theirs[sheet]) for a, b in zip(ra, rb) if a != b]
+        assert len(ours[sheet]) == len(theirs[sheet]), sheet
+        assert all(stamp.sub("T", str(a)) == stamp.sub("T", str(b)) for a, b in diff), (sheet, diff)
+    assert not server.uploads_left() and not server.files_with_digests(_digests(cli) - _digests(fresh))
 
 
 # ----------------------------------------------------------------------------- accounts

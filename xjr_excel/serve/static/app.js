@@ -347,6 +347,105 @@ async function trackSheet(ev) {
   a.href = r.download; a.setAttribute("download", r.output); a.hidden = false;
 }
 
+// ---------------------------------------------------------------- 填报表 (xjr forms) and 回收 (xjr collect)
+
+async function makeForms(ev) {
+  ev.preventDefault();
+  const file = $("forms-file").files[0];
+  if (!file) { $("forms-status").textContent = "请先选择城市工作簿。"; return; }
+  const body = new FormData();
+  body.append("file", file);
+  body.append("format", "json");
+  $("forms-status").className = "status";
+  $("forms-status").textContent = "正在生成填报表…";
+  $("forms-download").hidden = true;
+  const notes = $("forms-notes");
+  notes.textContent = "";
+  const resp = await post("/api/forms", body);
+  if (!resp.ok) { showProblem($("forms-status"), await problem(resp), file.name); return; }
+  const r = await resp.json();
+  $("forms-status").textContent = `已生成${r.forms.length}个填报表` + (r.failed.length ? `，${r.failed.length}个未生成` : "")
+    + `：${r.forms.join("、")}`;
+  for (const n of r.notes) notes.append(el("li", {}, "警告：" + n));
+  for (const f of r.failed) notes.append(el("li", {class: "status-unreadable"}, `错误：${f.name} 的填报表未生成：${f.reason}`));
+  const a = $("forms-download");
+  a.href = r.download; a.setAttribute("download", r.output); a.hidden = false;
+}
+
+const KIND = {enterprise: "企业", platform: "平台", track: "企业（跟踪）"};
+const base = (p) => (p || "").split(/[\\/]/).pop();
+
+async function collectForms(ev) {
+  ev.preventDefault();
+  const book = $("collect-book").files[0], files = $("collect-files").files;
+  if (!book || !files.length) { $("collect-status").textContent = "请选择城市工作簿和交回的填报表。"; return; }
+  const body = new FormData();
+  body.append("book", book);
+  // the file times go along: of several forms for one unit the latest is kept, as `xjr collect` does
+  for (const f of files) { body.append("files", f); body.append("modified", f.lastModified); }
+  if ($("collect-prefer").checked) body.append("prefer", "forms");
+  $("collect-status").className = "status";
+  $("collect-status").textContent = `正在回收${files.length}个文件…`;
+  $("collect-result").hidden = true;
+  $("collect-submit").disabled = true;
+  try {
+    const resp = await post("/api/collect", body);
+    if (!resp.ok) { showProblem($("collect-status"), await problem(resp), book.name); return; }
+    $("collect-status").textContent = "";
+    showCollect(await resp.json());
+  } finally {
+    $("collect-submit").disabled = false;
+  }
+}
+
+function showCollect(p) {
+  const s = p.summary;
+  $("collect-title").textContent = `回收情况：名单${s.records}个，已交回${s.returned}个，未交回${s.not_returned}个；`
+    + `未合并${s.skipped}个文件，被取代${s.superseded}个，冲突${s.conflicts}处，错误${s.errors}个，警告${s.warnings}个`;
+  const dl = $("collect-download");
+  dl.href = p.download; dl.setAttribute("download", p.output);
+  const tbody = document.querySelector("#collect-records tbody");
+  tbody.textContent = "";
+  for (const r of p.records) {
+    tbody.append(el("tr", {"data-name": r.name, "data-returned": r.returned},
+      el("td", {}, r.list), el("td", {}, r.name),
+      el("td", {class: r.returned ? "status-ok" : "status-errors"}, r.returned ? "是" : "否（未交回）"),
+      el("td", {}, base(r.file)), el("td", {class: r.errors ? "status-unreadable" : ""}, r.errors),
+      el("td", {class: r.warnings ? "status-errors" : ""}, r.warnings), el("td", {}, r.conflicts),
+      el("td", {}, r.superseded.map(base).join("、"))));
+  }
+  const skipped = $("collect-skipped");
+  skipped.textContent = "";
+  const notMerged = p.files.filter((f) => f.status !== "merged");
+  for (const f of notMerged) {
+    skipped.append(el("li", {"data-file": f.name, "data-status": f.status},
+      el("strong", {}, f.name + "："), `${f.status_text}。${f.reason || ""} `, el("code", {class: "code"}, f.code || "")));
+  }
+  $("collect-skipped-title").hidden = !notMerged.length;
+  const findings = $("collect-findings");
+  findings.textContent = "";
+  for (const f of p.files.filter((x) => x.status === "merged")) {
+    for (const x of f.findings) {
+      const err = x.severity === "error";
+      findings.append(el("li", {"data-file": f.name, class: err ? "status-unreadable" : "status-errors"},
+        el("strong", {}, `${err ? "错误" : "警告"} `), `${f.name} ${x.sheet}!${x.cell} ${x.field || ""}：${x.message} `,
+        el("code", {class: "code"}, x.rule || "")));
+    }
+  }
+  $("collect-findings-title").hidden = !findings.children.length;
+  const conflicts = $("collect-conflicts");
+  conflicts.textContent = "";
+  for (const c of p.conflicts) {
+    const kept = c.kept === "form" ? "采用填报表的值" : "保留工作簿原值";
+    conflicts.append(el("li", {"data-record": c.record || ""},
+      c.note ? `${c.record}：${c.note}`
+        : `${c.record} ${c.sheet}!${c.cell} ${c.field}：工作簿“${c.city}”，填报表“${c.form}”`
+          + `（${base(c.file)} ${c.form_cell || ""}），${kept}`));
+  }
+  $("collect-conflicts-title").hidden = !p.conflicts.length;
+  $("collect-result").hidden = false;
+}
+
 // ---------------------------------------------------------------- wiring
 
 function dropZone(zone, input, onFiles) {
@@ -374,5 +473,10 @@ document.addEventListener("DOMContentLoaded", () => {
   $("merge-form").addEventListener("submit", merge);
   $("template-form").addEventListener("submit", template);
   $("track-form").addEventListener("submit", trackSheet);
+  $("forms-form").addEventListener("submit", makeForms);
+  dropZone($("collect-drop"), $("collect-files"), (files) => {
+    $("collect-chosen").textContent = `已选择 ${files.length} 个文件：` + Array.from(files, (f) => f.name).join("、");
+  });
+  $("collect-form").addEventListener("submit", collectForms);
   loadSession();
 });
