@@ -104,15 +104,15 @@ def _notes(path: Path) -> dict:
 
 
 def _same_but_the_time(a: dict, b: dict) -> None:
-    """Equal sheet by sheet; only a cell holding the time of the check may differ."""
+    """Equal sheet by sheet; only the time of the run may differ (a cell holding it, or a title naming it)."""
     assert a.keys() == b.keys()
-    stamp = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?$")      # a form marker: ISO
+    stamp = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?")      # a form marker's is ISO
     for sheet in a:
         assert len(a[sheet]) == len(b[sheet]), sheet
         for ra, rb in zip(a[sheet], b[sheet]):
             for va, vb in zip(ra, rb):
                 if va != vb:
-                    assert stamp.match(str(va)) and stamp.match(str(vb)), (sheet, va, vb)
+                    assert stamp.search(str(va)) and stamp.sub("T", str(va)) == stamp.sub("T", str(vb)), (sheet, va, vb)
 
 
 @pytest.mark.parametrize("name", ["苏州市.xlsx", "扬州市.xlsm"])
@@ -179,7 +179,7 @@ def test_a_zip_of_the_cities_is_a_folder_of_them(server, tmp_path):
     got = r.json()
     assert sorted(c["file"] for c in got["cities"]) == sorted(f.name for f in sample_files())
     assert [Path(s["file"]).name for s in got["skipped"]] == ["说明.txt"]
-    assert "不是Excel工作簿" in got["skipped"][0]["reason"]
+    assert "不是工作簿" in got["skipped"][0]["reason"]
 
 
 def test_one_bad_file_never_spoils_a_merge(server, corpus):
