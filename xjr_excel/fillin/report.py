@@ -26,7 +26,8 @@ def _file_entry(r) -> dict:
             "errors": r.errors, "warnings": r.warnings, "written": r.written,
             "carried_over": r.carried,
             "findings": [{"sheet": f.sheet, "cell": f.cell, "field": f.field, "value": f.value, "rule": f.rule,
-                          "severity": f.severity, "message": f.message} for f in r.findings],
+                          "severity": f.severity, "level": SEVERITY_LABEL[f.severity], "message": f.message}
+                         for f in r.findings],        # level: the word users read, as validate --json
             "conflicts": list(r.conflicts)}
 
 
