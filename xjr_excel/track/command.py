@@ -19,7 +19,7 @@ def output_name(city: str, label: str, suffix: str = ".xlsx") -> str:
 
 def _warn_if_uncorrected(path, spec) -> None:
     """Targets are copied from the submission as it is: say so when it still has errors."""
-    from xjr_excel.validate.findings import summary
+    from xjr_excel.findings import summary
     from xjr_excel.validate.run import validate_file
     _, found = validate_file(path, spec=spec)
     errors = summary(found)["errors"]
