@@ -11,12 +11,12 @@ import datetime as dt
 from pathlib import Path
 
 from xjr_excel.fillin import layout as L
+from xjr_excel.model import SEVERITY_LABEL
 
 SHEET = "回收情况"
 KIND_LABEL = {L.ENTERPRISE: "企业", L.PLATFORM: "平台", L.TRACK: "企业（跟踪）"}
 STATUS_LABEL = {"merged": "已合并", "superseded": "已被较新的填报表取代", "not_listed": "不在名单中，未合并",
                 "refused": "未合并（无法回收）"}
-SEVERITY_LABEL = {"error": "错误", "warning": "警告"}
 
 
 def _file_entry(r) -> dict:
@@ -68,13 +68,14 @@ def write_sheet(wb, p: dict) -> None:
     from openpyxl.styles import Alignment, Font, PatternFill
 
     from xjr_excel.ooxml.safe_text import safe_text
+    from xjr_excel.template import marks as M
     if SHEET in wb.sheetnames:
         del wb[SHEET]
     ws = wb.create_sheet(SHEET)
     bold = Font(bold=True)
     head_fill = PatternFill("solid", fgColor="DDEBF7")
-    err_fill = PatternFill("solid", fgColor="FFC7CE")      # 红色: errors
-    warn_fill = PatternFill("solid", fgColor="FFCC99")     # 橙色: warnings
+    err_fill = PatternFill("solid", fgColor=M.ERROR_FILL)      # 红色, as the marks
+    warn_fill = PatternFill("solid", fgColor=M.WARNING_FILL)   # 橙色
     s = p["summary"]
 
     def line(values, *, header=False, fill=None):
