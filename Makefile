@@ -27,6 +27,7 @@ workbook: install
 samples: install
 	$(PY) samples_src/generate.py
 	$(PY) samples_src/generate_track.py
+	$(PY) samples_src/generate_forms.py
 
 demo: install
 	@mkdir -p $(OUT)
