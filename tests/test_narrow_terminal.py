@@ -36,9 +36,9 @@ def _squash(text: str) -> str:
 
 
 def _fits(out: str, columns: int) -> None:
-    # the output's path is printed whole on its own line (a terminal may wrap it; we never break it)
+    # a path is printed whole on its own line (a terminal may wrap it; we never break it)
     wide = [line for line in out.splitlines()
-            if cell_len(line.rstrip()) > columns and not re.fullmatch(r"已写入：\S+", line.rstrip())]
+            if cell_len(line.rstrip()) > columns and not re.fullmatch(r"(已写入：)?\S+", line.strip())]
     assert not wide, wide
 
 
@@ -48,7 +48,10 @@ def merged(tmp_path_factory):
     # a long file name, as cities send them
     long_name = d / "苏州市工业和信息化局关于报送第二批重点小巨人企业申报材料的函（修改稿）.xlsx"
     long_name.write_bytes((SAMPLES / "苏州市.xlsx").read_bytes())
-    inputs = [str(SAMPLES / f) for f in ("南京市.xlsx", "常州市.xlsx", "无锡市.xlsx")] + [str(long_name)]
+    not_a_workbook = d / "扬州市（报送稿）.xlsx"         # a CSV renamed: skipped with a long reason
+    not_a_workbook.write_text("企业名称,法定代表人\n", encoding="utf-8")
+    inputs = [str(SAMPLES / f) for f in ("南京市.xlsx", "常州市.xlsx", "无锡市.xlsx")] + [str(long_name),
+                                                                                      str(not_a_workbook)]
     return d, inputs
 
 
@@ -64,6 +67,10 @@ def test_consolidate_summary_fits_80_columns_and_loses_nothing(merged, monkeypat
     for n in notices:
         assert _squash("警告：" + n) in flat          # every character of it, under its one word
     assert not re.search(r"^\s*[，。、；：）」”]", out, re.M)   # no line starts with closing punctuation
+    assert payload["skipped"]
+    for s in payload["skipped"]:                     # the path whole on its line, the reason whole under it
+        assert s["file"] + "：" in [line.strip() for line in out.splitlines()]
+        assert _squash(s["reason"]) in flat
     for d_ in payload["duplicates"]:
         assert d_["name"] in out
     assert "江苏省汇总：" in out.splitlines()[0]        # the title on its own line, not a centred block

@@ -63,7 +63,11 @@ def print_summary(payload: dict) -> None:
     if skipped:
         con.print(f"[red]未合并的文件：{len(skipped)}个[/]")
         for s in skipped:
-            con.print(f"  {s['file']}：{s['reason']}", soft_wrap=True)     # a path is never broken mid-name
+            if narrow:      # the path whole on its own line, the reason wrapped under it
+                con.print(f"  {s['file']}：", soft_wrap=True, markup=False, highlight=False)
+                print_wrapped(con, s["reason"], lead=4, indent=4)
+            else:
+                con.print(f"  {s['file']}：{s['reason']}", soft_wrap=True)     # a path is never broken mid-name
     if ignored:
         con.print(f"[dim]已忽略（不是工作簿）：{'、'.join(Path(s['file']).name for s in ignored)}[/]")
     if prov.get("output"):
