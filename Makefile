@@ -27,6 +27,7 @@ workbook: install
 samples: install
 	$(PY) samples_src/generate.py
 	$(PY) samples_src/generate_track.py
+	$(PY) samples_src/generate_forms.py
 
 demo: install
 	@mkdir -p $(OUT)
@@ -35,11 +36,13 @@ demo: install
 	$(XJR) validate samples/南京市.xlsx --annotate $(OUT)/南京市-校验.xlsx || test $$? -eq 1
 	$(XJR) validate samples/苏州市.xlsx --annotate $(OUT)/苏州市-校验.xlsx || test $$? -eq 1
 	$(XJR) consolidate samples/*.xlsx samples/*.xlsm -o $(OUT)/江苏省汇总.xlsx --province 江苏省 || test $$? -eq 1
+	$(XJR) forms samples/南京市.xlsx -o $(OUT)/填报表-南京市
 	@echo
 	@echo "输出 / outputs:"
 	@echo "  空白模板 master workbook : $(OUT)/xjr-master.xlsm"
 	@echo "  校验标记 annotated files : $(OUT)/南京市-校验.xlsx  $(OUT)/苏州市-校验.xlsx"
 	@echo "  全省汇总 provincial file : $(OUT)/江苏省汇总.xlsx"
+	@echo "  填报表   fill-in forms   : $(OUT)/填报表-南京市/ (附3附4-企业名称.xlsx, 附5-平台名称.xlsx)"
 
 # System packages the tests need (LibreOffice, UNO, poppler, CJK fonts, Chromium + driver): installed when
 # this machine allows (Debian/Ubuntu, root or sudo), otherwise the exact list to install, and a stop.

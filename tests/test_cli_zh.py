@@ -92,7 +92,7 @@ def test_findings_stay_readable_at_80_columns():
 
     from rich.console import Console
 
-    from xjr_excel.validate import findings as F
+    from xjr_excel import findings as F
     from xjr_excel.validate.run import validate_file
     from pathlib import Path
     sample = Path(__file__).resolve().parent.parent / "samples" / "苏州市.xlsx"

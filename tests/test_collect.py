@@ -357,8 +357,10 @@ def test_validate_annotate_and_clear_work_on_a_form(tmp_path, capsys):
     p = f["findings"][0]
     wb = openpyxl.load_workbook(marked)
     assert "校验结果" in wb.sheetnames
-    assert wb[p["sheet"]][p["cell"]].comment is not None and p["rule"] in wb[p["sheet"]][p["cell"]].comment.text
-    assert any(p["cell"] in [str(v) for v in row] for row in wb["校验结果"].iter_rows(values_only=True))
+    note = wb[p["sheet"]][p["cell"]].comment
+    assert note is not None and "【错误】" in note.text and p["rule"] not in note.text    # rule ids live in 校验结果
+    assert any(p["cell"] in [str(v) for v in row] and p["rule"] in [str(v) for v in row]
+               for row in wb["校验结果"].iter_rows(values_only=True))
     assert main(["clear", str(marked), "-o", str(cleared)]) == 0
     wb = openpyxl.load_workbook(cleared)
     assert "校验结果" not in wb.sheetnames and wb[p["sheet"]][p["cell"]].comment is None

@@ -3,6 +3,7 @@ are kept, and a copy of the package with a back-edge, a cycle or a stage importi
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -61,3 +62,36 @@ def test_a_planted_import_breaks_the_contracts(tmp_path, plant):
     done = _lint_copy(tmp_path, module, code)
     assert done.returncode != 0
     assert "BROKEN" in done.stdout and said in " ".join(done.stdout.split()), done.stdout
+
+
+def _parts() -> set[str]:
+    """The package's subpackages (``cli/``) and top-level modules (``forms.py``), as the doc writes them."""
+    pkg = ROOT / "xjr_excel"
+    subs = {f"{p.name}/" for p in pkg.iterdir() if (p / "__init__.py").is_file()}
+    mods = {p.name for p in pkg.glob("*.py") if p.name not in ("__init__.py", "__main__.py")}
+    return subs | mods
+
+
+def test_every_subpackage_and_module_is_in_the_contract_the_doc_table_and_the_picture():
+    """A newcomer reads docs/architecture.md's table and picture: no part of the package is missing from
+    them, nor from the layers contract (a part outside it could import anything)."""
+    import configparser
+    parts = _parts()
+    assert {"serve/", "fillin/", "forms.py", "cli/"} <= parts
+    cfg = configparser.ConfigParser()
+    cfg.read(ROOT / "setup.cfg", encoding="utf-8")
+    layered = {m.strip() for line in cfg["importlinter:contract:layers"]["layers"].splitlines()
+               for m in line.split("|") if m.strip()}
+    as_modules = {"xjr_excel." + p.rstrip("/").removesuffix(".py") for p in parts}
+    assert as_modules == layered, (as_modules ^ layered)
+    doc = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    table = doc.split("## The layers", 1)[1].split("\n## ", 1)[0]
+    # the package column (the second) may hold several parts, split by an escaped bar
+    in_table = {m for line in table.splitlines() if line.startswith("|")
+                for m in re.findall(r"`([a-z_]+(?:/|\.py))`", re.split(r"(?<!\\)\|", line)[2])}
+    assert parts == in_table, (parts ^ in_table)
+    dot = (ROOT / "docs" / "architecture.dot").read_text(encoding="utf-8")
+    labels = set(re.findall(r'label="([a-z_]+(?:/|\.py))', dot))
+    assert parts == labels, (parts ^ labels)
+    svg = (ROOT / "docs" / "architecture.svg").read_text(encoding="utf-8")
+    assert all(f">{p}" in svg for p in parts), [p for p in parts if f">{p}" not in svg]   # rendered from it

@@ -51,7 +51,7 @@ def test_plain_non_workbooks_in_an_inbox_are_listed_as_ignored_not_failed(tmp_pa
 
 
 def test_track_on_a_submission_with_errors_warns_with_the_count(tmp_path, capsys):
-    from xjr_excel.validate.findings import summary
+    from xjr_excel.findings import summary
     from xjr_excel.validate.run import validate_file
     errors = summary(validate_file(SAMPLES / "苏州市.xlsx")[1])["errors"]
     assert errors > 0

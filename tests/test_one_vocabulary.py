@@ -1,8 +1,10 @@
 """One word and one colour for a warning, wherever a user meets it.
 
 The labels are collected from what users read — the terminal, ``--json``, the cell notes, the 校验结果
-sheet, the 填报说明 sheet of the master workbook, the ribbon, the README — and must come to one word per
-severity; the colour named for a warning mark is the colour it has (orange, FFCC99), never yellow.
+sheet, the 填报说明 sheet of the master workbook, the ribbon, the README; ``xjr collect``'s terminal,
+``--json`` and 回收情况 sheet; the fill-in forms ``xjr forms`` writes; the web page's texts; the
+provincial 统计 — and must come to one word per severity; the colour named for a warning mark is the
+colour it has (orange, FFCC99), never yellow.
 """
 from __future__ import annotations
 
@@ -20,6 +22,11 @@ from xjr_excel.cli import main as cli
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "samples" / "苏州市.xlsx"          # has errors and a warning (〔〕 in a 文号)
 MASTER = ROOT / "workbook" / "xjr-master.xlsm"
+FORMS = ROOT / "samples" / "forms"
+STATIC = ROOT / "xjr_excel" / "serve" / "static"
+# 提示 / 提醒 as the name of a severity: "（提醒）", "提示 3 处", "【提示", "提示：", "提示1个"
+OTHER_WORD = re.compile(r"（(提示|提醒)）|(提示|提醒) ?\d+ ?[处个]|【(提示|提醒)|(提示|提醒)标|^\s*(提示|提醒)："
+                        r"|[\"'>](提示|提醒)[：\"'<]", re.M)
 # yellow named as the colour of a mark (the template's input cells are yellow; the warning mark is orange)
 YELLOW_MARK = re.compile(r"标黄|黄色（警告|红/黄|红、黄|黄（提醒|黄（警告")
 
@@ -76,8 +83,7 @@ def test_no_other_word_and_no_yellow_mark_in_what_users_read(outputs):
     for place, text in {"cli": texts["cli"], "json": texts["json"], "填报说明": guide_text, "ribbon": ribbon,
                         "README": readme, **docs}.items():
         assert not YELLOW_MARK.search(text), (place, YELLOW_MARK.search(text))
-        # 提示 / 提醒 as the name of a severity: "（提醒）", "提示 3 处", "【提示"
-        assert not re.search(r"（(提示|提醒)）|(提示|提醒) \d+ 处|【(提示|提醒)|(提示|提醒)标", text), place
+        assert not OTHER_WORD.search(text), (place, OTHER_WORD.search(text))
     for place, text in {"填报说明": guide_text, "ribbon": ribbon, "README": readme}.items():
         assert "橙色" in text, place            # the warning colour is named, as it is
 
@@ -107,3 +113,108 @@ def test_row_messages_name_their_enterprise_or_platform(outputs):
         assert re.match(r"^(企业|平台)“[^”]+”", f["message"]), f
     rd = next(f for f in findings if f["rule"] == "a4.rd_share")
     assert rd["message"].startswith("企业“") and "请核对" in rd["message"]
+
+
+# ---------------------------------------------------------------- the parts added with the forms and the page
+
+def _plant_a_warning(form: Path) -> None:
+    """附4: a 满一年目标 below its 实施期初始值 (a4.target_below_initial, a warning), typed by the labels."""
+    wb = load_workbook(form)
+    ws = wb["附4"]
+    cells = {c.value: c for row in ws.iter_rows() for c in row if isinstance(c.value, str)}
+    row = next(c.row for v, c in cells.items() if v.startswith("有效发明专利数量"))
+    start, year1 = cells["实施期初始值"].column, cells["实施期满一年目标"].column
+    ws.cell(row, year1).value = ws.cell(row, start).value - 1
+    wb.save(form)
+
+
+@pytest.fixture(scope="module")
+def collected(tmp_path_factory):
+    import contextlib
+    import io
+    import shutil
+    d = tmp_path_factory.mktemp("vocab_collect")
+    returned = d / "交回"
+    shutil.copytree(FORMS / "交回", returned)
+    _plant_a_warning(returned / "附3附4-南京鼎盛新材料科技有限公司.xlsx")
+    texts = {}
+    for name, columns, extra in (("narrow", "80", ["-o", str(d / "a.xlsx")]),
+                                 ("wide", "200", ["-o", str(d / "b.xlsx")]),
+                                 ("json", "80", ["-o", str(d / "c.xlsx"), "--json"])):
+        buf = io.StringIO()
+        with pytest.MonkeyPatch.context() as mp, contextlib.redirect_stdout(buf):
+            mp.setenv("COLUMNS", columns)
+            cli.main(["collect", str(FORMS / "南京市-待回收.xlsx"), str(returned), "--jobs", "1", *extra])
+        texts[name] = buf.getvalue()
+    return texts, load_workbook(d / "a.xlsx")["回收情况"]
+
+
+def test_collect_calls_a_warning_警告_in_terminal_json_and_its_sheet(collected):
+    texts, sheet = collected
+    payload = json.loads(texts["json"])
+    assert payload["summary"]["warnings"] >= 1 and payload["summary"]["errors"] >= 1      # both to be named
+    found = {"json": {x["level"] for f in payload["files"] for x in f["findings"]}}
+    # terminal, 80 columns: 「已合并（错误1、警告1）」; wide: the table's columns
+    found["terminal"] = set(re.findall(r"(?<=[（、])(\w\w)(?=\d+[、）])", texts["narrow"])) - {"冲突"}
+    head = next(line for line in texts["wide"].splitlines() if "名单" in line and "名称" in line)
+    found["terminal (wide)"] = {w for w in re.findall(r"\w+", head) if w in ("错误", "警告", "提示", "提醒")}
+    rows = [r for r in sheet.iter_rows(values_only=True)]
+    header = next(r for r in rows if r[0] == "名单")
+    found["回收情况 columns"] = {v for v in header if v in ("错误", "警告", "提示", "提醒")}
+    detail = next(i for i, r in enumerate(rows) if r[0] == "问题明细")
+    col = rows[detail].index("严重程度")
+    found["回收情况 问题明细"] = {r[col] for r in rows[detail + 1:] if r[col]}
+    found["回收情况 summary"] = set(re.findall(r"(\w\w)\d+个", rows[1][0])) & {"错误", "警告", "提示", "提醒"}
+    for place, labels in found.items():
+        assert labels == {"错误", "警告"}, (place, labels)
+    for place, text in {**texts, "回收情况": "\n".join(str(v) for r in rows for v in r if v is not None)}.items():
+        assert not OTHER_WORD.search(text) and not YELLOW_MARK.search(text), place
+        assert "yellow" not in text.lower(), place
+
+
+def _book_texts(path: Path) -> str:
+    wb = load_workbook(path)
+    out = []
+    for ws in wb.worksheets:
+        out += [str(c.value) for row in ws.iter_rows() for c in row if c.value is not None]
+        out += [c.comment.text for row in ws.iter_rows() for c in row if c.comment]
+        for dv in ws.data_validations.dataValidation:
+            out += [dv.promptTitle or "", dv.prompt or "", dv.errorTitle or "", dv.error or ""]
+    return "\n".join(out)
+
+
+def test_the_fill_in_forms_and_xjr_forms_name_no_other_severity_and_no_yellow_mark(tmp_path, capsys):
+    assert cli.main(["forms", str(ROOT / "samples" / "南京市.xlsx"), "-o", str(tmp_path)]) == 0
+    texts = {"xjr forms": capsys.readouterr().out}
+    texts.update({p.name: _book_texts(p) for p in sorted(tmp_path.glob("*.xlsx"))})
+    assert len(texts) > 2
+    for place, text in texts.items():
+        assert not OTHER_WORD.search(text), (place, OTHER_WORD.search(text))
+        assert not YELLOW_MARK.search(text), (place, YELLOW_MARK.search(text))
+
+
+def test_the_web_page_names_a_warning_警告_and_its_colour_橙色():
+    page = {p.name: p.read_text(encoding="utf-8") for p in STATIC.iterdir() if p.suffix in (".html", ".js")}
+    assert page, STATIC
+    text = "\n".join(page.values())
+    # the words the page writes for a finding's level and in its counts
+    levels = set(re.findall(r'\? "(\w+)" : "(\w+)"', text))
+    assert levels == {("错误", "警告")}, levels
+    assert "警告（橙色）" in text and "错误（红色）" in text          # the legend under the picture
+    for name, t in page.items():
+        assert not OTHER_WORD.search(t), (name, OTHER_WORD.search(t))
+        assert not YELLOW_MARK.search(t) and not re.search(r"黄|琥珀", t), name
+    css = (STATIC / "style.css").read_text(encoding="utf-8")
+    assert re.search(r"--warning-fill:\s*#FFCC99", css, re.I)    # the picture's warning is the mark's orange
+
+
+def test_the_provincial_report_and_its_terminal_call_a_notice_警告(tmp_path, capsys):
+    inputs = [str(ROOT / "samples" / f) for f in ("南京市.xlsx", "常州市.xlsx")]   # batches differ: a notice
+    out = tmp_path / "全省.xlsx"
+    cli.main(["consolidate", *inputs, "-o", str(out), "--province", "江苏省", "--jobs", "1"])
+    terminal = capsys.readouterr().out
+    stats = "\n".join(str(v) for row in load_workbook(out)["统计"].iter_rows(values_only=True) for v in row
+                      if v is not None)
+    assert "警告：各市封面的批次不一致" in stats and "警告：各市封面的批次不一致" in terminal
+    for place, text in {"统计": stats, "terminal": terminal}.items():
+        assert not OTHER_WORD.search(text), (place, OTHER_WORD.search(text))

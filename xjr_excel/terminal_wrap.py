@@ -63,3 +63,18 @@ def _fit(text: str, cells: int) -> int:
             break
         n += 1
     return n
+
+
+def print_wrapped(console, text: str, *, label: str = "", style: str = "", lead: int = 0, indent: int = 2) -> None:
+    """Print ``label + text`` wrapped to the console's width: the first line indented by ``lead`` cells,
+    the next ones by ``indent``; the ``label`` (a word such as 警告：) in ``style``.  Plain text only."""
+    from rich.text import Text
+    lines = wrap(label + text, max(console.width - max(lead, indent), 20))
+    for i, line in enumerate(lines):
+        out = Text(" " * (indent if i else lead))
+        if i == 0 and label and style:
+            out.append(line[:len(label)], style=style)
+            out.append(line[len(label):])
+        else:
+            out.append(line)
+        console.print(out, soft_wrap=True)

@@ -6,23 +6,20 @@ from pathlib import Path
 from xjr_excel.errors import EXIT_FINDINGS, EXIT_OK, UserError
 from xjr_excel.spec.definition import get_spec
 
-HELP = "生成填报表：每家企业一个附3附4、每个平台一个附5（或由跟踪表生成每家企业的目标完成情况表） / write the fill-in forms"
-EPILOG = """示例：
-  xjr forms 南京市.xlsx -o 填报表           每家附1企业一个“附3附4-企业名称.xlsx”，每个附2平台一个“附5-平台名称.xlsx”
-  xjr forms 南京市-目标完成情况跟踪表-满一年.xlsx -o 完成情况表   每家企业一个“目标完成情况-企业名称.xlsx”
-  xjr forms 南京市.xlsx --print 南京市-填报表.pdf   按表样打印全部附3、附4、附5（合并为一个PDF；需LibreOffice）
-  xjr forms 南京市.xlsx --print PDF文件夹          每个填报表一个PDF
-
-城市、批次、申报年度、企业（平台）名称及已有的统一社会信用代码（认定文号）已预填并锁定（工作表保护无密码）；
-城市工作簿中该企业已填的附3–附5内容一并预填，便于退回修改。企业只需在黄色单元格填写，签字盖章后交回。
+HELP = "生成企业、平台填报表（附3附4、附5）或打印 / write the fill-in forms"
+# Under --help's first line (the 示例 come from cli/examples.py), short lines for an 80-column terminal.
+NOTES = """
+每家附1企业一个“附3附4-企业名称.xlsx”，每个附2平台一个“附5-平台名称.xlsx”；
+由跟踪表生成每家企业的“目标完成情况-企业名称.xlsx”。
+城市、批次、申报年度、名称及已有的统一社会信用代码（认定文号）已预填
+并锁定（工作表保护无密码）；该企业已填的附3–附5内容一并预填，便于退回
+修改。企业只在黄色单元格填写，签字盖章后交回。
 已存在的同名文件只在是本工具生成且未被改动时覆盖（否则加 --force）。
 退出码：0 全部生成；1 有填报表未生成（其余已生成）；2 无法读取或无法执行。"""
 
 
 def add_parser(sub, add_common, help_force: str) -> None:
-    import argparse
-    p = sub.add_parser("forms", help=HELP, description=HELP, epilog=EPILOG,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser("forms", help=HELP, description=HELP + "\n" + NOTES)      # 示例: cli/examples.py
     p.add_argument("book", help="城市申报工作簿（.xlsx/.xlsm/.xls/.ods），或目标完成情况跟踪表")
     g = p.add_mutually_exclusive_group(required=True)
     g.add_argument("-o", "--output", metavar="DIR", help="输出文件夹（不存在时自动创建）")

@@ -312,6 +312,17 @@ def _a3(spec: Spec) -> SheetLayout:
                        row_breaks=(17,), print_rows=3, row_heights=heights)
 
 
+def _indicator_rows(spec: Spec, t: S.Table, header_row: int, periods) -> list[IndicatorRow]:
+    """附4's indicators one row each under ``header_row``, a value cell per (period, label, column) of
+    ``periods``: the enterprise form's 目标表 and the tracking form's 完成情况 lay them out alike."""
+    rows = []
+    for r, ind in enumerate(spec.indicators, start=header_row + 1):
+        cells = tuple((p, t.key, f"{ind.key}_{p}", f"{c}{r}") for p, _lab, c in periods)
+        rows.append(IndicatorRow(ind.key, ind.group, ind.header, f"B{r}", r, cells, ind.type,
+                                 ind.choices, ind.strict, ind.hint))
+    return rows
+
+
 def _a4(spec: Spec) -> SheetLayout:
     sheet = spec.sheet("a4")
     t = spec.table("a4")
@@ -320,11 +331,7 @@ def _a4(spec: Spec) -> SheetLayout:
     header_row = 5
     period_cols = ("C", "D", "E")
     periods = tuple((p, lab, c) for (p, lab), c in zip(spec.periods, period_cols))
-    rows = []
-    for r, ind in enumerate(spec.indicators, start=header_row + 1):
-        cells = tuple((p, t.key, f"{ind.key}_{p}", f"{c}{r}") for p, _lab, c in periods)
-        rows.append(IndicatorRow(ind.key, ind.group, ind.header, f"B{r}", r, cells, ind.type,
-                                 ind.choices, ind.strict, ind.hint))
+    rows = _indicator_rows(spec, t, header_row, periods)
     last = header_row + len(rows)
     notes = (Text("A3:E3", A3_SUBTITLE, "subtitle"),
              Text(f"A{last + 1}:E{last + 1}", A4_NOTES, "note", 32),
@@ -443,11 +450,7 @@ def _track(spec: Spec) -> SheetLayout:
     header_row = 6
     cols = ("C", "D", "E", "F")
     periods = tuple((p, lab, c) for (p, lab), c in zip(TS.PERIODS, cols))
-    rows = []
-    for r, ind in enumerate(spec.indicators, start=header_row + 1):
-        cells = tuple((p, t.key, f"{ind.key}_{p}", f"{c}{r}") for p, _lab, c in periods)
-        rows.append(IndicatorRow(ind.key, ind.group, ind.header, f"B{r}", r, cells, ind.type,
-                                 ind.choices, ind.strict, ind.hint))
+    rows = _indicator_rows(spec, t, header_row, periods)
     last = header_row + len(rows)
     reason = t.field("reason")
     items.append(Item(name, t.key, "reason", _label(reason), f"A{last + 1}", f"B{last + 1}:F{last + 1}",

@@ -11,12 +11,12 @@ import datetime as dt
 from pathlib import Path
 
 from xjr_excel.fillin import layout as L
+from xjr_excel.model import SEVERITY_LABEL
 
 SHEET = "回收情况"
 KIND_LABEL = {L.ENTERPRISE: "企业", L.PLATFORM: "平台", L.TRACK: "企业（跟踪）"}
 STATUS_LABEL = {"merged": "已合并", "superseded": "已被较新的填报表取代", "not_listed": "不在名单中，未合并",
                 "refused": "未合并（无法回收）"}
-SEVERITY_LABEL = {"error": "错误", "warning": "警告"}
 
 
 def _file_entry(r) -> dict:
@@ -26,7 +26,8 @@ def _file_entry(r) -> dict:
             "errors": r.errors, "warnings": r.warnings, "written": r.written,
             "carried_over": r.carried,
             "findings": [{"sheet": f.sheet, "cell": f.cell, "field": f.field, "value": f.value, "rule": f.rule,
-                          "severity": f.severity, "message": f.message} for f in r.findings],
+                          "severity": f.severity, "level": SEVERITY_LABEL[f.severity], "message": f.message}
+                         for f in r.findings],        # level: the word users read, as validate --json
             "conflicts": list(r.conflicts)}
 
 
@@ -67,13 +68,14 @@ def write_sheet(wb, p: dict) -> None:
     from openpyxl.styles import Alignment, Font, PatternFill
 
     from xjr_excel.ooxml.safe_text import safe_text
+    from xjr_excel.template import marks as M
     if SHEET in wb.sheetnames:
         del wb[SHEET]
     ws = wb.create_sheet(SHEET)
     bold = Font(bold=True)
     head_fill = PatternFill("solid", fgColor="DDEBF7")
-    err_fill = PatternFill("solid", fgColor="FFC7CE")      # 红色: errors
-    warn_fill = PatternFill("solid", fgColor="FFCC99")     # 橙色: warnings
+    err_fill = PatternFill("solid", fgColor=M.ERROR_FILL)      # 红色, as the marks
+    warn_fill = PatternFill("solid", fgColor=M.WARNING_FILL)   # 橙色
     s = p["summary"]
 
     def line(values, *, header=False, fill=None):
@@ -149,13 +151,19 @@ def write_sheet(wb, p: dict) -> None:
 def print_summary(p: dict) -> None:
     from rich.console import Console
     from rich.table import Table
+
+    from xjr_excel.findings import STACK_BELOW
     con = Console(highlight=False)
     s = p["summary"]
-    t = Table(title=f"填报表回收：名单{s['records']}个，已交回{s['returned']}个，未交回{s['not_returned']}个")
+    title = f"填报表回收：名单{s['records']}个，已交回{s['returned']}个，未交回{s['not_returned']}个"
+    if con.width < STACK_BELOW:
+        _print_stacked(con, p, title)
+        return
+    t = Table(title=title)
     for h in ("名单", "名称", "交回", "文件", "错误", "警告", "冲突", "情况"):
         t.add_column(h, overflow="fold")
     for x in p["records"]:
-        t.add_row(x["list"], x["name"], "是" if x["returned"] else "[yellow]否[/]",
+        t.add_row(x["list"], x["name"], "是" if x["returned"] else "[dark_orange]否[/]",
                   Path(x["file"]).name if x["file"] else "", str(x["errors"]), str(x["warnings"]),
                   str(x["conflicts"]), x["status"])
     con.print(t)
@@ -163,7 +171,40 @@ def print_summary(p: dict) -> None:
         if f["status"] != "merged":
             con.print(f"[red]未合并[/] {f['name']}：{f['reason']}" + (f"（{f['code']}）" if f["code"] else ""))
     for c in p["conflicts"]:
-        kept = "采用填报表的值" if c.get("kept") == "form" else "保留工作簿原值"
-        con.print(f"[yellow]冲突[/] {c.get('record')} {c.get('sheet')}!{c.get('cell')} {c.get('field')}："
-                  f"工作簿“{c.get('city')}”，填报表“{c.get('form')}”（{Path(c['file']).name} {c.get('form_cell', '')}），{kept}")
-    con.print(f"已写入：{p['output']}（详见“{SHEET}”工作表）")
+        con.print(f"[dark_orange]冲突[/] {_conflict_text(c)}")
+    con.print(f"已写入：{p['output']}（详见“{SHEET}”工作表）", soft_wrap=True)
+
+
+def _conflict_text(c: dict) -> str:
+    kept = "采用填报表的值" if c.get("kept") == "form" else "保留工作簿原值"
+    return (f"{c.get('record')} {c.get('sheet')}!{c.get('cell')} {c.get('field')}：工作簿“{c.get('city')}”，"
+            f"填报表“{c.get('form')}”（{Path(c['file']).name} {c.get('form_cell', '')}），{kept}")
+
+
+def _print_stacked(con, p: dict, title: str) -> None:
+    """The 80-column command prompt: an eight-column table folds every name and file name into three
+    lines; instead one line per enterprise or platform (its counts only where not 0), its file under it
+    (a file name is never broken), and the files not merged and the conflicts wrapped by display cells."""
+    from rich.text import Text
+
+    from xjr_excel.terminal_wrap import print_wrapped
+    print_wrapped(con, title, indent=0)
+    for x in p["records"]:
+        counts = "、".join(f"{word}{x[key]}" for word, key in (("错误", "errors"), ("警告", "warnings"),
+                                                              ("冲突", "conflicts")) if x[key])
+        print_wrapped(con, f"{x['name']}：" + (f"{x['status']}（{counts}）" if counts else x["status"]),
+                      label=f"{x['list']} ", style="" if x["returned"] else "dark_orange", lead=2, indent=6)
+        if x["file"]:
+            con.print(Text("      " + Path(x["file"]).name, style="dim"), soft_wrap=True)
+    others = [f for f in p["files"] if f["status"] != "merged"]
+    if others:
+        con.print(Text(f"未合并的文件：{len(others)}个", style="red"))
+        for f in others:
+            con.print(Text("  " + f["name"] + (f"（{f['code']}）" if f["code"] else "")), soft_wrap=True)
+            print_wrapped(con, f["reason"] or "", lead=4, indent=4)
+    if p["conflicts"]:
+        con.print(Text(f"冲突：{len(p['conflicts'])}处", style="dark_orange"))
+        for c in p["conflicts"]:
+            print_wrapped(con, _conflict_text(c), lead=2, indent=4)
+    con.print(f"已写入：{p['output']}", soft_wrap=True)      # a path is never broken mid-name
+    con.print(f"详见其中的“{SHEET}”工作表。")

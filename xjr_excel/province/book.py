@@ -391,7 +391,7 @@ def _stats_sheet(book: FastBook, inp: BookInput) -> None:
         within = sum(1 for d in inp.duplicates if d["scope"] == SCOPE_WITHIN)
         notes.append((f"重复填报的同一企业：{len(inp.duplicates)}组（同一城市内{within}组、多个城市间"
                       f"{len(inp.duplicates) - within}组），见“重复”工作表。", ST_ALERT_WRAP))
-    notes += [(f"提示：{note}", ST_ALERT_WRAP) for note in inp.notices]
+    notes += [(f"警告：{note}", ST_ALERT_WRAP) for note in inp.notices]
     for text, style in notes:
         _boxed_row(sh, text, style, 2, band, page_width, style.font.sz, 14)
     sh.blank()

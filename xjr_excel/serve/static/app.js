@@ -310,7 +310,7 @@ function showMerge(payload) {
   $("merge-skipped-title").hidden = !(payload.skipped || []).length;
   const notices = $("merge-notices");
   notices.textContent = "";
-  for (const n of prov.notices || []) notices.append(el("li", {}, "提示：" + n));
+  for (const n of prov.notices || []) notices.append(el("li", {}, "警告：" + n));
   $("merge-result").hidden = false;
 }
 
