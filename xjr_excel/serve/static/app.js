@@ -372,7 +372,7 @@ async function makeForms(ev) {
   a.href = r.download; a.setAttribute("download", r.output); a.hidden = false;
 }
 
-const KIND = {enterprise: "企业", platform: "平台", track: "企业（跟踪）"};
+const KEPT = {form: "采用填报表的值", city: "保留工作簿原值"};      // a conflict: which value OUT holds
 const base = (p) => (p || "").split(/[\\/]/).pop();
 
 async function collectForms(ev) {
@@ -436,7 +436,7 @@ function showCollect(p) {
   const conflicts = $("collect-conflicts");
   conflicts.textContent = "";
   for (const c of p.conflicts) {
-    const kept = c.kept === "form" ? "采用填报表的值" : "保留工作簿原值";
+    const kept = KEPT[c.kept] || KEPT.city;
     conflicts.append(el("li", {"data-record": c.record || ""},
       c.note ? `${c.record}：${c.note}`
         : `${c.record} ${c.sheet}!${c.cell} ${c.field}：工作簿“${c.city}”，填报表“${c.form}”`
