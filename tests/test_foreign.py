@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+import xjr_excel
+
 import foreign_corpus as fc
 from xjr_excel import errors
 from xjr_excel.guard import check as guard
@@ -62,7 +64,7 @@ def test_merge_sets_the_damaged_xls_aside_with_its_code_and_prints_nothing(broke
 def test_xlrd_is_never_left_to_print_on_standard_output():
     """Every xlrd call of ours names its logfile: its default is the sys.stdout of import time."""
     import ast
-    root = Path(__file__).resolve().parents[1] / "xjr_excel"
+    root = Path(xjr_excel.__file__).resolve().parent     # the imported package (install checks remove the source)
     calls = []
     for py in root.rglob("*.py"):
         for node in ast.walk(ast.parse(py.read_text(encoding="utf-8"))):

@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
+import xjr_excel
+
 from xjr_excel.errors import UserError
 
-PACKAGE = Path(__file__).resolve().parents[1] / "xjr_excel"
+PACKAGE = Path(xjr_excel.__file__).resolve().parent     # the imported package (install checks remove the source)
 
 
 @pytest.mark.parametrize("name", ["常州市.xls", "常州市.ods", "常州市.et"])

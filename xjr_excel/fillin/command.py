@@ -60,7 +60,7 @@ def ribbon_forms(book, ui, folder, *, recognise) -> dict | None:
         ui.alert("请点击“生成填报表”按钮，在弹出的对话框中选择保存填报表的文件夹。")
         return None
     folder = Path(folder)
-    spec, _record = recognise(book, get_spec())
+    spec = recognise(book, get_spec()).spec
     data, _names, _tables = X.read_book(book, spec, ui)      # what is on screen, saved or not
     ui.status("正在生成填报表…")
     sub, forms_, notes = FB.forms_of_data(data)
