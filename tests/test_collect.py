@@ -234,6 +234,21 @@ def test_a_missing_return_is_reported_and_is_cross_a1_a3_in_the_compiled_workboo
     assert any(f.rule == "cross.a1_a3" and f.sheet == "附1" and f.value == missing for f in found)
 
 
+@pytest.mark.slow
+def test_reading_in_worker_processes_gives_the_same_report(sample_run, tmp_path, monkeypatch):
+    """Many forms are read in chunks, the main process reading some while workers read the others: the
+    report (statuses, codes, findings at their cells, conflicts) is the one a single process gives."""
+    from xjr_excel.fillin import intake
+    book, back, _out, serial, _ = sample_run
+    monkeypatch.setattr(intake, "PARALLEL_MIN_FILES", 2)
+    monkeypatch.setattr(intake, "CHUNK_MAX", 3)          # several chunks for the main process and the worker
+    parallel = collect(book, [back], tmp_path / "并行.xlsx", jobs=2)
+    drop = ("output", "collected_at")
+    strip = lambda p: {k: v for k, v in p.items() if k not in drop}  # noqa: E731
+    assert strip(parallel) == strip(serial)
+    assert [f["name"] for f in parallel["files"]] == [f["name"] for f in serial["files"]]
+
+
 def test_a_conflict_keeps_the_citys_value_unless_forms_are_preferred(sample_run, tmp_path):
     book, back, out, payload, _ = sample_run
     c = MANIFEST["conflicts"][0]
