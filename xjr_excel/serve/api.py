@@ -7,7 +7,6 @@ without a traceback.  The log gets file name, size, digest, user and outcome, no
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import time
@@ -23,6 +22,7 @@ from starlette.responses import FileResponse, JSONResponse
 from starlette.routing import Route
 
 from xjr_excel import errors
+from xjr_excel.guard.check import sha256_of
 from xjr_excel.serve import auth
 from xjr_excel.serve.pool import InternalFailure
 from xjr_excel.serve.uploads import Form, read_form, safe_name
@@ -61,17 +61,9 @@ def file_response(path: Path, cleanup) -> FileResponse:
                         background=BackgroundTask(cleanup))
 
 
-def _digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 async def log_files(ident: auth.Identity, action: str, files: list[Path], outcome: str) -> None:
     for f in files:
-        size, digest = await anyio.to_thread.run_sync(lambda: (f.stat().st_size, _digest(f)))
+        size, digest = await anyio.to_thread.run_sync(lambda: (f.stat().st_size, sha256_of(f)))
         log.info("%s user=%s file=%s size=%d sha256=%s outcome=%s", action, ident.user, f.name, size, digest, outcome)
 
 
