@@ -130,8 +130,9 @@ def test_cities_with_random_mistakes(seed):
 
 
 @pytest.mark.slow      # generates city workbooks: slow
-def test_samples_and_generated_city_files(tmp_path):
-    sys.path.insert(0, str(ROOT / "bench"))
+def test_samples_and_generated_city_files(tmp_path, monkeypatch):
+    # bench/ on the path only for this import: bench/click.py would shadow the click package afterwards
+    monkeypatch.syspath_prepend(str(ROOT / "bench"))
     from consolidate import make_city_files
     files = (sorted((ROOT / "samples").glob("*.xls*")) + sorted((ROOT / "samples" / "track").glob("*.xls*"))
              + make_city_files(tmp_path / "cities", 4, 12, jobs=1))
