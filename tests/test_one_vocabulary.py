@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+import xjr_excel
 from xjr_excel.template import marks as M
 from xjr_excel.annotate import plan as P
 from xjr_excel.cli import main as cli
@@ -23,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "samples" / "苏州市.xlsx"          # has errors and a warning (〔〕 in a 文号)
 MASTER = ROOT / "workbook" / "xjr-master.xlsm"
 FORMS = ROOT / "samples" / "forms"
-STATIC = ROOT / "xjr_excel" / "serve" / "static"
+STATIC = Path(xjr_excel.__file__).resolve().parent / "serve" / "static"     # as installed (package data)
 # 提示 / 提醒 as the name of a severity: "（提醒）", "提示 3 处", "【提示", "提示：", "提示1个"
 OTHER_WORD = re.compile(r"（(提示|提醒)）|(提示|提醒) ?\d+ ?[处个]|【(提示|提醒)|(提示|提醒)标|^\s*(提示|提醒)："
                         r"|[\"'>](提示|提醒)[：\"'<]", re.M)
