@@ -79,7 +79,8 @@ def test_zip_limits_are_refusals(tmp_path):
 def test_results_are_for_their_owner_once_and_expire(tmp_path):
     store = Store(tmp_path / "work", ttl=60, stale_uploads_after=60)
     assert (tmp_path / "work").stat().st_mode & 0o077 == 0
-    token, folder = store.result_folder()
+    with store.result_folder() as (token, folder):
+        pass                                                     # a request that ends well keeps its folder
     (folder / "汇总.xlsx").write_bytes(b"PK")
     store.keep(token, folder / "汇总.xlsx", "省厅")
     assert store.find(token, "南京") is None                     # someone else's
@@ -96,6 +97,11 @@ def test_results_are_for_their_owner_once_and_expire(tmp_path):
             (d / "b.xlsx").write_bytes(b"x")
             raise RuntimeError("whatever happens")
     assert not list((tmp_path / "work" / "uploads").iterdir())
+    with pytest.raises(RuntimeError):
+        with store.result_folder() as (_token, failed):
+            (failed / "汇总.xlsx").write_bytes(b"PK")
+            raise RuntimeError("the merge failed")
+    assert not failed.exists()                                   # a failed request leaves no result behind
 
 
 def test_accounts_hash_passwords_and_tokens(tmp_path):

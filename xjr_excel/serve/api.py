@@ -162,8 +162,7 @@ async def validate(request: Request, ident):
 
 async def _workbook_job(request: Request, ident, job: str):
     st = state(request)
-    token, out_dir = st.store.result_folder()
-    try:
+    with st.store.result_folder() as (token, out_dir):
         with st.store.upload_folder() as d:
             f = one_file(await upload(request, d, 1))
             try:
@@ -172,10 +171,7 @@ async def _workbook_job(request: Request, ident, job: str):
                 await log_files(ident, job, [f], e.code)
                 raise
             await log_files(ident, job, [f], "ok")
-    except BaseException:
-        st.store.drop(token)
-        raise
-    return file_response(out_dir / result["output"], lambda: st.store.drop(token))
+        return file_response(out_dir / result["output"], lambda: st.store.drop(token))
 
 
 @guarded("annotate")
@@ -270,8 +266,7 @@ async def unpacked(request: Request, d: Path, files: list[Path]) -> list[str]:
 @guarded("consolidate", merge=True)
 async def consolidate(request: Request, ident):
     st = state(request)
-    token, out_dir = st.store.result_folder()
-    try:
+    with st.store.result_folder() as (token, out_dir):
         with st.store.upload_folder() as d:
             form = await upload(request, d)
             files = form.files_of("files")
@@ -285,22 +280,18 @@ async def consolidate(request: Request, ident):
                                 out_dir=str(out_dir), output_name=output)
             await log_files(ident, "consolidate", files,
                             f"cities={payload['province'].get('cities')} skipped={len(payload['skipped'])}")
-    except BaseException:
-        st.store.drop(token)
-        raise
-    if payload["province"].get("output"):
-        payload["download"] = keep_result(request, token, out_dir, output, ident)
-    else:
-        st.store.drop(token)
-        payload["download"] = None
-    return JSONResponse(payload)
+        if payload["province"].get("output"):
+            payload["download"] = keep_result(request, token, out_dir, output, ident)
+        else:
+            st.store.drop(token)
+            payload["download"] = None
+        return JSONResponse(payload)
 
 
 @guarded("track")
 async def track(request: Request, ident):
     st = state(request)
-    token, out_dir = st.store.result_folder()
-    try:
+    with st.store.result_folder() as (token, out_dir):
         with st.store.upload_folder() as d:
             form = await upload(request, d, 1)
             f = one_file(form)
@@ -311,28 +302,21 @@ async def track(request: Request, ident):
                 await log_files(ident, "track", [f], e.code)
                 raise
             await log_files(ident, "track", [f], "ok")
-    except BaseException:
-        st.store.drop(token)
-        raise
-    result["download"] = keep_result(request, token, out_dir, result["output"], ident)
-    return JSONResponse(result)
+        result["download"] = keep_result(request, token, out_dir, result["output"], ident)
+        return JSONResponse(result)
 
 
 @guarded("template")
 async def template(request: Request, ident):
     st = state(request)
-    token, out_dir = st.store.result_folder()
-    try:
+    with st.store.result_folder() as (token, out_dir):
         with st.store.upload_folder() as d:
             form = await upload(request, d, 0)
             result = await run(request, "template", city=form.fields.get("city", "").strip() or None,
                                batch=int_field(form, "batch", "批次"), year=int_field(form, "year", "申报年度"),
                                out_dir=str(out_dir))
-    except BaseException:
-        st.store.drop(token)
-        raise
-    log.info("template user=%s outcome=ok", ident.user)
-    return file_response(out_dir / result["output"], lambda: st.store.drop(token))
+        log.info("template user=%s outcome=ok", ident.user)
+        return file_response(out_dir / result["output"], lambda: st.store.drop(token))
 
 
 # The fill-in forms: a city's own work, so any account may (no province role needed).
@@ -346,8 +330,7 @@ async def forms(request: Request, ident):
     """``xjr forms FILE -o DIR``: the zip of exactly those files; with ``format=json`` what it holds and a
     one-time link to the zip."""
     st = state(request)
-    token, out_dir = st.store.result_folder()
-    try:
+    with st.store.result_folder() as (token, out_dir):
         with st.store.upload_folder() as d:
             form = await upload(request, d, 1)
             f = one_file(form)
@@ -357,13 +340,10 @@ async def forms(request: Request, ident):
                 await log_files(ident, "forms", [f], e.code)
                 raise
             await log_files(ident, "forms", [f], f"forms={len(result['forms'])} failed={len(result['failed'])}")
-    except BaseException:
-        st.store.drop(token)
-        raise
-    if wants_json(request, form):
-        result["download"] = keep_result(request, token, out_dir, result["output"], ident)
-        return JSONResponse(result)
-    return file_response(out_dir / result["output"], lambda: st.store.drop(token))
+        if wants_json(request, form):
+            result["download"] = keep_result(request, token, out_dir, result["output"], ident)
+            return JSONResponse(result)
+        return file_response(out_dir / result["output"], lambda: st.store.drop(token))
 
 
 @guarded("collect")
@@ -371,8 +351,7 @@ async def collect(request: Request, ident):
     """``xjr collect BOOK FORMS... -o OUT [--prefer forms] --json`` (fields ``book``, ``files`` — forms or
     zips of them —, ``modified``, ``prefer``): its JSON and a one-time link to OUT."""
     st = state(request)
-    token, out_dir = st.store.result_folder()
-    try:
+    with st.store.result_folder() as (token, out_dir):
         with st.store.upload_folder() as d:
             form = await upload(request, d, int(limits(request)["max_files_per_merge"]) + 1)
             books, files = form.files_of("book"), form.files_of("files")
@@ -397,11 +376,8 @@ async def collect(request: Request, ident):
             s = payload["summary"]
             await log_files(ident, "collect", [book, *files],
                             f"merged={s['merged']} skipped={s['skipped']} superseded={s['superseded']}")
-    except BaseException:
-        st.store.drop(token)
-        raise
-    payload["download"] = keep_result(request, token, out_dir, output, ident)
-    return JSONResponse(payload)
+        payload["download"] = keep_result(request, token, out_dir, output, ident)
+        return JSONResponse(payload)
 
 
 async def download(request: Request):

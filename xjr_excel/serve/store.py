@@ -41,9 +41,16 @@ class Store:
         finally:
             shutil.rmtree(d, ignore_errors=True)
 
-    def result_folder(self) -> tuple[str, Path]:
+    @contextlib.contextmanager
+    def result_folder(self):
+        """``(token, folder)`` for one request's result; removed again if the request fails."""
         token = secrets.token_urlsafe(24)
-        return token, private_dir(self.results / token)
+        folder = private_dir(self.results / token)
+        try:
+            yield token, folder
+        except BaseException:
+            self.drop(token)
+            raise
 
     def keep(self, token: str, file: Path, user: str) -> None:
         """Record ``file`` (inside the token's folder) as the result to hand to ``user``."""
