@@ -90,7 +90,11 @@ class Server:
             args += ["--policy", str(policy)]
         self.proc = subprocess.Popen(args, cwd=tmp, env={**env(self.logdir), "TMPDIR": str(self.tmpdir)},
                                      stdout=self.log, stderr=subprocess.STDOUT)
-        self._wait()
+        try:
+            self._wait()
+        except BaseException:
+            self.stop()          # a server that never became ready must not outlive the test
+            raise
 
     def _wait(self, timeout: float = 120) -> None:
         end = time.monotonic() + timeout

@@ -7,6 +7,8 @@ taken here (docs/serve-*.png).
 """
 from __future__ import annotations
 
+import contextlib
+
 
 import hashlib
 import json
@@ -324,9 +326,11 @@ def test_firefox_smoke_check_download_and_collect(server, tmp_path):
 def test_log_in_and_out_and_a_city_account_cannot_merge(tmp_path, downloads):
     accounts = tmp_path / "accounts.json"
     add_user(accounts, "南京", "city-pass-123", "city")
-    s = Server(tmp_path, accounts=accounts)
-    driver = chromium(downloads)
-    try:
+    with contextlib.ExitStack() as cleanup:      # server and browser stop even when the test fails
+        s = Server(tmp_path, accounts=accounts)
+        cleanup.callback(s.stop)
+        driver = chromium(downloads)
+        cleanup.callback(driver.quit)
         driver.get(s.url + "/")
         visible(driver, "login")
         assert not driver.find_element(By.ID, "app").is_displayed()
@@ -357,16 +361,15 @@ def test_log_in_and_out_and_a_city_account_cannot_merge(tmp_path, downloads):
         assert not driver.find_element(By.ID, "app").is_displayed()
         driver.refresh()                                   # logged out for good, not just hidden
         visible(driver, "login")
-    finally:
-        driver.quit()
-        s.stop()
 
 
 def test_the_page_says_when_the_server_is_busy(tmp_path, downloads):
     """One worker, no queue, a merge running: the page says the server is busy and when to retry."""
-    s = Server(tmp_path, policy=policy_with(tmp_path, workers=1, queue=0, retry_after_seconds=9))
-    driver = chromium(downloads)
-    try:
+    with contextlib.ExitStack() as cleanup:      # server and browser stop even when the test fails
+        s = Server(tmp_path, policy=policy_with(tmp_path, workers=1, queue=0, retry_after_seconds=9))
+        cleanup.callback(s.stop)
+        driver = chromium(downloads)
+        cleanup.callback(driver.quit)
         driver.get(s.url + "/")
         visible(driver, "app")
         t, result = merge_in_background(s, sample_files())
@@ -377,6 +380,3 @@ def test_the_page_says_when_the_server_is_busy(tmp_path, downloads):
         assert "9秒后可重试" in status and "XJR-E-BUSY" in status, status
         t.join()
         assert result["response"].status_code == 200
-    finally:
-        driver.quit()
-        s.stop()
